@@ -1,0 +1,40 @@
+# The README's commands. Each target installs what it needs into .venv first (no network beyond PyPI).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export LINLI_HOME ?= .linli/demo
+
+.PHONY: install demo test lint typecheck unit eval serve clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 2>/dev/null || true
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/linli demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+eval: $(STAMP)
+	$(BIN)/linli eval
+
+test: lint unit eval
+
+serve: $(STAMP)
+	$(BIN)/linli serve
+
+clean:
+	rm -rf $(VENV) .linli evals/.work .pytest_cache .ruff_cache .mypy_cache

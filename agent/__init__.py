@@ -1,0 +1,1 @@
+"""Everything that thinks: LLM factory, tag inference, drafting, checks."""

@@ -1,0 +1,148 @@
+"""Compliance rules from ``prompts/rules/*.yaml``: terms or patterns with allow-contexts, not bare substrings.
+
+"最" is an absolute claim in "最好的橄榄油" but not in "最近" or "最后一单": each rule lists the contexts in which
+its term is lawful, and a hit inside one of them is not a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prompts import PROMPTS_DIR
+
+SEVERITIES = ("block", "warn", "info")
+
+
+class RuleFileError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    family: str
+    category: str
+    legal_basis: str
+    severity: str
+    pattern: re.Pattern[str]
+    allow_contexts: tuple[str, ...]
+    message: str
+    suggestion: str | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    category: str
+    severity: str
+    start: int
+    end: int
+    text: str
+    message: str
+    suggestion: str | None
+    family: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "category": self.category,
+            "severity": self.severity,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    family = data.get("family") or path.stem
+    rules = []
+    for n, raw in enumerate(data.get("rules") or [], start=1):
+        where = f"{path}: rules[{n}]"
+        if "id" not in raw:
+            raise RuleFileError(f"{where}: field 'id' missing")
+        if ("term" in raw) == ("pattern" in raw):
+            raise RuleFileError(f"{where} ({raw['id']}): give exactly one of 'term' or 'pattern'")
+        severity = raw.get("severity", "block")
+        if severity not in SEVERITIES:
+            raise RuleFileError(f"{where} ({raw['id']}): severity must be one of {', '.join(SEVERITIES)}")
+        try:
+            pattern = re.compile(re.escape(str(raw["term"])) if "term" in raw else str(raw["pattern"]))
+        except re.error as exc:
+            raise RuleFileError(f"{where} ({raw['id']}): bad pattern: {exc}") from exc
+        rules.append(
+            Rule(
+                id=str(raw["id"]),
+                family=family,
+                category=str(raw.get("category") or data.get("category") or family),
+                legal_basis=str(raw.get("legal_basis") or data.get("legal_basis") or ""),
+                severity=severity,
+                pattern=pattern,
+                allow_contexts=tuple(str(c) for c in raw.get("allow_contexts") or ()),
+                message=str(raw.get("message") or f"「{raw.get('term', raw.get('pattern'))}」"),
+                suggestion=raw.get("suggestion"),
+            )
+        )
+    return rules
+
+
+@lru_cache
+def rules(directory: str | None = None) -> tuple[Rule, ...]:
+    folder = Path(directory) if directory else PROMPTS_DIR / "rules"
+    out: list[Rule] = []
+    for path in sorted(folder.glob("*.yaml")):
+        out.extend(load_rule_file(path))
+    ids = [r.id for r in out]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise RuleFileError(f"{folder}: duplicate rule ids: {', '.join(sorted(duplicates))}")
+    return tuple(out)
+
+
+def _allowed(text: str, start: int, end: int, contexts: tuple[str, ...]) -> bool:
+    """True when the hit lies inside an occurrence of one of the rule's allow-contexts."""
+    for context in contexts:
+        lo = max(0, end - len(context))
+        for match in re.finditer(re.escape(context), text[lo : start + len(context)]):
+            if lo + match.start() <= start and lo + match.end() >= end:
+                return True
+    return False
+
+
+def check_compliance(text: str, rule_set: tuple[Rule, ...] | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    taken: set[tuple[str, int, int]] = set()
+    for rule in rule_set or rules():
+        for match in rule.pattern.finditer(text):
+            start, end = match.span()
+            if start == end or _allowed(text, start, end, rule.allow_contexts):
+                continue
+            key = (rule.family, start, end)
+            if key in taken:
+                continue
+            taken.add(key)
+            basis = f"（依据：{rule.legal_basis}）" if rule.legal_basis else ""
+            findings.append(
+                Finding(rule.id, rule.category, rule.severity, start, end, match.group(), rule.message + basis,
+                        rule.suggestion, rule.family)
+            )
+    return _drop_nested(findings)
+
+
+def _drop_nested(findings: list[Finding]) -> list[Finding]:
+    """When two rules of one family hit overlapping text (降压 inside 降血压…), keep the longer hit."""
+    findings.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    kept: list[Finding] = []
+    for f in findings:
+        if any(k.family == f.family and k.start <= f.start and f.end <= k.end for k in kept):
+            continue
+        kept.append(f)
+    return kept

@@ -1,0 +1,139 @@
+"""Drafting pipeline: plan → retrieve (batch on sale, valid documents) → compose → check → store a revision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from agent.checks import run_checks
+from agent.drafting.composer import Request, TemplateComposer, render
+from agent.drafting.templates import TemplateError, template_for
+from agent.taxonomy import taxonomy
+from community import drafts as draft_store
+from community.errors import InvalidInput
+from community.members import member_names, segment_members
+from community.principal import Principal
+from community.users import get_community
+from knowledge.index import KnowledgeBase
+
+HOST_DONTS = ["最好、最佳、顶级、第一（“第一批”除外）等绝对化用语", "降血压、降血糖、治疗、预防疾病等功效说法",
+              "任何成员的昵称或身体状况", "其他批次或过期证书上的数字"]
+
+
+@dataclass
+class ComposedDraft:
+    """A composed and checked draft, not yet stored."""
+
+    revision: draft_store.ComposedRevision
+    findings: list[dict[str, Any]]
+
+
+def compose_draft(
+    kb: KnowledgeBase,
+    *,
+    kind: str,
+    sku: str,
+    segment: str | None = None,
+    event: str | None = None,
+    host: str | None = None,
+    price: str | None = None,
+    deadline: str | None = None,
+    pickup: str | None = None,
+    limit: str | None = None,
+    member_names: list[str] | None = None,
+) -> ComposedDraft:
+    """Plan, retrieve, compose and check; no database involved (the eval suite calls this directly)."""
+    if kind not in draft_store.KINDS:
+        raise InvalidInput(f"kind: must be one of {', '.join(draft_store.KINDS)}, got {kind!r}")
+    tax = taxonomy()
+    tag = None
+    if segment:
+        if segment not in tax.tags:
+            raise InvalidInput(f"segment: unknown tag {segment!r} (see prompts/taxonomy.yaml)")
+        tag = tax.tags[segment]
+    template = template_for(kind)
+    composer = TemplateComposer(kb)
+    request = Request(kind=kind, sku=sku, segment=tag, event=event, host=host, price=price, deadline=deadline,
+                      pickup=pickup, limit=limit)
+    try:
+        sentences, trace = composer.compose(template, request)
+    except TemplateError as exc:
+        raise InvalidInput(str(exc)) from exc
+    text = render(sentences, kind)
+    trace["host_notes"] = {"禁说": HOST_DONTS} if kind == "script" else {}
+    findings = run_checks(text, sku=sku, member_names=member_names or [])
+    revision = draft_store.ComposedRevision(
+        text=text,
+        sentences=[s.as_dict() for s in sentences],
+        composer=composer.name,
+        prompt_version=template.version,
+        model=None,
+        audience={"scope": "group"},
+        trace=trace,
+    )
+    return ComposedDraft(revision, findings)
+
+
+def create_draft(
+    session: Session,
+    actor: Principal,
+    kb: KnowledgeBase,
+    *,
+    community_id: str,
+    kind: str,
+    sku: str,
+    segment: str | None = None,
+    event: str | None = None,
+    host: str | None = None,
+    price: str | None = None,
+    deadline: str | None = None,
+    pickup: str | None = None,
+    limit: str | None = None,
+) -> dict[str, Any]:
+    """Compose, check and store a draft for review; nothing is sent anywhere."""
+    actor.require_community(community_id)
+    get_community(session, community_id)
+    draft = compose_draft(kb, kind=kind, sku=sku, segment=segment, event=event, host=host, price=price,
+                          deadline=deadline, pickup=pickup, limit=limit,
+                          member_names=member_names(session, community_id))
+    if segment:
+        tag = taxonomy().tags[segment]
+        ids = segment_members(session, community_id, tag.id, sensitive=tag.sensitive)
+        draft.revision.audience = {"scope": "segment", "segment": tag.id, "member_ids": ids, "count": len(ids)}
+    return draft_store.create_draft(
+        session, actor, community_id=community_id, kind=kind, sku=sku, segment=segment, event=event,
+        composed=draft.revision, findings=draft.findings,
+    )
+
+
+def submit_text(
+    session: Session,
+    actor: Principal,
+    *,
+    community_id: str,
+    kind: str,
+    sku: str,
+    text: str,
+    event: str | None = None,
+) -> dict[str, Any]:
+    """A script or post a host typed by hand: checked like any draft and queued for review."""
+    actor.require_community(community_id)
+    get_community(session, community_id)
+    if not text.strip():
+        raise InvalidInput("text: must not be empty")
+    lines = [line for line in text.splitlines() if line.strip()]
+    composed = draft_store.ComposedRevision(
+        text=text,
+        sentences=[{"text": line, "citations": [], "segment": None} for line in lines],
+        composer="human",
+        prompt_version="none",
+        audience={"scope": "group"},
+        trace={"submitted_by": actor.name},
+    )
+    findings = run_checks(text, sku=sku, member_names=member_names(session, community_id))
+    return draft_store.create_draft(
+        session, actor, community_id=community_id, kind=kind, sku=sku, segment=None, event=event,
+        composed=composed, findings=findings,
+    )

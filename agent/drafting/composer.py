@@ -1,0 +1,241 @@
+"""The offline TemplateComposer: fills a 话术 template with facts retrieved for the batch on sale.
+
+Every sentence that states a fact carries the ids of the chunks it came from. Only facts from the current batch's
+report and from valid documents are used; a quoted sentence that itself fails a compliance rule is never used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.checks.compliance import check_compliance
+from agent.drafting.templates import PLACEHOLDER, Template, TemplateError
+from agent.taxonomy import TagDef
+from knowledge.documents import Fact
+from knowledge.index import Hit, KnowledgeBase
+
+META_KEYS = re.compile(r"编号|日期|机构|单位|名称|批号|数量|方式|型号|依据|生产商|签发|委托|地址|电话|结论|判定|备注|规格|净含量")
+SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
+MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^[-*]\s+|^\d+[.、]\s*")
+MISSING = "【待填写】"
+
+
+@dataclass
+class Sentence:
+    text: str
+    citations: list[str]
+    segment: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": self.citations, "segment": self.segment}
+
+
+@dataclass
+class Request:
+    kind: str
+    sku: str
+    segment: TagDef | None = None
+    event: str | None = None
+    host: str | None = None
+    price: str | None = None
+    deadline: str | None = None
+    pickup: str | None = None
+    limit: str | None = None
+
+
+@dataclass
+class FactBook:
+    """The facts a draft may state: current batch and valid documents only, each with its chunk."""
+
+    entries: list[tuple[Fact, Hit]] = field(default_factory=list)
+
+    def find(self, keyword: str, doc_types: tuple[str, ...] = ()) -> tuple[Fact, Hit] | None:
+        candidates = [(f, h) for f, h in self.entries if keyword in f.key and (not doc_types or h.doc_type in doc_types)]
+        exact = [(f, h) for f, h in candidates if f.key == keyword]
+        return (exact or candidates or [None])[0]
+
+    def measurements(self, doc_type: str) -> list[tuple[Fact, Hit]]:
+        seen: set[str] = set()
+        out = []
+        for fact, hit in self.entries:
+            if hit.doc_type != doc_type or META_KEYS.search(fact.key) or fact.key in seen:
+                continue
+            if fact.number is None and "未检出" not in fact.value:
+                continue
+            seen.add(fact.key)
+            out.append((fact, hit))
+        return out
+
+
+def _clean(text: str) -> str:
+    return " ".join(MARKDOWN.sub("", line.strip()) for line in text.splitlines() if line.strip())
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE.findall(_clean(text)) if len(s.strip()) >= 6]
+
+
+def _lawful(sentence: str) -> bool:
+    return not check_compliance(sentence)
+
+
+class TemplateComposer:
+    name = "template"
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def fact_book(self, sku: str) -> FactBook:
+        entries = [(f, h) for f, h in self.kb.facts_for(sku) if not h.flags]
+        order = {"traceability": 0, "product": 1, "certificate": 2, "faq": 3, "policy": 4}
+        entries.sort(key=lambda e: (order.get(e[1].doc_type, 9), e[1].doc_id, e[1].start))
+        return FactBook(entries)
+
+    def variables(self, request: Request, book: FactBook) -> dict[str, tuple[str, list[str]]]:
+        """Declared template variables with the chunks that support them."""
+        values: dict[str, tuple[str, list[str]]] = {}
+        name = book.find("产品名称")
+        if name:
+            values["title"] = (name[0].value, [])
+        else:
+            values["title"] = (request.sku, [])
+        batch = self.kb.current_batches().get(request.sku)
+        report = next((h for f, h in book.entries if h.doc_type == "traceability" and h.batch == batch), None)
+        if batch and report:
+            values["batch"] = (batch, [report.chunk_id])
+            issuer = book.find("检测机构", ("traceability",))
+            if issuer:
+                values["issuer"] = (issuer[0].value, [issuer[1].chunk_id])
+            if report.valid_until:
+                values["valid_until"] = (report.valid_until, [report.chunk_id])
+        values["event"] = (request.event, []) if request.event else ("", [])
+        values["host"] = (request.host or "主播", [])
+        for key in ("price", "deadline", "pickup", "limit"):
+            values[key] = (getattr(request, key) or MISSING, [])
+        if request.segment:
+            values["audience"] = (request.segment.audience, [])
+        return {k: v for k, v in values.items() if v[0]}
+
+    def _fill(self, text: str, values: dict[str, tuple[str, list[str]]], book: FactBook) -> Sentence | None:
+        citations: list[str] = []
+        parts: list[str] = []
+        pos = 0
+        for match in PLACEHOLDER.finditer(text):
+            parts.append(text[pos : match.start()])
+            pos = match.end()
+            if match.group(1):
+                found = book.find(match.group(2))
+                if found is None:
+                    return None
+                parts.append(found[0].value)
+                citations.append(found[1].chunk_id)
+            else:
+                if match.group(2) not in values:
+                    return None
+                value, cites = values[match.group(2)]
+                parts.append(value)
+                citations.extend(cites)
+        parts.append(text[pos:])
+        return Sentence("".join(parts), list(dict.fromkeys(citations)), "")
+
+    def compose(self, template: Template, request: Request) -> tuple[list[Sentence], dict[str, Any]]:
+        if template.kind != request.kind:
+            raise TemplateError(f"template {template.version} is for {template.kind}, not {request.kind}")
+        book = self.fact_book(request.sku)
+        if not book.entries:
+            raise TemplateError(f"no valid documents for sku {request.sku!r}: ingest its product sheet and report first")
+        values = self.variables(request, book)
+        sentences: list[Sentence] = []
+        trace: dict[str, Any] = {"retrieved": [], "template": template.version}
+        for segment in template.segments:
+            start = len(sentences)
+            for alternatives in segment.lines:
+                for alternative in alternatives:
+                    sentence = self._fill(alternative, values, book)
+                    if sentence is not None:
+                        sentences.append(sentence)
+                        break
+            if "quote" in segment.blocks:
+                sentences.extend(self._quote(segment.blocks["quote"], request, trace))
+            if "segment_facts" in segment.blocks and request.segment:
+                sentences.extend(self._segment_facts(segment.blocks["segment_facts"], request.segment, book, values))
+            if "facts" in segment.blocks:
+                block = segment.blocks["facts"]
+                stated = {s.text for s in sentences}
+                fresh = [(f, h) for f, h in book.measurements(block.get("doc_type", "traceability"))
+                         if not any(f.key in text and f.value in text for text in stated)]
+                for fact, hit in fresh[: int(block.get("limit", 3))]:
+                    line = block["line"].format(key=fact.key, value=fact.value)
+                    sentences.append(Sentence(line, [hit.chunk_id], ""))
+            if "faq" in segment.blocks:
+                sentences.extend(self._faq(segment.blocks["faq"], request, trace))
+            for sentence in sentences[start:]:
+                sentence.segment = segment.name
+        if request.kind == "push" and request.segment:
+            sentences.append(Sentence("不想收到这类推荐的家人，回复“退订”即可，我们不再推送。", [], "退订"))
+        return sentences, trace
+
+    def _quote(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:
+        hits = self.kb.search(
+            str(block["query"]), sku=request.sku, doc_type=block.get("doc_type"), k=4
+        )
+        trace["retrieved"].extend(h.chunk_id for h in hits)
+        for hit in hits:
+            if hit.flags:
+                continue
+            chosen = [s for s in _sentences(hit.text) if _lawful(s) and len(s) <= 120][: int(block.get("sentences", 2))]
+            if chosen:
+                return [Sentence(s, [hit.chunk_id], "") for s in chosen]
+        return []
+
+    def _segment_facts(
+        self, block: dict[str, Any], tag: TagDef, book: FactBook, values: dict[str, tuple[str, list[str]]]
+    ) -> list[Sentence]:
+        picked: list[tuple[Fact, Hit]] = []
+        for key in tag.fact_keys:
+            for fact, hit in book.entries:
+                if key in fact.key and fact not in [p[0] for p in picked] and (fact.number is not None or "未检出" in fact.value):
+                    picked.append((fact, hit))
+                    break
+        picked = picked[: int(block.get("limit", 3))]
+        if not picked:
+            return []
+        out = [Sentence(block["intro"].format(audience=values.get("audience", ("", []))[0]), [], "")]
+        out.extend(Sentence(block["line"].format(key=f.key, value=f.value), [h.chunk_id], "") for f, h in picked)
+        return out
+
+    def _faq(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:
+        query = f"{request.segment.name} {request.segment.audience}" if request.segment else "常见问题 怎么吃 怎么保存"
+        hits = self.kb.search(query, sku=request.sku, doc_type="faq", k=int(block.get("limit", 3)) * 2)
+        trace["retrieved"].extend(h.chunk_id for h in hits)
+        out: list[Sentence] = []
+        asked: set[str] = set()
+        for hit in hits:
+            if hit.flags or not hit.heading_path or hit.sku != request.sku:
+                continue
+            question = hit.heading_path[-1]
+            answer = [s for s in _sentences(hit.text) if _lawful(s)][:2]
+            if question in asked or not answer or not _lawful(question):
+                continue
+            asked.add(question)
+            out.append(Sentence(block["question"].format(question=question), [], ""))
+            out.append(Sentence(block["answer"].format(answer="".join(answer)), [hit.chunk_id], ""))
+            if len(asked) >= int(block.get("limit", 3)):
+                break
+        return out
+
+
+def render(sentences: list[Sentence], kind: str) -> str:
+    """The draft text: segments under 【headers】 for scripts, plain lines for 接龙 and pushes."""
+    lines: list[str] = []
+    current = None
+    for sentence in sentences:
+        if kind == "script" and sentence.segment != current:
+            if lines:
+                lines.append("")
+            lines.append(f"【{sentence.segment}】")
+            current = sentence.segment
+        lines.append(sentence.text)
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The offline tagger: taxonomy lexicon with negation, past-tense hedges, speaker vs. family, injection guard.
+
+Input is one member's messages; output is tags with the ids of the messages behind them. Whether a sensitive
+tag may be stored at all (health consent) is decided by the caller, not here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
+
+PROMPT_VERSION = "rules-v1"
+CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
+NEGATION_WINDOW = 4
+AFTER_NEGATION = re.compile(r"^(不高|不算高|正常|没事|没问题|挺好|不用)")
+
+
+@dataclass
+class TagVote:
+    tag: str
+    about: str
+    evidence: list[int] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        return min(0.95, 0.55 + 0.15 * (len(self.evidence) - 1))
+
+
+def _clause_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
+    """(tag id, position, word) for every lexicon word in a clause, longest words first, no overlaps."""
+    taken: list[tuple[int, int]] = []
+    hits = []
+    for tag in tax.tags.values():
+        for word in tag.lexicon:
+            for match in re.finditer(re.escape(word), clause):
+                span = match.span()
+                if any(span[0] < e and s < span[1] for s, e in taken if (s, e) != span):
+                    continue
+                taken.append(span)
+                hits.append((tag.id, span[0], word))
+    return hits
+
+
+def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
+    before = clause[max(0, pos - NEGATION_WINDOW) : pos]
+    if any(neg in before for neg in tax.negations):
+        return True
+    return bool(AFTER_NEGATION.match(clause[pos + len(word) :]))
+
+
+def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = None) -> list[TagVote]:
+    """Tags for one member's (message id, text) pairs."""
+    tax = tax or taxonomy()
+    votes: dict[str, TagVote] = {}
+    for message_id, text in messages:
+        if not text or looks_like_injection(text):
+            continue  # instructions inside chat never create or change a tag
+        family_in_message = any(marker in text for marker in tax.family_markers)
+        for clause in CLAUSE.split(text):
+            for tag_id, pos, word in _clause_hits(clause, tax):
+                head = clause[:pos]
+                if _negated(clause, pos, word, tax):
+                    continue
+                if any(marker in head for marker in tax.past_markers):
+                    continue
+                family = any(marker in clause for marker in tax.family_markers) or (
+                    family_in_message and not head.strip().startswith("我")
+                )
+                vote = votes.setdefault(tag_id, TagVote(tag_id, "family" if family else "self"))
+                if not family:
+                    vote.about = "self"
+                if message_id not in vote.evidence:
+                    vote.evidence.append(message_id)
+    return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))

@@ -1,0 +1,99 @@
+"""The tag taxonomy (``prompts/taxonomy.yaml``) and the injection phrase list, loaded and validated once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from prompts import PROMPTS_DIR
+
+CONTRACT_TAGS = {
+    "blood_sugar", "blood_pressure", "blood_lipids", "weight", "digestive", "allergy", "maternal_infant",
+    "elderly", "vegetarian", "baking", "fitness", "organic",
+}
+
+
+@dataclass(frozen=True)
+class TagDef:
+    id: str
+    name: str
+    sensitive: bool
+    definition: str
+    lexicon: tuple[str, ...]
+    positive_examples: tuple[str, ...]
+    negative_examples: tuple[str, ...]
+    angle: str
+    fact_keys: tuple[str, ...]
+    audience: str  # how group copy may address the segment, e.g. "注意控盐饮食的家人"
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    version: str
+    negations: tuple[str, ...]
+    past_markers: tuple[str, ...]
+    family_markers: tuple[str, ...]
+    tags: dict[str, TagDef]
+
+    @property
+    def sensitive_ids(self) -> frozenset[str]:
+        return frozenset(t.id for t in self.tags.values() if t.sensitive)
+
+
+class TaxonomyError(ValueError):
+    pass
+
+
+def load_taxonomy(path: Path | None = None) -> Taxonomy:
+    path = path or PROMPTS_DIR / "taxonomy.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tags: dict[str, TagDef] = {}
+    for n, raw in enumerate(data.get("tags") or [], start=1):
+        where = f"{path}: tags[{n}]"
+        for key in ("id", "name", "sensitive", "lexicon"):
+            if key not in raw:
+                raise TaxonomyError(f"{where}: field {key!r} missing")
+        if raw["id"] in tags:
+            raise TaxonomyError(f"{where}: duplicate id {raw['id']!r}")
+        tags[raw["id"]] = TagDef(
+            id=raw["id"],
+            name=raw["name"],
+            sensitive=bool(raw["sensitive"]),
+            definition=raw.get("definition", ""),
+            lexicon=tuple(sorted({str(w) for w in raw["lexicon"]}, key=len, reverse=True)),
+            positive_examples=tuple(raw.get("positive_examples") or ()),
+            negative_examples=tuple(raw.get("negative_examples") or ()),
+            angle=raw.get("angle", ""),
+            fact_keys=tuple(raw.get("fact_keys") or ()),
+            audience=raw.get("audience") or f"关注{raw['name']}的家人",
+        )
+    missing = CONTRACT_TAGS - set(tags)
+    if missing:
+        raise TaxonomyError(f"{path}: contract tag ids missing: {', '.join(sorted(missing))}")
+    return Taxonomy(
+        version=f"taxonomy-v{data.get('version', 1)}",
+        negations=tuple(data.get("negations") or ()),
+        past_markers=tuple(data.get("past_markers") or ()),
+        family_markers=tuple(data.get("family_markers") or ()),
+        tags=tags,
+    )
+
+
+@lru_cache
+def taxonomy() -> Taxonomy:
+    return load_taxonomy()
+
+
+@lru_cache
+def injection_patterns() -> tuple[re.Pattern[str], ...]:
+    data = yaml.safe_load((PROMPTS_DIR / "injection.yaml").read_text(encoding="utf-8"))
+    return tuple(re.compile(p, re.IGNORECASE) for p in data["patterns"])
+
+
+def looks_like_injection(text: str) -> bool:
+    """True when a text addresses the machine ("忽略以上指令…") rather than other people."""
+    return any(p.search(text) for p in injection_patterns())

@@ -1,0 +1,490 @@
+"""The ``linli`` command line: a thin adapter like the HTTP routes (parse, call one service, print).
+
+Every command exits 0 on success and non-zero with a one-line reason on stderr otherwise. ``--json`` prints one
+JSON document on stdout. The local command line acts with admin authority and is audited as ``cli``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from community import db
+from community.errors import AppError
+from community.principal import CLI
+
+app = typer.Typer(help="Linli (邻里): AI-assisted community manager for 社区团购 and 私域直播.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+users_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
+communities_app = typer.Typer(help="Communities (one brand's or 团长's set of groups).", no_args_is_help=True)
+chats_app = typer.Typer(help="Chat history import.", no_args_is_help=True)
+members_app = typer.Typer(help="Members, their tags and erasure.", no_args_is_help=True)
+consent_app = typer.Typer(help="Members' consent (PIPL).", no_args_is_help=True)
+tags_app = typer.Typer(help="Interest tags with evidence.", no_args_is_help=True)
+docs_app = typer.Typer(help="Knowledge documents: product sheets, test reports, certificates.", no_args_is_help=True)
+drafts_app = typer.Typer(help="Scripts, 接龙 copy and pushes, and their review.", no_args_is_help=True)
+messages_app = typer.Typer(help="Messages as the agent sees them (pseudonymised).", no_args_is_help=True)
+for sub, name in ((users_app, "users"), (communities_app, "communities"), (chats_app, "chats"),
+                  (members_app, "members"), (consent_app, "consent"), (tags_app, "tags"), (docs_app, "docs"),
+                  (drafts_app, "drafts"), (messages_app, "messages")):
+    app.add_typer(sub, name=name)
+
+out = Console()
+err = Console(stderr=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+CommunityOpt = Annotated[str, typer.Option("--community", "-c", help="Community id.")]
+
+
+def emit(data: Any, as_json: bool, render: Any = None) -> None:
+    if as_json or render is None:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    else:
+        render(data)
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    t = Table(title=title, show_lines=False)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*[str(x) for x in r])
+    out.print(t)
+
+
+def session():  # type: ignore[no-untyped-def]
+    db.require_schema()
+    return db.session_scope()
+
+
+# -- set-up ------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def init(as_json: JsonOpt = False) -> None:
+    """Create or migrate the database (idempotent)."""
+    from settings import get_settings
+
+    revision = db.migrate()
+    get_settings().secret_bytes()
+    emit({"database": get_settings().db_url, "revision": revision}, as_json,
+         lambda d: out.print(f"database ready at {d['database']} (schema {d['revision']})"))
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the HTTP API and the web pages."""
+    import uvicorn
+
+    db.require_schema()
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the summary.")] = False,
+    port: int = 8000,
+    host: str = "127.0.0.1",
+) -> None:
+    """Build a fresh demo community under LINLI_HOME, run the whole loop, print a summary, then serve."""
+    from api.demo import run_demo
+
+    run_demo(out)
+    if not no_serve:
+        import uvicorn
+
+        out.print(f"\nServing on http://{host}:{port}  (API docs: http://{host}:{port}/docs; Ctrl-C to stop)")
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="warning")
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="host | operator | admin")],
+    community: Annotated[list[str] | None, typer.Option("--community", "-c", help="Community id (repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user and print their API token once (only its hash is stored)."""
+    from community.users import add_user
+
+    with session() as s:
+        user, token = add_user(s, CLI, name, role, community or [])
+        data = {"id": user.id, "name": user.name, "role": user.role, "communities": community or [], "token": token}
+    emit(data, as_json, lambda d: out.print(
+        f"user {d['name']} ({d['role']}) created. Token (shown once, keep it safe):\n{d['token']}"))
+
+
+@users_app.command("list")
+def users_list(as_json: JsonOpt = False) -> None:
+    """List users (tokens are never shown)."""
+    from community.users import list_users
+
+    with session() as s:
+        data = {"users": list_users(s)}
+    emit(data, as_json, lambda d: table("users", ["id", "name", "role", "communities"],
+                                        [[u["id"], u["name"], u["role"], ",".join(u["communities"])] for u in d["users"]]))
+
+
+@users_app.command("revoke")
+def users_revoke(name: str, as_json: JsonOpt = False) -> None:
+    """Revoke every token of a user."""
+    from community.users import revoke_tokens
+
+    with session() as s:
+        data = {"name": name, "revoked": revoke_tokens(s, CLI, name)}
+    emit(data, as_json, lambda d: out.print(f"revoked {d['revoked']} token(s) of {d['name']}"))
+
+
+@communities_app.command("add")
+def communities_add(community_id: str, name: Annotated[str, typer.Option(help="Display name.")],
+                    as_json: JsonOpt = False) -> None:
+    """Create a community."""
+    from community.users import add_community
+
+    with session() as s:
+        c = add_community(s, CLI, community_id, name)
+        data = {"id": c.id, "name": c.name}
+    emit(data, as_json, lambda d: out.print(f"community {d['id']} ({d['name']}) ready"))
+
+
+# -- chats, members, consent, tags --------------------------------------------------------------------------------
+
+
+@chats_app.command("import")
+def chats_import(
+    file: Path,
+    community: CommunityOpt,
+    fmt: Annotated[str, typer.Option("--format", help="auto | wecom | text")] = "auto",
+    group: Annotated[str | None, typer.Option(help="Group name for a text paste (default: file name).")] = None,
+    roster: Annotated[Path | None, typer.Option(help="JSON {member id: display name} for WeCom exports.")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good lines, list the bad ones.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a chat export (all-or-nothing per file, idempotent on message id)."""
+    from community.importers import import_file
+    from settings import get_settings
+
+    names = json.loads(roster.read_text(encoding="utf-8")) if roster else None
+    with session() as s:
+        data = import_file(s, CLI, file, community, fmt=fmt, group=group, roster=names, skip_bad=skip_bad,
+                           secret=get_settings().secret_bytes())
+
+    def render(d: dict) -> None:
+        out.print(f"{file}: format {d['format']}, read {d['read']}, imported {d['imported']}, "
+                  f"duplicates {d['duplicates']}, skipped {d['skipped']}, members {d['members']}")
+        for e in d["errors"]:
+            err.print(f"skipped: {e}")
+
+    emit(data, as_json, render)
+
+
+@members_app.command("list")
+def members_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
+    """Members with their health consent and tags."""
+    from community.members import list_members
+
+    with session() as s:
+        data = {"members": list_members(s, CLI, community)}
+    emit(data, as_json, lambda d: table(
+        f"members of {community}", ["id", "name", "health consent", "tags"],
+        [[m["member_id"], m["name"], m["health_consent"], ", ".join(t["tag"] for t in m["tags"])] for m in d["members"]]))
+
+
+@members_app.command("forget")
+def members_forget(member_id: int, community: CommunityOpt, as_json: JsonOpt = False) -> None:
+    """Erase a member's messages, tags and consent history (PIPL); a tombstone stays."""
+    from community.members import forget_member
+
+    with session() as s:
+        data = forget_member(s, CLI, member_id, community)
+    emit(data, as_json, lambda d: out.print(
+        f"member {d['member_id']} erased: {d['messages_deleted']} messages, {d['tags_deleted']} tags"))
+
+
+@consent_app.command("set")
+def consent_set(
+    member_id: int,
+    community: CommunityOpt,
+    health: Annotated[str, typer.Option(help="granted | refused")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a member's consent to health-interest tagging."""
+    from api.services import set_health_consent
+
+    with session() as s:
+        data = set_health_consent(s, CLI, member_id, community, health)
+    emit(data, as_json, lambda d: out.print(f"member {d['member_id']}: health consent {d['status']}"))
+
+
+@tags_app.command("infer")
+def tags_infer(community: CommunityOpt, as_json: JsonOpt = False) -> None:
+    """Infer interest tags with evidence (sensitive tags only with health consent)."""
+    from agent.tagging import infer_community
+
+    with session() as s:
+        data = infer_community(s, CLI, community)
+    emit(data, as_json, lambda d: out.print(
+        f"{d['tagged']} of {len(d['members'])} members tagged; "
+        f"{d['withheld_without_consent']} sensitive tag(s) withheld for lack of consent"))
+
+
+@tags_app.command("list")
+def tags_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
+    """Tagged members with the evidence message ids."""
+    from community.members import list_members
+
+    with session() as s:
+        data = {"members": [
+            {"member_id": m["member_id"], "name": m["name"], "tags": m["tags"]}
+            for m in list_members(s, CLI, community) if m["tags"]
+        ]}
+    emit(data, as_json, lambda d: table(
+        f"tags in {community}", ["member", "name", "tag", "about", "confidence", "evidence"],
+        [[m["member_id"], m["name"], t["tag"], t["about"], t["confidence"], " ".join(map(str, t["evidence"][:6]))]
+         for m in d["members"] for t in m["tags"]]))
+
+
+@messages_app.command("list")
+def messages_list(
+    community: CommunityOpt,
+    member: Annotated[int | None, typer.Option(help="Only this member's messages.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Messages as an LLM would see them: pseudonymised, recalled text removed."""
+    from community.members import member_messages
+
+    with session() as s:
+        data = {"messages": member_messages(s, CLI, community, member, limit)}
+    emit(data, as_json, lambda d: table(
+        "messages", ["id", "member", "sent at (UTC)", "kind", "text"],
+        [[m["message_id"], m["member_id"], m["sent_at"], m["kind"], m["text"][:60]] for m in d["messages"]]))
+
+
+# -- knowledge -------------------------------------------------------------------------------------------------
+
+
+@docs_app.command("ingest")
+def docs_ingest(paths: list[Path], as_json: JsonOpt = False) -> None:
+    """Ingest Markdown/text documents with YAML front matter (unchanged files are skipped)."""
+    from api.services import ingest_documents
+    from knowledge.index import get_knowledge_base
+
+    kb = get_knowledge_base()
+    with session() as s:
+        if as_json or not sys.stderr.isatty():
+            data = ingest_documents(s, CLI, kb, paths)
+        else:
+            from rich.progress import Progress
+
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("embedding documents", total=None)
+                data = ingest_documents(s, CLI, kb, paths,
+                                        progress=lambda doc, n, total: bar.update(task, completed=n, total=total))
+    emit(data, as_json, lambda d: out.print(
+        f"{len(d['documents'])} document(s): {d['added']} added, {d['updated']} updated, {d['unchanged']} unchanged"))
+
+
+@docs_app.command("list")
+def docs_list(sku: Annotated[str | None, typer.Option(help="Only this sku.")] = None, as_json: JsonOpt = False) -> None:
+    """Documents in the registry."""
+    from community.documents import list_documents
+
+    with session() as s:
+        data = {"documents": list_documents(s, sku)}
+    emit(data, as_json, lambda d: table(
+        "documents", ["doc_id", "sku", "type", "batch", "valid until", "chunks"],
+        [[x["doc_id"], x["sku"], x["doc_type"], x["batch"] or "", x["valid_until"] or "", x["chunks"]]
+         for x in d["documents"]]))
+
+
+@docs_app.command("remove")
+def docs_remove(doc_id: str, as_json: JsonOpt = False) -> None:
+    """Remove a document from the registry and every index."""
+    from api.services import remove_document
+    from knowledge.index import get_knowledge_base
+
+    with session() as s:
+        data = remove_document(s, CLI, get_knowledge_base(), doc_id)
+    emit(data, as_json, lambda d: out.print(f"removed {d['doc_id']} ({d['chunks_removed']} chunks)"))
+
+
+@app.command()
+def search(
+    query: str,
+    sku: Annotated[str | None, typer.Option(help="Only this sku (and documents shared by all).")] = None,
+    doc_type: Annotated[str | None, typer.Option("--doc-type", help="product|traceability|certificate|faq|policy")] = None,
+    k: Annotated[int, typer.Option("--k", help="How many hits.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid | dense | bm25")] = "hybrid",
+    as_json: JsonOpt = False,
+) -> None:
+    """Hybrid search over the knowledge base; every hit names its chunk and document."""
+    from knowledge.index import get_knowledge_base
+
+    db.require_schema()
+    hits = get_knowledge_base().search(query, sku=sku, doc_type=doc_type, k=k, mode=mode)
+    data = {"hits": [h.as_dict() for h in hits]}
+    emit(data, as_json, lambda d: table(
+        f"search: {query}", ["chunk", "type", "score", "flags", "text"],
+        [[h["chunk_id"], h["doc_type"], f"{h['score']:.4f}", ",".join(h["flags"]), h["text"][:60].replace("\n", " ")]
+         for h in d["hits"]]))
+
+
+@app.command()
+def check(
+    file: Annotated[str, typer.Argument(help="A text file, or - for stdin.")],
+    sku: Annotated[str | None, typer.Option(help="The product the text is about.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every check on a text (compliance rules, completeness)."""
+    from agent.checks import run_checks
+
+    if file == "-":
+        text = sys.stdin.read()
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise AppError(f"{file}: no such file")
+        text = path.read_text(encoding="utf-8")
+    data = {"findings": run_checks(text, sku=sku)}
+
+    def render(d: dict) -> None:
+        if not d["findings"]:
+            out.print("no findings")
+        for f in d["findings"]:
+            out.print(f"[{f['severity']}] {f['start']}-{f['end']} 「{f['text']}」 {f['message']}"
+                      + (f"\n    建议：{f['suggestion']}" if f["suggestion"] else ""))
+
+    emit(data, as_json, render)
+
+
+# -- drafts ----------------------------------------------------------------------------------------------------
+
+
+def _print_draft(d: dict) -> None:
+    out.print(f"draft {d['id']} rev {d['revision']} · {d['kind']} · {d['sku']} · {d['status']} · composer {d['composer']}")
+    out.print(d["text"], markup=False, highlight=False)
+    for f in d["findings"]:
+        out.print(f"  [{f['severity']}] 「{f['text']}」 {f['message']}", markup=False)
+
+
+@drafts_app.command("create")
+def drafts_create(
+    kind: Annotated[str, typer.Option(help="script | chain | push")],
+    sku: Annotated[str, typer.Option(help="Product sku.")],
+    community: CommunityOpt,
+    segment: Annotated[str | None, typer.Option(help="Audience tag id, e.g. blood_pressure.")] = None,
+    event: Annotated[str | None, typer.Option(help="The event, e.g. '11月25日晚8点直播'.")] = None,
+    host_name: Annotated[str | None, typer.Option("--host-name", help="Who goes live.")] = None,
+    price: Annotated[str | None, typer.Option(help="接龙: group price.")] = None,
+    deadline: Annotated[str | None, typer.Option(help="接龙: cut-off time.")] = None,
+    pickup: Annotated[str | None, typer.Option(help="接龙: pickup point.")] = None,
+    limit: Annotated[str | None, typer.Option(help="接龙: purchase limit.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft a script, 接龙 post or push for review (nothing is sent)."""
+    from agent.drafting import create_draft
+    from knowledge.index import get_knowledge_base
+
+    with session() as s:
+        data = create_draft(s, CLI, get_knowledge_base(), community_id=community, kind=kind, sku=sku, segment=segment,
+                            event=event, host=host_name, price=price, deadline=deadline, pickup=pickup, limit=limit)
+    emit(data, as_json, _print_draft)
+
+
+@drafts_app.command("list")
+def drafts_list(
+    community: Annotated[str | None, typer.Option("--community", "-c")] = None,
+    status: Annotated[str | None, typer.Option()] = None,
+    kind: Annotated[str | None, typer.Option()] = None,
+    sku: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Drafts, newest first."""
+    from community.drafts import list_drafts
+
+    with session() as s:
+        data = {"drafts": list_drafts(s, CLI, community_id=community, status=status, kind=kind, sku=sku)}
+    emit(data, as_json, lambda d: table(
+        "drafts", ["id", "rev", "kind", "sku", "status", "block", "warn"],
+        [[x["id"], x["revision"], x["kind"], x["sku"], x["status"], x["findings"]["block"], x["findings"]["warn"]]
+         for x in d["drafts"]]))
+
+
+@drafts_app.command("show")
+def drafts_show(draft_id: int, as_json: JsonOpt = False) -> None:
+    """One draft with its sentences, citations and findings."""
+    from community.drafts import draft_document, get_draft
+
+    with session() as s:
+        data = draft_document(s, get_draft(s, CLI, draft_id))
+    emit(data, as_json, _print_draft)
+
+
+@drafts_app.command("approve")
+def drafts_approve(
+    draft_id: int,
+    revision: Annotated[int, typer.Option(help="The revision you read and approve.")],
+    override: Annotated[str | None, typer.Option(help="Written reason to override blocking findings.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve exactly one revision of a draft."""
+    from community.drafts import approve
+
+    with session() as s:
+        data = approve(s, CLI, draft_id, revision, override)
+    emit(data, as_json, lambda d: out.print(f"draft {d['id']} revision {d['revision']} {d['status']}"))
+
+
+@drafts_app.command("reject")
+def drafts_reject(draft_id: int, reason: Annotated[str, typer.Option(help="Why.")], as_json: JsonOpt = False) -> None:
+    """Reject a draft with a reason."""
+    from community.drafts import reject
+
+    with session() as s:
+        data = reject(s, CLI, draft_id, reason)
+    emit(data, as_json, lambda d: out.print(f"draft {d['id']} {d['status']}"))
+
+
+@app.command("eval")
+def eval_(
+    live: Annotated[bool, typer.Option("--live", help="Also run against the configured LLM endpoint.")] = False,
+    only: Annotated[str | None, typer.Option(help="Run one dataset only.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every eval dataset; exit non-zero when a metric is below its threshold."""
+    from evals.runner import run_all
+
+    report = run_all(only=only, live=live, console=None if as_json else out)
+    if as_json:
+        emit(report, True)
+    if not report["passed"]:
+        failed = [f"{m['dataset']}.{m['metric']}" for m in report["metrics"] if not m["passed"]]
+        raise AppError(f"eval below threshold: {', '.join(failed)}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except AppError as exc:
+        err.print(f"error: {exc.detail}", markup=False, highlight=False)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (ValueError, OSError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

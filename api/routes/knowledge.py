@@ -1,0 +1,45 @@
+"""Search the knowledge base, check a text, list documents, read the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from agent.checks import run_checks
+from api.deps import CurrentUser, KnowledgeDep, SessionDep
+from api.schemas import AuditList, CheckIn, CheckOut, ErrorOut, SearchOut
+from community import audit, documents
+
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+router = APIRouter(prefix="/api", tags=["knowledge"], responses=ERRORS)
+
+
+@router.get("/search", response_model=SearchOut)
+def search(
+    user: CurrentUser,
+    kb: KnowledgeDep,
+    q: str = Query(min_length=1, max_length=500),
+    sku: str | None = None,
+    doc_type: str | None = None,
+    k: int = Query(default=5, ge=1, le=50),
+) -> dict[str, Any]:
+    return {"hits": [h.as_dict() for h in kb.search(q, sku=sku, doc_type=doc_type, k=k)]}
+
+
+@router.post("/check", response_model=CheckOut)
+def check(body: CheckIn, user: CurrentUser) -> dict[str, Any]:
+    """Run every check on a text, e.g. a script a host typed by hand."""
+    return {"findings": run_checks(body.text, sku=body.sku)}
+
+
+@router.get("/documents", response_model=dict)
+def list_documents(session: SessionDep, user: CurrentUser, sku: str | None = None) -> dict[str, Any]:
+    return {"documents": documents.list_documents(session, sku)}
+
+
+@router.get("/audit", response_model=AuditList)
+def get_audit(
+    session: SessionDep, user: CurrentUser, community_id: str | None = None, limit: int = Query(default=200, ge=1, le=1000)
+) -> dict[str, Any]:
+    return {"events": audit.list_events(session, user, community_id=community_id, limit=limit)}

@@ -1,0 +1,39 @@
+"""Members, their tags with evidence, consent; scoped to the caller's communities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import CurrentUser, SessionDep
+from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList
+from api.services import set_health_consent
+from community import members
+
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut},
+                                           404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+router = APIRouter(prefix="/api", tags=["members"], responses=ERRORS)
+
+
+@router.get("/communities/{community_id}/members", response_model=MemberList)
+def list_members(community_id: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return {"members": members.list_members(session, user, community_id)}
+
+
+@router.get("/members/{member_id}", response_model=MemberDetail)
+def get_member(member_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """A member with tags and the (pseudonymised) messages behind them."""
+    member = members.get_member(session, user, member_id)
+    listed = next(m for m in members.list_members(session, user, member.community_id) if m["member_id"] == member.id)
+    evidence = {mid for t in listed["tags"] for mid in t["evidence"]}
+    messages = [m for m in members.member_messages(session, user, member.community_id, member.id)
+                if m["message_id"] in evidence]
+    return {**listed, "evidence_messages": messages}
+
+
+@router.post("/members/{member_id}/consent", response_model=dict)
+def set_consent(member_id: int, body: ConsentIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    member = members.get_member(session, user, member_id)
+    user.require_reviewer()
+    return set_health_consent(session, user, member.id, member.community_id, body.health)

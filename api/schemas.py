@@ -1,0 +1,171 @@
+"""Request and response models of the HTTP API (the JSON shapes of DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorOut(BaseModel):
+    error: str
+    detail: str
+
+
+class DraftCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["script", "chain", "push"]
+    sku: str = Field(min_length=1, max_length=64)
+    community_id: str = Field(min_length=1, max_length=64)
+    segment: str | None = None
+    event: str | None = Field(default=None, max_length=300)
+    host: str | None = Field(default=None, max_length=100)
+    price: str | None = Field(default=None, max_length=100)
+    deadline: str | None = Field(default=None, max_length=100)
+    pickup: str | None = Field(default=None, max_length=200)
+    limit: str | None = Field(default=None, max_length=100)
+    text: str | None = Field(
+        default=None, max_length=50_000,
+        description="A script or post typed by hand: it is checked and queued for review instead of composed.")
+
+
+class FindingOut(BaseModel):
+    rule: str
+    category: str
+    severity: Literal["block", "warn", "info"]
+    start: int
+    end: int
+    text: str
+    message: str
+    suggestion: str | None = None
+
+
+class SentenceOut(BaseModel):
+    text: str
+    citations: list[str]
+    segment: str | None = None
+
+
+class DraftOut(BaseModel):
+    id: int
+    revision: int
+    kind: str
+    status: str
+    community_id: str
+    sku: str
+    segment: str | None
+    event: str | None
+    text: str
+    sentences: list[SentenceOut]
+    findings: list[FindingOut]
+    content_hash: str
+    audience: dict[str, Any]
+    composer: str
+    prompt_version: str
+    model: str | None
+    ai_generated: bool
+    trace: dict[str, Any]
+    created_at: str
+    reviews: list[dict[str, Any]]
+
+
+class DraftSummary(BaseModel):
+    id: int
+    revision: int
+    kind: str
+    status: str
+    community_id: str
+    sku: str
+    segment: str | None
+    findings: dict[str, int]
+    composer: str
+    created_at: str
+
+
+class DraftList(BaseModel):
+    drafts: list[DraftSummary]
+
+
+class Approve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    revision: int = Field(ge=1)
+    override_reason: str | None = Field(default=None, max_length=2000)
+
+
+class Reject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=50_000)
+    sku: str | None = None
+
+
+class CheckOut(BaseModel):
+    findings: list[FindingOut]
+
+
+class HitOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    sku: str
+    doc_type: str
+    text: str
+    score: float
+    title: str
+    heading_path: list[str]
+    span: list[int]
+    batch: str | None
+    issued_at: str | None
+    valid_until: str | None
+    flags: list[str]
+
+
+class SearchOut(BaseModel):
+    hits: list[HitOut]
+
+
+class TagOut(BaseModel):
+    tag: str
+    confidence: float
+    about: str
+    source: str
+    status: str
+    evidence: list[int]
+
+
+class MemberOut(BaseModel):
+    member_id: int
+    source_id: str
+    name: str
+    health_consent: str
+    erased: bool
+    tags: list[TagOut]
+
+
+class MemberList(BaseModel):
+    members: list[MemberOut]
+
+
+class MessageOut(BaseModel):
+    message_id: int
+    member_id: int
+    sent_at: str
+    kind: str
+    text: str
+    recalled: bool
+
+
+class MemberDetail(MemberOut):
+    evidence_messages: list[MessageOut]
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    health: Literal["granted", "refused"]
+
+
+class AuditList(BaseModel):
+    events: list[dict[str, Any]]

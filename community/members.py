@@ -1,0 +1,270 @@
+"""Members, their messages, consent, interest tags with evidence, and erasure (PIPL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from community import audit
+from community.errors import InvalidInput, NotFound
+from community.models import ConsentEvent, Member, Message, TagAssertion, TagEvidence, utcnow
+from community.principal import Principal
+from community.users import get_community
+
+CONSENT_STATES = ("granted", "refused")
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def get_member(session: Session, actor: Principal, member_id: int, community_id: str | None = None) -> Member:
+    member = session.get(Member, member_id)
+    if member is None or (community_id is not None and member.community_id != community_id):
+        raise NotFound(f"member {member_id} not found")
+    if not actor.can_see(member.community_id):
+        raise NotFound(f"member {member_id} not found")
+    return member
+
+
+def consent_status(session: Session, member_id: int, scope: str = "health") -> str:
+    """The latest recorded consent for a scope, or ``unknown``."""
+    status = session.scalar(
+        select(ConsentEvent.status)
+        .where(ConsentEvent.member_id == member_id, ConsentEvent.scope == scope)
+        .order_by(ConsentEvent.id.desc())
+        .limit(1)
+    )
+    return status or "unknown"
+
+
+def set_consent(
+    session: Session,
+    actor: Principal,
+    member_id: int,
+    community_id: str,
+    scope: str,
+    status: str,
+    *,
+    sensitive_tags: frozenset[str],
+    source: str = "operator",
+) -> dict[str, Any]:
+    """Record a consent decision; refusing health consent removes the member's sensitive tags at once."""
+    if status not in CONSENT_STATES:
+        raise InvalidInput(f"consent {scope}: must be one of {', '.join(CONSENT_STATES)}, got {status!r}")
+    member = get_member(session, actor, member_id, community_id)
+    session.add(ConsentEvent(member_id=member.id, scope=scope, status=status, source=source))
+    withdrawn = 0
+    if scope == "health" and status == "refused":
+        withdrawn = _drop_tags(session, member.id, sensitive_tags)
+    audit.record(
+        session, actor, "consent.set", "member", member.id, community_id=community_id,
+        detail={"scope": scope, "status": status, "source": source, "sensitive_tags_removed": withdrawn},
+    )
+    return {"member_id": member.id, "scope": scope, "status": status, "sensitive_tags_removed": withdrawn}
+
+
+def _drop_tags(session: Session, member_id: int, tags: frozenset[str]) -> int:
+    rows = list(
+        session.scalars(select(TagAssertion).where(TagAssertion.member_id == member_id, TagAssertion.tag.in_(tags)))
+    )
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+def member_tags(session: Session, member_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(TagAssertion)
+        .where(TagAssertion.member_id == member_id, TagAssertion.status != "rejected")
+        .order_by(TagAssertion.confidence.desc())
+    )
+    return [
+        {
+            "tag": row.tag,
+            "confidence": round(row.confidence, 3),
+            "about": row.about,
+            "source": row.source,
+            "status": row.status,
+            "evidence": sorted(e.message_id for e in row.evidence),
+        }
+        for row in rows
+    ]
+
+
+def list_members(session: Session, actor: Principal, community_id: str) -> list[dict[str, Any]]:
+    actor.require_community(community_id)
+    get_community(session, community_id)
+    out = []
+    for member in session.scalars(select(Member).where(Member.community_id == community_id).order_by(Member.id)):
+        out.append(
+            {
+                "member_id": member.id,
+                "source_id": member.source_id,
+                "name": member.display_name,
+                "health_consent": consent_status(session, member.id),
+                "erased": member.erased_at is not None,
+                "tags": member_tags(session, member.id),
+            }
+        )
+    return out
+
+
+def member_messages(
+    session: Session, actor: Principal, community_id: str, member_id: int | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Messages as an LLM would see them: pseudonymised, recalled text removed."""
+    actor.require_community(community_id)
+    get_community(session, community_id)
+    stmt = select(Message).where(Message.community_id == community_id).order_by(Message.sent_at, Message.id)
+    if member_id is not None:
+        get_member(session, actor, member_id, community_id)
+        stmt = stmt.where(Message.member_id == member_id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return [
+        {
+            "message_id": m.id,
+            "member_id": m.member_id,
+            "sent_at": iso(m.sent_at),
+            "kind": m.kind,
+            "text": "" if m.recalled else m.text,
+            "recalled": m.recalled,
+        }
+        for m in session.scalars(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class MemberHistory:
+    """What the tagger reads: one member, their consent, and their visible text messages."""
+
+    member_id: int
+    health_consent: str
+    messages: list[tuple[int, datetime, str]]  # (message id, sent at, pseudonymised text)
+
+
+def histories(session: Session, community_id: str) -> list[MemberHistory]:
+    out = []
+    members = session.scalars(
+        select(Member).where(Member.community_id == community_id, Member.erased_at.is_(None)).order_by(Member.id)
+    )
+    for member in members:
+        rows = session.execute(
+            select(Message.id, Message.sent_at, Message.text)
+            .where(Message.member_id == member.id, Message.recalled.is_(False), Message.kind.in_(("text", "chain")))
+            .order_by(Message.sent_at)
+        ).all()
+        out.append(MemberHistory(member.id, consent_status(session, member.id), [(r[0], r[1], r[2]) for r in rows]))
+    return out
+
+
+@dataclass(frozen=True)
+class InferredTag:
+    tag: str
+    confidence: float
+    about: str
+    evidence: list[int]
+
+
+def replace_inferred_tags(
+    session: Session,
+    actor: Principal,
+    community_id: str,
+    member_id: int,
+    tags: list[InferredTag],
+    *,
+    source: str,
+    prompt_version: str,
+    model: str | None,
+) -> None:
+    """Replace a member's machine-inferred tags; human-confirmed or human-rejected tags are never overwritten."""
+    existing = list(session.scalars(select(TagAssertion).where(TagAssertion.member_id == member_id)))
+    human = {row.tag for row in existing if row.status in ("confirmed", "rejected")}
+    for row in existing:
+        if row.status == "inferred":
+            session.delete(row)
+    session.flush()
+    own_ids = set(session.scalars(select(Message.id).where(Message.member_id == member_id)))
+    for tag in tags:
+        if tag.tag in human:
+            continue
+        evidence = [mid for mid in tag.evidence if mid in own_ids]
+        if not evidence:
+            continue  # an assertion without evidence of this member's own messages is never stored
+        row = TagAssertion(
+            member_id=member_id, tag=tag.tag, confidence=tag.confidence, about=tag.about,
+            source=source, status="inferred", prompt_version=prompt_version, model=model,
+        )
+        row.evidence = [TagEvidence(message_id=mid) for mid in evidence]
+        session.add(row)
+
+
+def forget_member(session: Session, actor: Principal, member_id: int, community_id: str) -> dict[str, Any]:
+    """Erasure on request (PIPL Art. 47): messages, tags, evidence and consent history go; a tombstone stays."""
+    member = get_member(session, actor, member_id, community_id)
+    assertion_ids = list(session.scalars(select(TagAssertion.id).where(TagAssertion.member_id == member.id)))
+    if assertion_ids:
+        session.execute(delete(TagEvidence).where(TagEvidence.assertion_id.in_(assertion_ids)))
+        session.execute(delete(TagAssertion).where(TagAssertion.id.in_(assertion_ids)))
+    message_ids = select(Message.id).where(Message.member_id == member.id)
+    session.execute(delete(TagEvidence).where(TagEvidence.message_id.in_(message_ids)))
+    messages = session.scalar(select(func.count()).select_from(Message).where(Message.member_id == member.id)) or 0
+    session.execute(delete(Message).where(Message.member_id == member.id))
+    session.execute(delete(ConsentEvent).where(ConsentEvent.member_id == member.id))
+    member.display_name = f"已删除成员#{member.id}"
+    member.erased_at = utcnow()
+    # the source id stays so that a later re-import of old exports does not bring the member back
+    audit.record(
+        session, actor, "member.forget", "member", member.id, community_id=community_id,
+        detail={"messages_deleted": messages, "tags_deleted": len(assertion_ids)},
+    )
+    return {"member_id": member.id, "messages_deleted": messages, "tags_deleted": len(assertion_ids)}
+
+
+def set_tag_status(
+    session: Session, actor: Principal, member_id: int, community_id: str, tag: str, status: str
+) -> dict[str, Any]:
+    """An operator confirms or rejects a tag; the human label is kept and never overwritten by inference."""
+    if status not in ("confirmed", "rejected"):
+        raise InvalidInput(f"tag status: must be confirmed or rejected, got {status!r}")
+    actor.require_reviewer()
+    member = get_member(session, actor, member_id, community_id)
+    row = session.scalar(select(TagAssertion).where(TagAssertion.member_id == member.id, TagAssertion.tag == tag))
+    if row is None:
+        if status == "confirmed":
+            raise NotFound(f"member {member_id} has no tag {tag!r} to confirm")
+        row = TagAssertion(member_id=member.id, tag=tag, confidence=0.0, about="self", source="human", status=status)
+        session.add(row)
+    row.status = status
+    audit.record(session, actor, f"tag.{status}", "member", member.id, community_id=community_id, detail={"tag": tag})
+    return {"member_id": member.id, "tag": tag, "status": status}
+
+
+def segment_members(session: Session, community_id: str, tag: str, *, sensitive: bool) -> list[int]:
+    """Members a segment's copy is meant for: tagged (not rejected), not erased, with consent where needed."""
+    rows = session.scalars(
+        select(TagAssertion.member_id)
+        .join(Member, Member.id == TagAssertion.member_id)
+        .where(
+            Member.community_id == community_id,
+            Member.erased_at.is_(None),
+            TagAssertion.tag == tag,
+            TagAssertion.status != "rejected",
+        )
+        .distinct()
+    )
+    ids = sorted(rows)
+    if sensitive:
+        ids = [mid for mid in ids if consent_status(session, mid) == "granted"]
+    return ids
+
+
+def member_names(session: Session, community_id: str) -> list[str]:
+    return list(
+        session.scalars(select(Member.display_name).where(Member.community_id == community_id, Member.erased_at.is_(None)))
+    )

@@ -1,0 +1,139 @@
+"""One function per dataset: labelled rows in, per-row outcomes and aggregate metrics out.
+
+Each evaluator returns ``(metrics, failures)``: ``metrics`` maps a metric name to its value for the rows given,
+``failures`` lists the rows that went wrong with what was expected and what came back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from agent.checks.compliance import check_compliance
+from agent.tagging.rules import tag_messages
+from knowledge.index import Hit, KnowledgeBase
+
+MEASUREMENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|mg|g|ml|kJ|kcal|μg|克|毫升|毫克|千焦|天|个月)")
+Metrics = dict[str, float]
+Failures = list[dict[str, Any]]
+
+
+def _relevant(hit: Hit, gold: list[dict[str, str]]) -> bool:
+    return any(hit.doc_id == g["doc_id"] and g["contains"] in hit.text for g in gold)
+
+
+def retrieval(rows: list[dict[str, Any]], kb: KnowledgeBase) -> tuple[Metrics, Failures]:
+    """recall@5 (a relevant chunk in the top 5), MRR@10 and binary nDCG@10, for dense, BM25 and hybrid."""
+    metrics: Metrics = {}
+    failures: Failures = []
+    for mode in ("dense", "bm25", "hybrid"):
+        recall = mrr = ndcg = 0.0
+        for row in rows:
+            hits = kb.search(row["query"], sku=row.get("sku"), k=10, mode=mode)
+            flags = [_relevant(h, row["relevant"]) for h in hits]
+            first = next((i for i, f in enumerate(flags) if f), None)
+            recall += 1.0 if first is not None and first < 5 else 0.0
+            mrr += 1.0 / (first + 1) if first is not None else 0.0
+            dcg = sum(1.0 / math.log2(i + 2) for i, f in enumerate(flags) if f)
+            ideal = sum(1.0 / math.log2(i + 2) for i in range(min(max(sum(flags), 1), 10)))
+            ndcg += dcg / ideal
+            if mode == "hybrid" and (first is None or first >= 5):
+                failures.append({"id": row["id"], "query": row["query"], "expected": row["relevant"],
+                                 "got": [h.chunk_id for h in hits[:5]], "rank": None if first is None else first + 1})
+        n = max(len(rows), 1)
+        metrics[f"{mode}.recall@5"] = recall / n
+        metrics[f"{mode}.mrr@10"] = mrr / n
+        metrics[f"{mode}.ndcg@10"] = ndcg / n
+    return metrics, failures
+
+
+def tagging(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
+    """Micro precision / recall / F1 over (member, tag) pairs, and the share of right 'about' (self/family)."""
+    tp = fp = fn = about_right = 0
+    failures: Failures = []
+    for row in rows:
+        votes = tag_messages(list(enumerate(row["messages"])))
+        predicted = {v.tag: v.about for v in votes}
+        gold = set(row["gold"])
+        hits = gold & set(predicted)
+        tp += len(hits)
+        fp += len(set(predicted) - gold)
+        fn += len(gold - set(predicted))
+        about_right += sum(1 for t in hits if predicted[t] == (row.get("about") or {}).get(t, "self"))
+        if set(predicted) != gold:
+            failures.append({"id": row["id"], "expected": sorted(gold), "got": sorted(predicted),
+                             "messages": row["messages"][:4]})
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "micro_f1": f1,
+            "about_accuracy": about_right / tp if tp else 1.0}, failures
+
+
+def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
+    """An expected violation is found when a finding of its family overlaps it; a finding overlapping none is a
+    false positive. Clean sentences with no finding count towards ``clean_pass``."""
+    expected_total = found = findings_total = false_pos = clean = clean_ok = 0
+    failures: Failures = []
+    for row in rows:
+        text = row["text"]
+        findings = check_compliance(text)
+        spans = []
+        for item in row["expected"]:
+            start = text.find(item["text"])
+            if start < 0:
+                raise ValueError(f"compliance row {row['id']}: expected text {item['text']!r} not in the sentence")
+            spans.append((item["family"], start, start + len(item["text"])))
+        missed = [s for s in spans if not any(f.family == s[0] and f.start < s[2] and s[1] < f.end for f in findings)]
+        extra = [f for f in findings if not any(f.family == s[0] and f.start < s[2] and s[1] < f.end for s in spans)]
+        expected_total += len(spans)
+        found += len(spans) - len(missed)
+        findings_total += len(findings)
+        false_pos += len(extra)
+        if not spans:
+            clean += 1
+            clean_ok += not findings
+        if missed or extra:
+            failures.append({"id": row["id"], "text": text, "missed": [text[s[1]:s[2]] for s in missed],
+                             "false_positives": [f"{f.rule}:{f.text}" for f in extra]})
+    return {
+        "recall": found / expected_total if expected_total else 1.0,
+        "precision": (findings_total - false_pos) / findings_total if findings_total else 1.0,
+        "clean_pass": clean_ok / clean if clean else 1.0,
+    }, failures
+
+
+def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple[Metrics, Failures]:
+    """End to end offline drafting: blocking-free share, must-mention coverage, citation validity."""
+    block_free = mention_hit = mention_total = cited_ok = cited_total = factual = factual_cited = 0
+    failures: Failures = []
+    for row in rows:
+        draft = compose(row)
+        blocking = [f for f in draft["findings"] if f["severity"] == "block"]
+        block_free += not blocking
+        text = draft["text"]
+        missing = [m for m in row.get("must_mention", []) if m not in text]
+        mention_total += len(row.get("must_mention", []))
+        mention_hit += len(row.get("must_mention", [])) - len(missing)
+        bad_citations = []
+        for sentence in draft["sentences"]:
+            has_number = bool(MEASUREMENT.search(sentence["text"]))
+            factual += has_number
+            factual_cited += has_number and bool(sentence["citations"])
+            for hit in kb.get_chunks(sentence["citations"]):
+                cited_total += 1
+                ok = hit.sku in (row["sku"], "ALL") and not hit.flags
+                cited_ok += ok
+                if not ok:
+                    bad_citations.append(hit.chunk_id)
+        if blocking or missing or bad_citations:
+            failures.append({"id": row["id"], "blocking": [f["text"] for f in blocking], "missing": missing,
+                             "bad_citations": bad_citations})
+    n = max(len(rows), 1)
+    return {
+        "block_free": block_free / n,
+        "must_mention": mention_hit / mention_total if mention_total else 1.0,
+        "citation_valid": cited_ok / cited_total if cited_total else 1.0,
+        "numeric_sentences_cited": factual_cited / factual if factual else 1.0,
+    }, failures

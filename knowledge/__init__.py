@@ -1,0 +1,1 @@
+"""Knowledge base: document ingestion, Chinese-aware chunking, facts, embeddings, hybrid retrieval with citations."""

