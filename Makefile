@@ -31,7 +31,7 @@ unit: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/linli eval
 
-test: lint unit eval
+test: lint typecheck unit eval
 
 serve: $(STAMP)
 	$(BIN)/linli serve

@@ -12,8 +12,18 @@ import yaml
 from prompts import PROMPTS_DIR
 
 CONTRACT_TAGS = {
-    "blood_sugar", "blood_pressure", "blood_lipids", "weight", "digestive", "allergy", "maternal_infant",
-    "elderly", "vegetarian", "baking", "fitness", "organic",
+    "blood_sugar",
+    "blood_pressure",
+    "blood_lipids",
+    "weight",
+    "digestive",
+    "allergy",
+    "maternal_infant",
+    "elderly",
+    "vegetarian",
+    "baking",
+    "fitness",
+    "organic",
 }
 
 

@@ -20,20 +20,33 @@ from community import db
 from community.errors import AppError
 from community.principal import CLI
 
-app = typer.Typer(help="Linli (邻里): AI-assisted community manager for 社区团购 and 私域直播.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Linli (邻里): AI-assisted community manager for 社区团购 and 私域直播.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 users_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
 communities_app = typer.Typer(help="Communities (one brand's or 团长's set of groups).", no_args_is_help=True)
 chats_app = typer.Typer(help="Chat history import.", no_args_is_help=True)
 members_app = typer.Typer(help="Members, their tags and erasure.", no_args_is_help=True)
 consent_app = typer.Typer(help="Members' consent (PIPL).", no_args_is_help=True)
 tags_app = typer.Typer(help="Interest tags with evidence.", no_args_is_help=True)
-docs_app = typer.Typer(help="Knowledge documents: product sheets, test reports, certificates.", no_args_is_help=True)
+docs_app = typer.Typer(
+    help="Knowledge documents: product sheets, test reports, certificates.", no_args_is_help=True
+)
 drafts_app = typer.Typer(help="Scripts, 接龙 copy and pushes, and their review.", no_args_is_help=True)
 messages_app = typer.Typer(help="Messages as the agent sees them (pseudonymised).", no_args_is_help=True)
-for sub, name in ((users_app, "users"), (communities_app, "communities"), (chats_app, "chats"),
-                  (members_app, "members"), (consent_app, "consent"), (tags_app, "tags"), (docs_app, "docs"),
-                  (drafts_app, "drafts"), (messages_app, "messages")):
+for sub, name in (
+    (users_app, "users"),
+    (communities_app, "communities"),
+    (chats_app, "chats"),
+    (members_app, "members"),
+    (consent_app, "consent"),
+    (tags_app, "tags"),
+    (docs_app, "docs"),
+    (drafts_app, "drafts"),
+    (messages_app, "messages"),
+):
     app.add_typer(sub, name=name)
 
 out = Console()
@@ -73,8 +86,11 @@ def init(as_json: JsonOpt = False) -> None:
 
     revision = db.migrate()
     get_settings().secret_bytes()
-    emit({"database": get_settings().db_url, "revision": revision}, as_json,
-         lambda d: out.print(f"database ready at {d['database']} (schema {d['revision']})"))
+    emit(
+        {"database": get_settings().db_url, "revision": revision},
+        as_json,
+        lambda d: out.print(f"database ready at {d['database']} (schema {d['revision']})"),
+    )
 
 
 @app.command()
@@ -107,7 +123,9 @@ def demo(
 def users_add(
     name: str,
     role: Annotated[str, typer.Option(help="host | operator | admin")],
-    community: Annotated[list[str] | None, typer.Option("--community", "-c", help="Community id (repeatable).")] = None,
+    community: Annotated[
+        list[str] | None, typer.Option("--community", "-c", help="Community id (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user and print their API token once (only its hash is stored)."""
@@ -115,9 +133,20 @@ def users_add(
 
     with session() as s:
         user, token = add_user(s, CLI, name, role, community or [])
-        data = {"id": user.id, "name": user.name, "role": user.role, "communities": community or [], "token": token}
-    emit(data, as_json, lambda d: out.print(
-        f"user {d['name']} ({d['role']}) created. Token (shown once, keep it safe):\n{d['token']}"))
+        data = {
+            "id": user.id,
+            "name": user.name,
+            "role": user.role,
+            "communities": community or [],
+            "token": token,
+        }
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"user {d['name']} ({d['role']}) created. Token (shown once, keep it safe):\n{d['token']}"
+        ),
+    )
 
 
 @users_app.command("list")
@@ -127,8 +156,15 @@ def users_list(as_json: JsonOpt = False) -> None:
 
     with session() as s:
         data = {"users": list_users(s)}
-    emit(data, as_json, lambda d: table("users", ["id", "name", "role", "communities"],
-                                        [[u["id"], u["name"], u["role"], ",".join(u["communities"])] for u in d["users"]]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            "users",
+            ["id", "name", "role", "communities"],
+            [[u["id"], u["name"], u["role"], ",".join(u["communities"])] for u in d["users"]],
+        ),
+    )
 
 
 @users_app.command("revoke")
@@ -142,8 +178,9 @@ def users_revoke(name: str, as_json: JsonOpt = False) -> None:
 
 
 @communities_app.command("add")
-def communities_add(community_id: str, name: Annotated[str, typer.Option(help="Display name.")],
-                    as_json: JsonOpt = False) -> None:
+def communities_add(
+    community_id: str, name: Annotated[str, typer.Option(help="Display name.")], as_json: JsonOpt = False
+) -> None:
     """Create a community."""
     from community.users import add_community
 
@@ -161,9 +198,15 @@ def chats_import(
     file: Path,
     community: CommunityOpt,
     fmt: Annotated[str, typer.Option("--format", help="auto | wecom | text")] = "auto",
-    group: Annotated[str | None, typer.Option(help="Group name for a text paste (default: file name).")] = None,
-    roster: Annotated[Path | None, typer.Option(help="JSON {member id: display name} for WeCom exports.")] = None,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good lines, list the bad ones.")] = False,
+    group: Annotated[
+        str | None, typer.Option(help="Group name for a text paste (default: file name).")
+    ] = None,
+    roster: Annotated[
+        Path | None, typer.Option(help="JSON {member id: display name} for WeCom exports.")
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Import the good lines, list the bad ones.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a chat export (all-or-nothing per file, idempotent on message id)."""
@@ -172,12 +215,23 @@ def chats_import(
 
     names = json.loads(roster.read_text(encoding="utf-8")) if roster else None
     with session() as s:
-        data = import_file(s, CLI, file, community, fmt=fmt, group=group, roster=names, skip_bad=skip_bad,
-                           secret=get_settings().secret_bytes())
+        data = import_file(
+            s,
+            CLI,
+            file,
+            community,
+            fmt=fmt,
+            group=group,
+            roster=names,
+            skip_bad=skip_bad,
+            secret=get_settings().secret_bytes(),
+        )
 
     def render(d: dict) -> None:
-        out.print(f"{file}: format {d['format']}, read {d['read']}, imported {d['imported']}, "
-                  f"duplicates {d['duplicates']}, skipped {d['skipped']}, members {d['members']}")
+        out.print(
+            f"{file}: format {d['format']}, read {d['read']}, imported {d['imported']}, "
+            f"duplicates {d['duplicates']}, skipped {d['skipped']}, members {d['members']}"
+        )
         for e in d["errors"]:
             err.print(f"skipped: {e}")
 
@@ -191,9 +245,18 @@ def members_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
 
     with session() as s:
         data = {"members": list_members(s, CLI, community)}
-    emit(data, as_json, lambda d: table(
-        f"members of {community}", ["id", "name", "health consent", "tags"],
-        [[m["member_id"], m["name"], m["health_consent"], ", ".join(t["tag"] for t in m["tags"])] for m in d["members"]]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            f"members of {community}",
+            ["id", "name", "health consent", "tags"],
+            [
+                [m["member_id"], m["name"], m["health_consent"], ", ".join(t["tag"] for t in m["tags"])]
+                for m in d["members"]
+            ],
+        ),
+    )
 
 
 @members_app.command("forget")
@@ -203,8 +266,13 @@ def members_forget(member_id: int, community: CommunityOpt, as_json: JsonOpt = F
 
     with session() as s:
         data = forget_member(s, CLI, member_id, community)
-    emit(data, as_json, lambda d: out.print(
-        f"member {d['member_id']} erased: {d['messages_deleted']} messages, {d['tags_deleted']} tags"))
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"member {d['member_id']} erased: {d['messages_deleted']} messages, {d['tags_deleted']} tags"
+        ),
+    )
 
 
 @consent_app.command("set")
@@ -229,9 +297,14 @@ def tags_infer(community: CommunityOpt, as_json: JsonOpt = False) -> None:
 
     with session() as s:
         data = infer_community(s, CLI, community)
-    emit(data, as_json, lambda d: out.print(
-        f"{d['tagged']} of {len(d['members'])} members tagged; "
-        f"{d['withheld_without_consent']} sensitive tag(s) withheld for lack of consent"))
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"{d['tagged']} of {len(d['members'])} members tagged; "
+            f"{d['withheld_without_consent']} sensitive tag(s) withheld for lack of consent"
+        ),
+    )
 
 
 @tags_app.command("list")
@@ -240,14 +313,33 @@ def tags_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
     from community.members import list_members
 
     with session() as s:
-        data = {"members": [
-            {"member_id": m["member_id"], "name": m["name"], "tags": m["tags"]}
-            for m in list_members(s, CLI, community) if m["tags"]
-        ]}
-    emit(data, as_json, lambda d: table(
-        f"tags in {community}", ["member", "name", "tag", "about", "confidence", "evidence"],
-        [[m["member_id"], m["name"], t["tag"], t["about"], t["confidence"], " ".join(map(str, t["evidence"][:6]))]
-         for m in d["members"] for t in m["tags"]]))
+        data = {
+            "members": [
+                {"member_id": m["member_id"], "name": m["name"], "tags": m["tags"]}
+                for m in list_members(s, CLI, community)
+                if m["tags"]
+            ]
+        }
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            f"tags in {community}",
+            ["member", "name", "tag", "about", "confidence", "evidence"],
+            [
+                [
+                    m["member_id"],
+                    m["name"],
+                    t["tag"],
+                    t["about"],
+                    t["confidence"],
+                    " ".join(map(str, t["evidence"][:6])),
+                ]
+                for m in d["members"]
+                for t in m["tags"]
+            ],
+        ),
+    )
 
 
 @messages_app.command("list")
@@ -262,9 +354,18 @@ def messages_list(
 
     with session() as s:
         data = {"messages": member_messages(s, CLI, community, member, limit)}
-    emit(data, as_json, lambda d: table(
-        "messages", ["id", "member", "sent at (UTC)", "kind", "text"],
-        [[m["message_id"], m["member_id"], m["sent_at"], m["kind"], m["text"][:60]] for m in d["messages"]]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            "messages",
+            ["id", "member", "sent at (UTC)", "kind", "text"],
+            [
+                [m["message_id"], m["member_id"], m["sent_at"], m["kind"], m["text"][:60]]
+                for m in d["messages"]
+            ],
+        ),
+    )
 
 
 # -- knowledge -------------------------------------------------------------------------------------------------
@@ -285,23 +386,43 @@ def docs_ingest(paths: list[Path], as_json: JsonOpt = False) -> None:
 
             with Progress(console=err, transient=True) as bar:
                 task = bar.add_task("embedding documents", total=None)
-                data = ingest_documents(s, CLI, kb, paths,
-                                        progress=lambda doc, n, total: bar.update(task, completed=n, total=total))
-    emit(data, as_json, lambda d: out.print(
-        f"{len(d['documents'])} document(s): {d['added']} added, {d['updated']} updated, {d['unchanged']} unchanged"))
+                data = ingest_documents(
+                    s,
+                    CLI,
+                    kb,
+                    paths,
+                    progress=lambda doc, n, total: bar.update(task, completed=n, total=total),
+                )
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"{len(d['documents'])} document(s): {d['added']} added, {d['updated']} updated, {d['unchanged']} unchanged"
+        ),
+    )
 
 
 @docs_app.command("list")
-def docs_list(sku: Annotated[str | None, typer.Option(help="Only this sku.")] = None, as_json: JsonOpt = False) -> None:
+def docs_list(
+    sku: Annotated[str | None, typer.Option(help="Only this sku.")] = None, as_json: JsonOpt = False
+) -> None:
     """Documents in the registry."""
     from community.documents import list_documents
 
     with session() as s:
         data = {"documents": list_documents(s, sku)}
-    emit(data, as_json, lambda d: table(
-        "documents", ["doc_id", "sku", "type", "batch", "valid until", "chunks"],
-        [[x["doc_id"], x["sku"], x["doc_type"], x["batch"] or "", x["valid_until"] or "", x["chunks"]]
-         for x in d["documents"]]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            "documents",
+            ["doc_id", "sku", "type", "batch", "valid until", "chunks"],
+            [
+                [x["doc_id"], x["sku"], x["doc_type"], x["batch"] or "", x["valid_until"] or "", x["chunks"]]
+                for x in d["documents"]
+            ],
+        ),
+    )
 
 
 @docs_app.command("remove")
@@ -319,7 +440,9 @@ def docs_remove(doc_id: str, as_json: JsonOpt = False) -> None:
 def search(
     query: str,
     sku: Annotated[str | None, typer.Option(help="Only this sku (and documents shared by all).")] = None,
-    doc_type: Annotated[str | None, typer.Option("--doc-type", help="product|traceability|certificate|faq|policy")] = None,
+    doc_type: Annotated[
+        str | None, typer.Option("--doc-type", help="product|traceability|certificate|faq|policy")
+    ] = None,
     k: Annotated[int, typer.Option("--k", help="How many hits.")] = 5,
     mode: Annotated[str, typer.Option(help="hybrid | dense | bm25")] = "hybrid",
     as_json: JsonOpt = False,
@@ -330,10 +453,24 @@ def search(
     db.require_schema()
     hits = get_knowledge_base().search(query, sku=sku, doc_type=doc_type, k=k, mode=mode)
     data = {"hits": [h.as_dict() for h in hits]}
-    emit(data, as_json, lambda d: table(
-        f"search: {query}", ["chunk", "type", "score", "flags", "text"],
-        [[h["chunk_id"], h["doc_type"], f"{h['score']:.4f}", ",".join(h["flags"]), h["text"][:60].replace("\n", " ")]
-         for h in d["hits"]]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            f"search: {query}",
+            ["chunk", "type", "score", "flags", "text"],
+            [
+                [
+                    h["chunk_id"],
+                    h["doc_type"],
+                    f"{h['score']:.4f}",
+                    ",".join(h["flags"]),
+                    h["text"][:60].replace("\n", " "),
+                ]
+                for h in d["hits"]
+            ],
+        ),
+    )
 
 
 @app.command()
@@ -358,8 +495,10 @@ def check(
         if not d["findings"]:
             out.print("no findings")
         for f in d["findings"]:
-            out.print(f"[{f['severity']}] {f['start']}-{f['end']} 「{f['text']}」 {f['message']}"
-                      + (f"\n    建议：{f['suggestion']}" if f["suggestion"] else ""))
+            out.print(
+                f"[{f['severity']}] {f['start']}-{f['end']} 「{f['text']}」 {f['message']}"
+                + (f"\n    建议：{f['suggestion']}" if f["suggestion"] else "")
+            )
 
     emit(data, as_json, render)
 
@@ -368,7 +507,9 @@ def check(
 
 
 def _print_draft(d: dict) -> None:
-    out.print(f"draft {d['id']} rev {d['revision']} · {d['kind']} · {d['sku']} · {d['status']} · composer {d['composer']}")
+    out.print(
+        f"draft {d['id']} rev {d['revision']} · {d['kind']} · {d['sku']} · {d['status']} · composer {d['composer']}"
+    )
     out.print(d["text"], markup=False, highlight=False)
     for f in d["findings"]:
         out.print(f"  [{f['severity']}] 「{f['text']}」 {f['message']}", markup=False)
@@ -393,8 +534,21 @@ def drafts_create(
     from knowledge.index import get_knowledge_base
 
     with session() as s:
-        data = create_draft(s, CLI, get_knowledge_base(), community_id=community, kind=kind, sku=sku, segment=segment,
-                            event=event, host=host_name, price=price, deadline=deadline, pickup=pickup, limit=limit)
+        data = create_draft(
+            s,
+            CLI,
+            get_knowledge_base(),
+            community_id=community,
+            kind=kind,
+            sku=sku,
+            segment=segment,
+            event=event,
+            host=host_name,
+            price=price,
+            deadline=deadline,
+            pickup=pickup,
+            limit=limit,
+        )
     emit(data, as_json, _print_draft)
 
 
@@ -411,10 +565,26 @@ def drafts_list(
 
     with session() as s:
         data = {"drafts": list_drafts(s, CLI, community_id=community, status=status, kind=kind, sku=sku)}
-    emit(data, as_json, lambda d: table(
-        "drafts", ["id", "rev", "kind", "sku", "status", "block", "warn"],
-        [[x["id"], x["revision"], x["kind"], x["sku"], x["status"], x["findings"]["block"], x["findings"]["warn"]]
-         for x in d["drafts"]]))
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            "drafts",
+            ["id", "rev", "kind", "sku", "status", "block", "warn"],
+            [
+                [
+                    x["id"],
+                    x["revision"],
+                    x["kind"],
+                    x["sku"],
+                    x["status"],
+                    x["findings"]["block"],
+                    x["findings"]["warn"],
+                ]
+                for x in d["drafts"]
+            ],
+        ),
+    )
 
 
 @drafts_app.command("show")
@@ -431,7 +601,9 @@ def drafts_show(draft_id: int, as_json: JsonOpt = False) -> None:
 def drafts_approve(
     draft_id: int,
     revision: Annotated[int, typer.Option(help="The revision you read and approve.")],
-    override: Annotated[str | None, typer.Option(help="Written reason to override blocking findings.")] = None,
+    override: Annotated[
+        str | None, typer.Option(help="Written reason to override blocking findings.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Approve exactly one revision of a draft."""
@@ -443,7 +615,9 @@ def drafts_approve(
 
 
 @drafts_app.command("reject")
-def drafts_reject(draft_id: int, reason: Annotated[str, typer.Option(help="Why.")], as_json: JsonOpt = False) -> None:
+def drafts_reject(
+    draft_id: int, reason: Annotated[str, typer.Option(help="Why.")], as_json: JsonOpt = False
+) -> None:
     """Reject a draft with a reason."""
     from community.drafts import reject
 
@@ -454,7 +628,9 @@ def drafts_reject(draft_id: int, reason: Annotated[str, typer.Option(help="Why."
 
 @app.command("eval")
 def eval_(
-    live: Annotated[bool, typer.Option("--live", help="Also run against the configured LLM endpoint.")] = False,
+    live: Annotated[
+        bool, typer.Option("--live", help="Also run against the configured LLM endpoint.")
+    ] = False,
     only: Annotated[str | None, typer.Option(help="Run one dataset only.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -469,21 +645,24 @@ def eval_(
         raise AppError(f"eval below threshold: {', '.join(failed)}")
 
 
+def fail(reason: str, code: int = 1) -> None:
+    """One line on stderr, never wrapped, then exit non-zero."""
+    sys.stderr.write("error: " + " ".join(reason.split()) + "\n")
+    sys.exit(code)
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)
     except AppError as exc:
-        err.print(f"error: {exc.detail}", markup=False, highlight=False)
-        sys.exit(1)
+        fail(exc.detail)
     except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
+        fail("aborted", 130)
     except click.exceptions.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except (ValueError, OSError) as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(1)
+        fail(str(exc))
 
 
 if __name__ == "__main__":

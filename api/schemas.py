@@ -25,8 +25,10 @@ class DraftCreate(BaseModel):
     pickup: str | None = Field(default=None, max_length=200)
     limit: str | None = Field(default=None, max_length=100)
     text: str | None = Field(
-        default=None, max_length=50_000,
-        description="A script or post typed by hand: it is checked and queued for review instead of composed.")
+        default=None,
+        max_length=50_000,
+        description="A script or post typed by hand: it is checked and queued for review instead of composed.",
+    )
 
 
 class FindingOut(BaseModel):

@@ -33,14 +33,31 @@ def ingest_documents(
     for r in reports:
         m = r.meta
         documents.register(
-            session, actor, doc_id=m.doc_id, sku=m.sku, title=m.title, doc_type=m.doc_type, batch=m.batch,
-            issuer=m.issuer, issued_at=m.issued_at, valid_until=m.valid_until, content_hash=m.content_hash,
-            path=m.path, chunk_count=r.chunks, status=r.status,
+            session,
+            actor,
+            doc_id=m.doc_id,
+            sku=m.sku,
+            title=m.title,
+            doc_type=m.doc_type,
+            batch=m.batch,
+            issuer=m.issuer,
+            issued_at=m.issued_at,
+            valid_until=m.valid_until,
+            content_hash=m.content_hash,
+            path=m.path,
+            chunk_count=r.chunks,
+            status=r.status,
         )
     return {
         "documents": [
-            {"doc_id": r.doc_id, "sku": r.meta.sku, "doc_type": r.meta.doc_type, "status": r.status,
-             "chunks": r.chunks, "facts": r.facts}
+            {
+                "doc_id": r.doc_id,
+                "sku": r.meta.sku,
+                "doc_type": r.meta.doc_type,
+                "status": r.status,
+                "chunks": r.chunks,
+                "facts": r.facts,
+            }
             for r in reports
         ],
         "added": sum(r.status == "added" for r in reports),

@@ -39,7 +39,9 @@ def record(
     return event
 
 
-def list_events(session: Session, actor: Principal, *, community_id: str | None = None, limit: int = 200) -> list[dict]:
+def list_events(
+    session: Session, actor: Principal, *, community_id: str | None = None, limit: int = 200
+) -> list[dict]:
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if community_id is not None:
         actor.require_community(community_id)

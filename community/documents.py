@@ -38,11 +38,24 @@ def register(
         session.add(row)
     row.sku, row.title, row.doc_type, row.batch, row.issuer = sku, title, doc_type, batch, issuer
     row.issued_at, row.valid_until, row.content_hash, row.path, row.chunk_count = (
-        issued_at, valid_until, content_hash, path, chunk_count)
+        issued_at,
+        valid_until,
+        content_hash,
+        path,
+        chunk_count,
+    )
     row.ingested_at = utcnow()
     if status != "unchanged" or before != content_hash:
-        audit.record(session, actor, f"document.{status}", "document", doc_id, before_hash=before,
-                     after_hash=content_hash, detail={"sku": sku, "doc_type": doc_type, "batch": batch})
+        audit.record(
+            session,
+            actor,
+            f"document.{status}",
+            "document",
+            doc_id,
+            before_hash=before,
+            after_hash=content_hash,
+            detail={"sku": sku, "doc_type": doc_type, "batch": batch},
+        )
 
 
 def unregister(session: Session, actor: Principal, doc_id: str) -> Document:

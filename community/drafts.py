@@ -125,23 +125,46 @@ def create_draft(
     if kind not in KINDS:
         raise InvalidInput(f"kind: must be one of {', '.join(KINDS)}, got {kind!r}")
     draft = Draft(
-        community_id=community_id, kind=kind, sku=sku, segment=segment, event=event,
-        status="in_review", current_revision=1, created_by=actor.user_id,
+        community_id=community_id,
+        kind=kind,
+        sku=sku,
+        segment=segment,
+        event=event,
+        status="in_review",
+        current_revision=1,
+        created_by=actor.user_id,
     )
     session.add(draft)
     session.flush()
     rev = _add_revision(session, actor, draft, 1, composed, findings)
     audit.record(
-        session, actor, "draft.create", "draft", draft.id, community_id=community_id, after_hash=rev.content_hash,
-        detail={"kind": kind, "sku": sku, "segment": segment, "composer": composed.composer,
-                "findings": len(findings), "blocking": sum(1 for f in findings if f["severity"] == "block")},
+        session,
+        actor,
+        "draft.create",
+        "draft",
+        draft.id,
+        community_id=community_id,
+        after_hash=rev.content_hash,
+        detail={
+            "kind": kind,
+            "sku": sku,
+            "segment": segment,
+            "composer": composed.composer,
+            "findings": len(findings),
+            "blocking": sum(1 for f in findings if f["severity"] == "block"),
+        },
     )
     session.flush()
     return draft_document(session, draft)
 
 
 def _add_revision(
-    session: Session, actor: Principal, draft: Draft, number: int, composed: ComposedRevision, findings: list[dict]
+    session: Session,
+    actor: Principal,
+    draft: Draft,
+    number: int,
+    composed: ComposedRevision,
+    findings: list[dict],
 ) -> DraftRevision:
     rev = DraftRevision(
         draft_id=draft.id,
@@ -162,8 +185,15 @@ def _add_revision(
     for f in findings:
         if f["severity"] not in SEVERITIES:
             raise InvalidInput(f"finding {f['rule']}: unknown severity {f['severity']!r}")
-        session.add(Finding(revision_id=rev.id, **{k: f.get(k) for k in (
-            "rule", "category", "severity", "start", "end", "text", "message", "suggestion")}))
+        session.add(
+            Finding(
+                revision_id=rev.id,
+                **{
+                    k: f.get(k)
+                    for k in ("rule", "category", "severity", "start", "end", "text", "message", "suggestion")
+                },
+            )
+        )
     session.flush()
     session.refresh(rev)
     return rev
@@ -217,7 +247,9 @@ def list_drafts(
 def _transition(draft: Draft, action: str) -> str:
     allowed, target = TRANSITIONS[action]
     if draft.status not in allowed:
-        raise Conflict(f"draft {draft.id} is {draft.status}; cannot {action} (allowed from: {', '.join(sorted(allowed))})")
+        raise Conflict(
+            f"draft {draft.id} is {draft.status}; cannot {action} (allowed from: {', '.join(sorted(allowed))})"
+        )
     return target
 
 
@@ -229,7 +261,9 @@ def approve(
     draft = get_draft(session, actor, draft_id)
     target = _transition(draft, "approve")
     if revision != draft.current_revision:
-        raise Conflict(f"draft {draft.id}: revision {revision} is not the current revision {draft.current_revision}")
+        raise Conflict(
+            f"draft {draft.id}: revision {revision} is not the current revision {draft.current_revision}"
+        )
     rev = _revision(session, draft)
     blocking = [_finding_dict(f) for f in rev.findings if f.severity == "block"]
     if blocking and not (override_reason and override_reason.strip()):
@@ -242,16 +276,34 @@ def approve(
     draft.updated_at = utcnow()
     session.add(
         Review(
-            draft_id=draft.id, revision=revision, action="approve", reason=override_reason,
-            content_hash=rev.content_hash, findings_snapshot=[_finding_dict(f) for f in rev.findings],
-            user_id=actor.user_id, actor=actor.name, actor_role=actor.role,
+            draft_id=draft.id,
+            revision=revision,
+            action="approve",
+            reason=override_reason,
+            content_hash=rev.content_hash,
+            findings_snapshot=[_finding_dict(f) for f in rev.findings],
+            user_id=actor.user_id,
+            actor=actor.name,
+            actor_role=actor.role,
         )
     )
     audit.record(
-        session, actor, "draft.approve", "draft", draft.id, community_id=draft.community_id,
-        before_hash=rev.content_hash, after_hash=rev.content_hash,
-        detail={"revision": revision, "from": before, "to": target, "override_reason": override_reason,
-                "blocking_overridden": len(blocking), "audience": rev.audience},
+        session,
+        actor,
+        "draft.approve",
+        "draft",
+        draft.id,
+        community_id=draft.community_id,
+        before_hash=rev.content_hash,
+        after_hash=rev.content_hash,
+        detail={
+            "revision": revision,
+            "from": before,
+            "to": target,
+            "override_reason": override_reason,
+            "blocking_overridden": len(blocking),
+            "audience": rev.audience,
+        },
     )
     session.flush()
     return draft_document(session, draft)
@@ -269,13 +321,26 @@ def reject(session: Session, actor: Principal, draft_id: int, reason: str) -> di
     draft.updated_at = utcnow()
     session.add(
         Review(
-            draft_id=draft.id, revision=rev.number, action="reject", reason=reason, content_hash=rev.content_hash,
-            findings_snapshot=[_finding_dict(f) for f in rev.findings], user_id=actor.user_id, actor=actor.name, actor_role=actor.role,
+            draft_id=draft.id,
+            revision=rev.number,
+            action="reject",
+            reason=reason,
+            content_hash=rev.content_hash,
+            findings_snapshot=[_finding_dict(f) for f in rev.findings],
+            user_id=actor.user_id,
+            actor=actor.name,
+            actor_role=actor.role,
         )
     )
     audit.record(
-        session, actor, "draft.reject", "draft", draft.id, community_id=draft.community_id,
-        before_hash=rev.content_hash, detail={"revision": rev.number, "from": before, "to": target, "reason": reason},
+        session,
+        actor,
+        "draft.reject",
+        "draft",
+        draft.id,
+        community_id=draft.community_id,
+        before_hash=rev.content_hash,
+        detail={"revision": rev.number, "from": before, "to": target, "reason": reason},
     )
     session.flush()
     return draft_document(session, draft)

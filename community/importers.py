@@ -107,7 +107,9 @@ def sniff(path: Path) -> str:
             if TEXT_STAMP.match(line):
                 return "text"
             break
-    raise InvalidInput(f"{path}: cannot tell the format (expected WeCom JSON lines or `YYYY-MM-DD HH:MM:SS 名字: 内容`)")
+    raise InvalidInput(
+        f"{path}: cannot tell the format (expected WeCom JSON lines or `YYYY-MM-DD HH:MM:SS 名字: 内容`)"
+    )
 
 
 def _kind_of_text(content: str) -> str:
@@ -143,7 +145,9 @@ def parse_text(path: Path, group_name: str) -> ParseResult:
             stamp, name, content = match.groups()
             stamp = stamp.replace("T", " ")
             try:
-                local = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S" if stamp.count(":") == 2 else "%Y-%m-%d %H:%M")
+                local = datetime.strptime(
+                    stamp, "%Y-%m-%d %H:%M:%S" if stamp.count(":") == 2 else "%Y-%m-%d %H:%M"
+                )
             except ValueError:
                 result.errors.append(f"{path}:{number}: invalid date or time {stamp!r}")
                 continue
@@ -304,10 +308,14 @@ def import_file(
     def group_for(message: ParsedMessage) -> ChatGroup:
         if message.group_id not in groups:
             row = session.scalar(
-                select(ChatGroup).where(ChatGroup.community_id == community_id, ChatGroup.source_id == message.group_id)
+                select(ChatGroup).where(
+                    ChatGroup.community_id == community_id, ChatGroup.source_id == message.group_id
+                )
             )
             if row is None:
-                row = ChatGroup(community_id=community_id, source_id=message.group_id, name=message.group_name)
+                row = ChatGroup(
+                    community_id=community_id, source_id=message.group_id, name=message.group_name
+                )
                 session.add(row)
                 session.flush()
             groups[message.group_id] = row
@@ -316,10 +324,14 @@ def import_file(
     def member_for(message: ParsedMessage) -> Member:
         if message.sender_id not in members:
             row = session.scalar(
-                select(Member).where(Member.community_id == community_id, Member.source_id == message.sender_id)
+                select(Member).where(
+                    Member.community_id == community_id, Member.source_id == message.sender_id
+                )
             )
             if row is None:
-                row = Member(community_id=community_id, source_id=message.sender_id, display_name=message.sender_name)
+                row = Member(
+                    community_id=community_id, source_id=message.sender_id, display_name=message.sender_name
+                )
                 session.add(row)
                 session.flush()
             members[message.sender_id] = row
@@ -352,7 +364,11 @@ def import_file(
         stored[source_id] = row
         imported += 1
         if message.consent:
-            session.add(ConsentEvent(member_id=member.id, scope="archive", status=message.consent, source=f"wecom:{source_id}"))
+            session.add(
+                ConsentEvent(
+                    member_id=member.id, scope="archive", status=message.consent, source=f"wecom:{source_id}"
+                )
+            )
     session.flush()
     _apply_recalls(session, community_id, parsed.messages, stored, members)
     result = {
@@ -391,7 +407,9 @@ def _apply_recalls(
         target: Message | None = None
         if message.recall_of:
             target = stored.get(message.recall_of) or session.scalar(
-                select(Message).where(Message.community_id == community_id, Message.source_msg_id == message.recall_of)
+                select(Message).where(
+                    Message.community_id == community_id, Message.source_msg_id == message.recall_of
+                )
             )
         elif message.sender_id in members:
             # text pastes do not say which message was recalled: the sender's latest one within the recall window

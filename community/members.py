@@ -62,7 +62,12 @@ def set_consent(
     if scope == "health" and status == "refused":
         withdrawn = _drop_tags(session, member.id, sensitive_tags)
     audit.record(
-        session, actor, "consent.set", "member", member.id, community_id=community_id,
+        session,
+        actor,
+        "consent.set",
+        "member",
+        member.id,
+        community_id=community_id,
         detail={"scope": scope, "status": status, "source": source, "sensitive_tags_removed": withdrawn},
     )
     return {"member_id": member.id, "scope": scope, "status": status, "sensitive_tags_removed": withdrawn}
@@ -70,7 +75,9 @@ def set_consent(
 
 def _drop_tags(session: Session, member_id: int, tags: frozenset[str]) -> int:
     rows = list(
-        session.scalars(select(TagAssertion).where(TagAssertion.member_id == member_id, TagAssertion.tag.in_(tags)))
+        session.scalars(
+            select(TagAssertion).where(TagAssertion.member_id == member_id, TagAssertion.tag.in_(tags))
+        )
     )
     for row in rows:
         session.delete(row)
@@ -100,7 +107,9 @@ def list_members(session: Session, actor: Principal, community_id: str) -> list[
     actor.require_community(community_id)
     get_community(session, community_id)
     out = []
-    for member in session.scalars(select(Member).where(Member.community_id == community_id).order_by(Member.id)):
+    for member in session.scalars(
+        select(Member).where(Member.community_id == community_id).order_by(Member.id)
+    ):
         out.append(
             {
                 "member_id": member.id,
@@ -115,7 +124,11 @@ def list_members(session: Session, actor: Principal, community_id: str) -> list[
 
 
 def member_messages(
-    session: Session, actor: Principal, community_id: str, member_id: int | None = None, limit: int | None = None
+    session: Session,
+    actor: Principal,
+    community_id: str,
+    member_id: int | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Messages as an LLM would see them: pseudonymised, recalled text removed."""
     actor.require_community(community_id)
@@ -151,15 +164,23 @@ class MemberHistory:
 def histories(session: Session, community_id: str) -> list[MemberHistory]:
     out = []
     members = session.scalars(
-        select(Member).where(Member.community_id == community_id, Member.erased_at.is_(None)).order_by(Member.id)
+        select(Member)
+        .where(Member.community_id == community_id, Member.erased_at.is_(None))
+        .order_by(Member.id)
     )
     for member in members:
         rows = session.execute(
             select(Message.id, Message.sent_at, Message.text)
-            .where(Message.member_id == member.id, Message.recalled.is_(False), Message.kind.in_(("text", "chain")))
+            .where(
+                Message.member_id == member.id,
+                Message.recalled.is_(False),
+                Message.kind.in_(("text", "chain")),
+            )
             .order_by(Message.sent_at)
         ).all()
-        out.append(MemberHistory(member.id, consent_status(session, member.id), [(r[0], r[1], r[2]) for r in rows]))
+        out.append(
+            MemberHistory(member.id, consent_status(session, member.id), [(r[0], r[1], r[2]) for r in rows])
+        )
     return out
 
 
@@ -197,8 +218,14 @@ def replace_inferred_tags(
         if not evidence:
             continue  # an assertion without evidence of this member's own messages is never stored
         row = TagAssertion(
-            member_id=member_id, tag=tag.tag, confidence=tag.confidence, about=tag.about,
-            source=source, status="inferred", prompt_version=prompt_version, model=model,
+            member_id=member_id,
+            tag=tag.tag,
+            confidence=tag.confidence,
+            about=tag.about,
+            source=source,
+            status="inferred",
+            prompt_version=prompt_version,
+            model=model,
         )
         row.evidence = [TagEvidence(message_id=mid) for mid in evidence]
         session.add(row)
@@ -213,14 +240,21 @@ def forget_member(session: Session, actor: Principal, member_id: int, community_
         session.execute(delete(TagAssertion).where(TagAssertion.id.in_(assertion_ids)))
     message_ids = select(Message.id).where(Message.member_id == member.id)
     session.execute(delete(TagEvidence).where(TagEvidence.message_id.in_(message_ids)))
-    messages = session.scalar(select(func.count()).select_from(Message).where(Message.member_id == member.id)) or 0
+    messages = (
+        session.scalar(select(func.count()).select_from(Message).where(Message.member_id == member.id)) or 0
+    )
     session.execute(delete(Message).where(Message.member_id == member.id))
     session.execute(delete(ConsentEvent).where(ConsentEvent.member_id == member.id))
     member.display_name = f"已删除成员#{member.id}"
     member.erased_at = utcnow()
     # the source id stays so that a later re-import of old exports does not bring the member back
     audit.record(
-        session, actor, "member.forget", "member", member.id, community_id=community_id,
+        session,
+        actor,
+        "member.forget",
+        "member",
+        member.id,
+        community_id=community_id,
         detail={"messages_deleted": messages, "tags_deleted": len(assertion_ids)},
     )
     return {"member_id": member.id, "messages_deleted": messages, "tags_deleted": len(assertion_ids)}
@@ -234,14 +268,20 @@ def set_tag_status(
         raise InvalidInput(f"tag status: must be confirmed or rejected, got {status!r}")
     actor.require_reviewer()
     member = get_member(session, actor, member_id, community_id)
-    row = session.scalar(select(TagAssertion).where(TagAssertion.member_id == member.id, TagAssertion.tag == tag))
+    row = session.scalar(
+        select(TagAssertion).where(TagAssertion.member_id == member.id, TagAssertion.tag == tag)
+    )
     if row is None:
         if status == "confirmed":
             raise NotFound(f"member {member_id} has no tag {tag!r} to confirm")
-        row = TagAssertion(member_id=member.id, tag=tag, confidence=0.0, about="self", source="human", status=status)
+        row = TagAssertion(
+            member_id=member.id, tag=tag, confidence=0.0, about="self", source="human", status=status
+        )
         session.add(row)
     row.status = status
-    audit.record(session, actor, f"tag.{status}", "member", member.id, community_id=community_id, detail={"tag": tag})
+    audit.record(
+        session, actor, f"tag.{status}", "member", member.id, community_id=community_id, detail={"tag": tag}
+    )
     return {"member_id": member.id, "tag": tag, "status": status}
 
 
@@ -266,5 +306,7 @@ def segment_members(session: Session, community_id: str, tag: str, *, sensitive:
 
 def member_names(session: Session, community_id: str) -> list[str]:
     return list(
-        session.scalars(select(Member.display_name).where(Member.community_id == community_id, Member.erased_at.is_(None)))
+        session.scalars(
+            select(Member.display_name).where(Member.community_id == community_id, Member.erased_at.is_(None))
+        )
     )

@@ -108,7 +108,9 @@ class TagAssertion(Base):
 
 class TagEvidence(Base):
     __tablename__ = "tag_evidence"
-    assertion_id: Mapped[int] = mapped_column(ForeignKey("tag_assertions.id", ondelete="CASCADE"), primary_key=True)
+    assertion_id: Mapped[int] = mapped_column(
+        ForeignKey("tag_assertions.id", ondelete="CASCADE"), primary_key=True
+    )
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
 
 

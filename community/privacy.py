@@ -52,7 +52,11 @@ class PiiKind:
 _ADDRESS_STRONG = re.compile(r"栋|单元|室|号楼|幢|\d+-\d+-\d+")
 
 KINDS: tuple[PiiKind, ...] = (
-    PiiKind("身份证", re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"), lambda m: id_card_valid(m.group())),
+    PiiKind(
+        "身份证",
+        re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),
+        lambda m: id_card_valid(m.group()),
+    ),
     PiiKind(
         "银行卡",
         re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4,7}(?!\d)"),
@@ -63,7 +67,9 @@ KINDS: tuple[PiiKind, ...] = (
     PiiKind("邮箱", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), lambda m: True),
     PiiKind(
         "微信",
-        re.compile(r"(?:微信号?|[vV][xX]|[wW][xX]|[vV]信|加[vV])\s*[:：是为]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})"),
+        re.compile(
+            r"(?:微信号?|[vV][xX]|[wW][xX]|[vV]信|加[vV])\s*[:：是为]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})"
+        ),
         lambda m: True,
         group=1,
     ),

@@ -21,7 +21,11 @@ def hash_token(token: str) -> str:
 
 
 def add_community(session: Session, actor: Principal, community_id: str, name: str) -> Community:
-    if not community_id or len(community_id) > 64 or not community_id.replace("-", "").replace("_", "").isalnum():
+    if (
+        not community_id
+        or len(community_id) > 64
+        or not community_id.replace("-", "").replace("_", "").isalnum()
+    ):
         raise InvalidInput(f"community id {community_id!r}: use 1-64 letters, digits, '-' or '_'")
     existing = session.get(Community, community_id)
     if existing is not None:
@@ -62,7 +66,14 @@ def add_user(
         session.add(UserCommunity(user_id=user.id, community_id=community_id))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:12]))
-    audit.record(session, actor, "user.add", "user", user.id, detail={"name": name, "role": role, "communities": communities})
+    audit.record(
+        session,
+        actor,
+        "user.add",
+        "user",
+        user.id,
+        detail={"name": name, "role": role, "communities": communities},
+    )
     return user, token
 
 
@@ -77,7 +88,9 @@ def principal_for_token(session: Session, token: str) -> Principal:
 
 
 def principal_for_user(session: Session, user: User) -> Principal:
-    scope = frozenset(session.scalars(select(UserCommunity.community_id).where(UserCommunity.user_id == user.id)))
+    scope = frozenset(
+        session.scalars(select(UserCommunity.community_id).where(UserCommunity.user_id == user.id))
+    )
     communities = None if (user.role == "admin" and not scope) else scope
     return Principal(user_id=user.id, name=user.name, role=user.role, communities=communities)
 
@@ -87,7 +100,9 @@ def revoke_tokens(session: Session, actor: Principal, name: str) -> int:
     if user is None:
         raise NotFound(f"user {name!r} not found")
     count = 0
-    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
         token.revoked_at = utcnow()
         count += 1
     audit.record(session, actor, "user.revoke_tokens", "user", user.id, detail={"revoked": count})
@@ -97,6 +112,8 @@ def revoke_tokens(session: Session, actor: Principal, name: str) -> int:
 def list_users(session: Session) -> list[dict]:
     out = []
     for user in session.scalars(select(User).order_by(User.id)):
-        scope = sorted(session.scalars(select(UserCommunity.community_id).where(UserCommunity.user_id == user.id)))
+        scope = sorted(
+            session.scalars(select(UserCommunity.community_id).where(UserCommunity.user_id == user.id))
+        )
         out.append({"id": user.id, "name": user.name, "role": user.role, "communities": scope})
     return out

@@ -39,8 +39,15 @@ def retrieval(rows: list[dict[str, Any]], kb: KnowledgeBase) -> tuple[Metrics, F
             ideal = sum(1.0 / math.log2(i + 2) for i in range(min(max(sum(flags), 1), 10)))
             ndcg += dcg / ideal
             if mode == "hybrid" and (first is None or first >= 5):
-                failures.append({"id": row["id"], "query": row["query"], "expected": row["relevant"],
-                                 "got": [h.chunk_id for h in hits[:5]], "rank": None if first is None else first + 1})
+                failures.append(
+                    {
+                        "id": row["id"],
+                        "query": row["query"],
+                        "expected": row["relevant"],
+                        "got": [h.chunk_id for h in hits[:5]],
+                        "rank": None if first is None else first + 1,
+                    }
+                )
         n = max(len(rows), 1)
         metrics[f"{mode}.recall@5"] = recall / n
         metrics[f"{mode}.mrr@10"] = mrr / n
@@ -62,13 +69,23 @@ def tagging(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
         fn += len(gold - set(predicted))
         about_right += sum(1 for t in hits if predicted[t] == (row.get("about") or {}).get(t, "self"))
         if set(predicted) != gold:
-            failures.append({"id": row["id"], "expected": sorted(gold), "got": sorted(predicted),
-                             "messages": row["messages"][:4]})
+            failures.append(
+                {
+                    "id": row["id"],
+                    "expected": sorted(gold),
+                    "got": sorted(predicted),
+                    "messages": row["messages"][:4],
+                }
+            )
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "micro_f1": f1,
-            "about_accuracy": about_right / tp if tp else 1.0}, failures
+    return {
+        "precision": precision,
+        "recall": recall,
+        "micro_f1": f1,
+        "about_accuracy": about_right / tp if tp else 1.0,
+    }, failures
 
 
 def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
@@ -83,10 +100,20 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
         for item in row["expected"]:
             start = text.find(item["text"])
             if start < 0:
-                raise ValueError(f"compliance row {row['id']}: expected text {item['text']!r} not in the sentence")
+                raise ValueError(
+                    f"compliance row {row['id']}: expected text {item['text']!r} not in the sentence"
+                )
             spans.append((item["family"], start, start + len(item["text"])))
-        missed = [s for s in spans if not any(f.family == s[0] and f.start < s[2] and s[1] < f.end for f in findings)]
-        extra = [f for f in findings if not any(f.family == s[0] and f.start < s[2] and s[1] < f.end for s in spans)]
+        missed = [
+            s
+            for s in spans
+            if not any(f.family == s[0] and f.start < s[2] and s[1] < f.end for f in findings)
+        ]
+        extra = [
+            f
+            for f in findings
+            if not any(f.family == s[0] and f.start < s[2] and s[1] < f.end for s in spans)
+        ]
         expected_total += len(spans)
         found += len(spans) - len(missed)
         findings_total += len(findings)
@@ -95,8 +122,14 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
             clean += 1
             clean_ok += not findings
         if missed or extra:
-            failures.append({"id": row["id"], "text": text, "missed": [text[s[1]:s[2]] for s in missed],
-                             "false_positives": [f"{f.rule}:{f.text}" for f in extra]})
+            failures.append(
+                {
+                    "id": row["id"],
+                    "text": text,
+                    "missed": [text[s[1] : s[2]] for s in missed],
+                    "false_positives": [f"{f.rule}:{f.text}" for f in extra],
+                }
+            )
     return {
         "recall": found / expected_total if expected_total else 1.0,
         "precision": (findings_total - false_pos) / findings_total if findings_total else 1.0,
@@ -128,8 +161,14 @@ def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple
                 if not ok:
                     bad_citations.append(hit.chunk_id)
         if blocking or missing or bad_citations:
-            failures.append({"id": row["id"], "blocking": [f["text"] for f in blocking], "missing": missing,
-                             "bad_citations": bad_citations})
+            failures.append(
+                {
+                    "id": row["id"],
+                    "blocking": [f["text"] for f in blocking],
+                    "missing": missing,
+                    "bad_citations": bad_citations,
+                }
+            )
     n = max(len(rows), 1)
     return {
         "block_free": block_free / n,

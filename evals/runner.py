@@ -70,24 +70,54 @@ def _draft_composer(kb: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     from agent.drafting import compose_draft
 
     def compose(row: dict[str, Any]) -> dict[str, Any]:
-        draft = compose_draft(kb, kind=row["kind"], sku=row["sku"], segment=row.get("segment"),
-                              event=row.get("event"), price=row.get("price", "¥59"), deadline=row.get("deadline", "今晚22:00"),
-                              pickup=row.get("pickup", "南门便利店"), limit=row.get("limit", "每户限2件"))
-        return {"text": draft.revision.text, "sentences": draft.revision.sentences, "findings": draft.findings}
+        draft = compose_draft(
+            kb,
+            kind=row["kind"],
+            sku=row["sku"],
+            segment=row.get("segment"),
+            event=row.get("event"),
+            price=row.get("price", "¥59"),
+            deadline=row.get("deadline", "今晚22:00"),
+            pickup=row.get("pickup", "南门便利店"),
+            limit=row.get("limit", "每户限2件"),
+        )
+        return {
+            "text": draft.revision.text,
+            "sentences": draft.revision.sentences,
+            "findings": draft.findings,
+        }
 
     return compose
 
 
+def _evaluator(
+    name: str, kb: Any
+) -> Callable[[list[dict[str, Any]]], tuple[metrics.Metrics, metrics.Failures]]:
+    if name == "retrieval":
+        return lambda rows: metrics.retrieval(rows, kb)
+    if name == "tagging":
+        return metrics.tagging
+    if name == "compliance":
+        return metrics.compliance
+    if name == "drafts":
+        return lambda rows: metrics.drafts(rows, _draft_composer(kb), kb)
+    raise DatasetError(f"evals/data/{name}.jsonl: no evaluator for this dataset")
+
+
 def run_all(only: str | None = None, live: bool = False, console: Console | None = None) -> dict[str, Any]:
     if live:
-        raise DatasetError("--live: the LLM tagger and composer are not built yet, so there is nothing live to run; "
-                           "run `linli eval` without --live")
+        raise DatasetError(
+            "--live: the LLM tagger and composer are not built yet, so there is nothing live to run; "
+            "run `linli eval` without --live"
+        )
     started = time.perf_counter()
     thresholds = load_thresholds()
     names = sorted(p.stem for p in DATA_DIR.glob("*.jsonl"))
     if only:
         if only not in names:
-            raise DatasetError(f"--only {only!r}: no dataset evals/data/{only}.jsonl (have: {', '.join(names)})")
+            raise DatasetError(
+                f"--only {only!r}: no dataset evals/data/{only}.jsonl (have: {', '.join(names)})"
+            )
         names = [only]
     kb = None
     results: list[dict[str, Any]] = []
@@ -96,19 +126,9 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
     for name in names:
         rows = load_rows(name)
         t0 = time.perf_counter()
-        evaluate: Callable[[list[dict[str, Any]]], tuple[metrics.Metrics, metrics.Failures]]
         if name in ("retrieval", "drafts") and kb is None:
             kb = _eval_kb()
-        if name == "retrieval":
-            evaluate = lambda rs, kb=kb: metrics.retrieval(rs, kb)  # noqa: E731
-        elif name == "tagging":
-            evaluate = metrics.tagging
-        elif name == "compliance":
-            evaluate = metrics.compliance
-        elif name == "drafts":
-            evaluate = lambda rs, kb=kb: metrics.drafts(rs, _draft_composer(kb), kb)  # noqa: E731
-        else:
-            raise DatasetError(f"evals/data/{name}.jsonl: no evaluator for this dataset")
+        evaluate = _evaluator(name, kb)
         per_split: dict[str, metrics.Metrics] = {}
         for split in SPLITS:
             subset = rows if split == "all" else [r for r in rows if r["split"] == split]
@@ -121,16 +141,18 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
         for metric in per_split.get("all", {}):
             threshold = limits.get(metric)
             judged = per_split.get("test", per_split["all"])[metric]
-            results.append({
-                "dataset": name,
-                "metric": metric,
-                "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
-                "dev": per_split.get("dev", {}).get(metric),
-                "test": per_split.get("test", {}).get(metric),
-                "all": per_split["all"][metric],
-                "threshold": threshold,
-                "passed": threshold is None or judged >= threshold,
-            })
+            results.append(
+                {
+                    "dataset": name,
+                    "metric": metric,
+                    "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
+                    "dev": per_split.get("dev", {}).get(metric),
+                    "test": per_split.get("test", {}).get(metric),
+                    "all": per_split["all"][metric],
+                    "threshold": threshold,
+                    "passed": threshold is None or judged >= threshold,
+                }
+            )
         for metric in limits:
             if metric not in per_split.get("all", {}):
                 raise DatasetError(f"evals/thresholds.toml: [{name}] {metric}: no such metric")
@@ -143,7 +165,9 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
         "worst_failures": failures,
     }
     if only is None:
-        (EVALS_DIR / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (EVALS_DIR / "report.json").write_text(
+            json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
     if console is not None:
         print_report(console, report)
     return report
@@ -159,7 +183,14 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
         table.add_column(column)
     for r in report["metrics"]:
         mark = "" if r["threshold"] is None else ("ok" if r["passed"] else "FAIL")
-        table.add_row(r["dataset"], r["metric"], _fmt(r["dev"]), _fmt(r["test"]), _fmt(r["all"]),
-                      _fmt(r["threshold"]), mark)
+        table.add_row(
+            r["dataset"],
+            r["metric"],
+            _fmt(r["dev"]),
+            _fmt(r["test"]),
+            _fmt(r["all"]),
+            _fmt(r["threshold"]),
+            mark,
+        )
     console.print(table)
     console.print("PASSED" if report["passed"] else "FAILED: a metric is below its threshold")

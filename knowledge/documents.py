@@ -30,6 +30,20 @@ NUMBER = re.compile(
 NOT_DETECTED = ("未检出", "ND", "N.D.")
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so a bad date is reported by field instead of crashing the parser."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 class DocumentError(ValueError):
     """A document that cannot be ingested; the message starts with the path."""
 
@@ -102,17 +116,19 @@ def split_front_matter(raw: str, path: Path) -> tuple[dict[str, Any], int]:
         if end < 0:
             raise DocumentError(f"{path}:1: front matter opened with '---' but never closed")
         try:
-            data = yaml.safe_load(raw[3:end]) or {}
+            data = _load_yaml(raw[3:end]) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = (mark.line + 2) if mark is not None else 1
-            raise DocumentError(f"{path}:{line}: front matter is not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+            raise DocumentError(
+                f"{path}:{line}: front matter is not valid YAML ({getattr(exc, 'problem', exc)})"
+            ) from exc
         body_start = raw.find("\n", end + 4)
         return data, (len(raw) if body_start < 0 else body_start + 1)
     sidecar = path.with_suffix(".yaml")
     if sidecar.exists():
         try:
-            return yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}, 0
+            return _load_yaml(sidecar.read_text(encoding="utf-8")) or {}, 0
         except yaml.YAMLError as exc:
             raise DocumentError(f"{sidecar}: not valid YAML ({exc})") from exc
     raise DocumentError(f"{path}: no YAML front matter and no sidecar {sidecar.name}")
@@ -123,13 +139,17 @@ def read_meta(path: Path, raw: str, front: dict[str, Any]) -> DocMeta:
         raise DocumentError(f"{path}: front matter must be a mapping")
     doc_id = path.stem.lower()
     if not DOC_ID.match(doc_id):
-        raise DocumentError(f"{path}: file name must be a lowercase slug ([a-z0-9._-]) to serve as document id")
+        raise DocumentError(
+            f"{path}: file name must be a lowercase slug ([a-z0-9._-]) to serve as document id"
+        )
     for required in ("sku", "title", "doc_type"):
         if not str(front.get(required) or "").strip():
             raise DocumentError(f"{path}: field {required!r}: missing")
     doc_type = str(front["doc_type"])
     if doc_type not in DOC_TYPES:
-        raise DocumentError(f"{path}: field 'doc_type': must be one of {', '.join(DOC_TYPES)}, got {doc_type!r}")
+        raise DocumentError(
+            f"{path}: field 'doc_type': must be one of {', '.join(DOC_TYPES)}, got {doc_type!r}"
+        )
     unknown = set(front) - {"sku", "title", "doc_type", "batch", "issuer", "issued_at", "valid_until"}
     if unknown:
         raise DocumentError(f"{path}: unknown front matter field(s): {', '.join(sorted(unknown))}")
@@ -181,7 +201,11 @@ def _blocks(raw: str, body_start: int) -> list[tuple[list[str], _Block]]:
             continue
         if set(stripped) <= set("|-: "):
             continue  # table separator row
-        kind = "table" if stripped.startswith("|") else ("kv" if KV_LINE.match(stripped) and len(stripped) <= 80 else "para")
+        kind = (
+            "table"
+            if stripped.startswith("|")
+            else ("kv" if KV_LINE.match(stripped) and len(stripped) <= 80 else "para")
+        )
         if current is None or current.kind != kind:
             current = _Block(kind, start, end, [(start, end)])
             out.append(([h[1] for h in headings], current))
@@ -237,7 +261,12 @@ def extract_facts(raw: str, start: int, end: int, header: list[str] | None) -> l
         stripped = line.strip()
         if stripped.startswith("|"):
             cells = [c.strip().strip("*") for c in stripped.strip("|").split("|")]
-            if header is None or cells == header or len(cells) < 2 or all(set(c) <= set("-: ") for c in cells):
+            if (
+                header is None
+                or cells == header
+                or len(cells) < 2
+                or all(set(c) <= set("-: ") for c in cells)
+            ):
                 continue
             result_col = next((i for i, h in enumerate(header) if "结果" in h or "实测" in h), None)
             if result_col is None:
@@ -266,8 +295,7 @@ def chunk_document(raw: str, body_start: int, meta: DocMeta) -> list[Chunk]:
         for start, end in _pieces(raw, block):
             chunk_id = f"{meta.doc_id}#{len(chunks):03d}"
             facts = [
-                Fact(**{**f.as_dict(), "chunk_id": chunk_id})
-                for f in extract_facts(raw, start, end, header)
+                Fact(**{**f.as_dict(), "chunk_id": chunk_id}) for f in extract_facts(raw, start, end, header)
             ]
             chunks.append(Chunk(chunk_id, meta.doc_id, raw[start:end], heading_path, start, end, facts))
     _merge_small(chunks, raw)
@@ -287,7 +315,9 @@ def _merge_small(chunks: list[Chunk], raw: str) -> None:
                 a, b = sorted((here, chunks[j]), key=lambda c: c.start)
                 if b.end - a.start <= MAX_CHUNK + MAX_CHUNK // 4:
                     merged = Chunk(a.chunk_id, a.doc_id, raw[a.start : b.end], a.heading_path, a.start, b.end)
-                    merged.facts = [Fact(**{**f.as_dict(), "chunk_id": a.chunk_id}) for f in a.facts + b.facts]
+                    merged.facts = [
+                        Fact(**{**f.as_dict(), "chunk_id": a.chunk_id}) for f in a.facts + b.facts
+                    ]
                     lo = min(i, j)
                     chunks[lo : lo + 2] = [merged]
                     break

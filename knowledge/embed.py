@@ -89,14 +89,18 @@ class CachedEmbedder:
     def _key(self, kind: str, text: str) -> str:
         return hashlib.sha256(f"{self.name}\x1f{kind}\x1f{text}".encode()).hexdigest()
 
-    def _cached(self, kind: str, texts: Sequence[str], compute: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    def _cached(
+        self, kind: str, texts: Sequence[str], compute: Callable[[list[str]], np.ndarray]
+    ) -> np.ndarray:
         keys = [self._key(kind, t) for t in texts]
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for start in range(0, len(keys), 500):
                 part = keys[start : start + 500]
                 marks = ",".join("?" * len(part))
-                for key, blob in self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part):
+                for key, blob in self._db.execute(
+                    f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part
+                ):
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
@@ -122,7 +126,9 @@ def build_embedder(settings: Settings) -> CachedEmbedder:
     inner: Embedder
     if settings.embeddings == "openai":
         if not (settings.embeddings_base_url and settings.embeddings_model):
-            raise ValueError("LINLI_EMBEDDINGS=openai needs LINLI_EMBEDDINGS_BASE_URL and LINLI_EMBEDDINGS_MODEL")
+            raise ValueError(
+                "LINLI_EMBEDDINGS=openai needs LINLI_EMBEDDINGS_BASE_URL and LINLI_EMBEDDINGS_MODEL"
+            )
         key = settings.embeddings_api_key.get_secret_value() if settings.embeddings_api_key else None
         inner = OpenAIEmbedder(settings.embeddings_base_url, settings.embeddings_model, key)
     else:

@@ -97,7 +97,9 @@ class _Bm25:
         corpus = [tokenize(t) or ["∅"] for t in texts]
         self._vocab: dict[str, int] = {}
         encoded = [[self._vocab.setdefault(tok, len(self._vocab)) for tok in doc] for doc in corpus]
-        self._retriever.index(bm25s.tokenization.Tokenized(ids=encoded, vocab=self._vocab), show_progress=False)
+        self._retriever.index(
+            bm25s.tokenization.Tokenized(ids=encoded, vocab=self._vocab), show_progress=False
+        )
 
     def scores(self, query: str) -> np.ndarray:
         ids = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
@@ -114,8 +116,9 @@ class KnowledgeBase:
             from urllib.parse import urlparse
 
             url = urlparse(self.settings.chroma_url)
-            self._client = chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or 8000,
-                                               ssl=url.scheme == "https")
+            self._client = chromadb.HttpClient(
+                host=url.hostname or "localhost", port=url.port or 8000, ssl=url.scheme == "https"
+            )
         else:
             self.settings.ensure_home()
             self._client = chromadb.PersistentClient(path=str(self.settings.chroma_path))
@@ -203,7 +206,9 @@ class KnowledgeBase:
                 for c in doc.chunks
             ],
         )
-        return IngestReport(meta.doc_id, "updated" if existing["ids"] else "added", len(doc.chunks), facts, meta)
+        return IngestReport(
+            meta.doc_id, "updated" if existing["ids"] else "added", len(doc.chunks), facts, meta
+        )
 
     def remove(self, doc_id: str) -> int:
         existing = self._collection.get(where={"doc_id": doc_id}, include=[])
@@ -215,7 +220,7 @@ class KnowledgeBase:
     # -- reading ---------------------------------------------------------------------------------------------
 
     def _all(self) -> dict[str, Any]:
-        return self._collection.get(include=["documents", "metadatas"])
+        return dict(self._collection.get(include=["documents", "metadatas"]))
 
     def count(self) -> int:
         return self._collection.count()
@@ -230,8 +235,15 @@ class KnowledgeBase:
                 latest[sku] = (issued, batch)
         return {sku: batch for sku, (_, batch) in latest.items()}
 
-    def _hit(self, chunk_id: str, text: str, meta: dict[str, Any], score: float, today: date,
-             current: dict[str, str]) -> Hit:
+    def _hit(
+        self,
+        chunk_id: str,
+        text: str,
+        meta: dict[str, Any],
+        score: float,
+        today: date,
+        current: dict[str, str],
+    ) -> Hit:
         hit = Hit(
             chunk_id=chunk_id,
             doc_id=str(meta["doc_id"]),
@@ -268,7 +280,13 @@ class KnowledgeBase:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def search(
-        self, query: str, *, sku: str | None = None, doc_type: str | None = None, k: int = 5, mode: str = "hybrid"
+        self,
+        query: str,
+        *,
+        sku: str | None = None,
+        doc_type: str | None = None,
+        k: int = 5,
+        mode: str = "hybrid",
     ) -> list[Hit]:
         """Top-k chunks for a query. ``mode``: hybrid (default), dense or bm25."""
         if not query.strip():
@@ -299,10 +317,13 @@ class KnowledgeBase:
                 ranks.setdefault(cid, []).append(rank)
                 payload[cid] = (text, meta)
         fused = sorted(
-            ((sum(1.0 / (RRF_K + r + 1) for r in rs), cid) for cid, rs in ranks.items()), key=lambda x: (-x[0], x[1])
+            ((sum(1.0 / (RRF_K + r + 1) for r in rs), cid) for cid, rs in ranks.items()),
+            key=lambda x: (-x[0], x[1]),
         )[:k]
         today, current = self.today(), self.current_batches()
-        return [self._hit(cid, payload[cid][0], payload[cid][1], score, today, current) for score, cid in fused]
+        return [
+            self._hit(cid, payload[cid][0], payload[cid][1], score, today, current) for score, cid in fused
+        ]
 
     def _bm25_top(
         self, query: str, depth: int, sku: str | None, doc_type: str | None
@@ -315,7 +336,7 @@ class KnowledgeBase:
             bm25, rows = self._bm25, self._rows
         scores = bm25.scores(query)
         order = np.argsort(-scores, kind="stable")
-        out = []
+        out: list[tuple[str, str, dict[str, Any]]] = []
         metas = rows["metadatas"] or []
         docs = rows["documents"] or []
         for i in order:
@@ -334,7 +355,9 @@ class KnowledgeBase:
         today, current = self.today(), self.current_batches()
         hits = [
             self._hit(cid, text, dict(meta), 0.0, today, current)
-            for cid, text, meta in zip(rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True)
+            for cid, text, meta in zip(
+                rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
+            )
         ]
         return sorted(hits, key=lambda h: h.start)
 
@@ -345,15 +368,19 @@ class KnowledgeBase:
         today, current = self.today(), self.current_batches()
         return [
             self._hit(cid, text, dict(meta), 0.0, today, current)
-            for cid, text, meta in zip(rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True)
+            for cid, text, meta in zip(
+                rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
+            )
         ]
 
     def facts_for(self, sku: str) -> list[tuple[Fact, Hit]]:
         """Every fact of a sku's documents, with the chunk it came from (stale batches and expired ones flagged)."""
         rows = self._collection.get(where={"sku": sku}, include=["documents", "metadatas"])
         today, current = self.today(), self.current_batches()
-        out = []
-        for cid, text, meta in zip(rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True):
+        out: list[tuple[Fact, Hit]] = []
+        for cid, text, meta in zip(
+            rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
+        ):
             hit = self._hit(cid, text, dict(meta), 0.0, today, current)
             out.extend((fact, hit) for fact in hit.facts)
         return out

@@ -48,7 +48,9 @@ def check_member_names(text: str, names: Iterable[str]) -> list[dict[str, Any]]:
     return findings
 
 
-def run_checks(text: str, *, sku: str | None = None, member_names: Iterable[str] = ()) -> list[dict[str, Any]]:
+def run_checks(
+    text: str, *, sku: str | None = None, member_names: Iterable[str] = ()
+) -> list[dict[str, Any]]:
     """Every check on a text; findings sorted by position."""
     findings = [f.as_dict() for f in check_compliance(text)]
     findings += check_completeness(text)

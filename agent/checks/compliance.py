@@ -131,8 +131,17 @@ def check_compliance(text: str, rule_set: tuple[Rule, ...] | None = None) -> lis
             taken.add(key)
             basis = f"（依据：{rule.legal_basis}）" if rule.legal_basis else ""
             findings.append(
-                Finding(rule.id, rule.category, rule.severity, start, end, match.group(), rule.message + basis,
-                        rule.suggestion, rule.family)
+                Finding(
+                    rule.id,
+                    rule.category,
+                    rule.severity,
+                    start,
+                    end,
+                    match.group(),
+                    rule.message + basis,
+                    rule.suggestion,
+                    rule.family,
+                )
             )
     return _drop_nested(findings)
 

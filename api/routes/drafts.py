@@ -12,8 +12,11 @@ from api.schemas import Approve, DraftCreate, DraftList, DraftOut, ErrorOut, Rej
 from community import drafts
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut},
-    409: {"model": ErrorOut}, 422: {"model": ErrorOut},
+    401: {"model": ErrorOut},
+    403: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+    422: {"model": ErrorOut},
 }
 router = APIRouter(prefix="/api/drafts", tags=["drafts"], responses=ERRORS)
 
@@ -22,8 +25,15 @@ router = APIRouter(prefix="/api/drafts", tags=["drafts"], responses=ERRORS)
 def post_draft(body: DraftCreate, session: SessionDep, user: CurrentUser, kb: KnowledgeDep) -> dict[str, Any]:
     """Compose (or, with `text`, take a hand-typed text) and check a draft; it waits for an operator's review."""
     if body.text is not None:
-        return submit_text(session, user, community_id=body.community_id, kind=body.kind, sku=body.sku,
-                           text=body.text, event=body.event)
+        return submit_text(
+            session,
+            user,
+            community_id=body.community_id,
+            kind=body.kind,
+            sku=body.sku,
+            text=body.text,
+            event=body.event,
+        )
     return create_draft(session, user, kb, **body.model_dump(exclude={"text"}))
 
 
@@ -36,7 +46,11 @@ def get_drafts(
     sku: str | None = None,
     community_id: str | None = Query(default=None),
 ) -> dict[str, Any]:
-    return {"drafts": drafts.list_drafts(session, user, community_id=community_id, status=status, kind=kind, sku=sku)}
+    return {
+        "drafts": drafts.list_drafts(
+            session, user, community_id=community_id, status=status, kind=kind, sku=sku
+        )
+    }
 
 
 @router.get("/{draft_id}", response_model=DraftOut)

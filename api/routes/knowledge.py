@@ -11,7 +11,11 @@ from api.deps import CurrentUser, KnowledgeDep, SessionDep
 from api.schemas import AuditList, CheckIn, CheckOut, ErrorOut, SearchOut
 from community import audit, documents
 
-ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    422: {"model": ErrorOut},
+}
 router = APIRouter(prefix="/api", tags=["knowledge"], responses=ERRORS)
 
 
@@ -40,6 +44,9 @@ def list_documents(session: SessionDep, user: CurrentUser, sku: str | None = Non
 
 @router.get("/audit", response_model=AuditList)
 def get_audit(
-    session: SessionDep, user: CurrentUser, community_id: str | None = None, limit: int = Query(default=200, ge=1, le=1000)
+    session: SessionDep,
+    user: CurrentUser,
+    community_id: str | None = None,
+    limit: int = Query(default=200, ge=1, le=1000),
 ) -> dict[str, Any]:
     return {"events": audit.list_events(session, user, community_id=community_id, limit=limit)}

@@ -11,8 +11,12 @@ from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList
 from api.services import set_health_consent
 from community import members
 
-ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut},
-                                           404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut},
+    403: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    422: {"model": ErrorOut},
+}
 router = APIRouter(prefix="/api", tags=["members"], responses=ERRORS)
 
 
@@ -25,10 +29,15 @@ def list_members(community_id: str, session: SessionDep, user: CurrentUser) -> d
 def get_member(member_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """A member with tags and the (pseudonymised) messages behind them."""
     member = members.get_member(session, user, member_id)
-    listed = next(m for m in members.list_members(session, user, member.community_id) if m["member_id"] == member.id)
+    listed = next(
+        m for m in members.list_members(session, user, member.community_id) if m["member_id"] == member.id
+    )
     evidence = {mid for t in listed["tags"] for mid in t["evidence"]}
-    messages = [m for m in members.member_messages(session, user, member.community_id, member.id)
-                if m["message_id"] in evidence]
+    messages = [
+        m
+        for m in members.member_messages(session, user, member.community_id, member.id)
+        if m["message_id"] in evidence
+    ]
     return {**listed, "evidence_messages": messages}
 
 

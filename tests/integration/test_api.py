@@ -1,0 +1,202 @@
+"""The HTTP API over a real SQLite database and a real Chroma store: roles, scope, review, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from agent.tagging import infer_community
+from api.app import create_app
+from api.services import set_health_consent
+from community import db
+from community.importers import import_file
+from community.principal import CLI
+from community.users import add_user
+from knowledge.index import KnowledgeBase
+
+CHAT = """2026-11-20 20:01:05 王阿姨: 我爸血压高，酱油想换个淡一点的
+2026-11-20 20:02:05 王阿姨: 医生让少吃盐 电话13812345678
+2026-11-20 20:03:05 小李: 周末烤了吐司
+"""
+
+
+@pytest.fixture
+def api(community: str, kb: KnowledgeBase, tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    chat = tmp_path / "chat.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    tokens = {}
+    with db.session_scope() as s:
+        import_file(s, CLI, chat, community, secret=b"k")
+        for name, role, scope in (
+            ("host", "host", ["linjia"]),
+            ("op", "operator", ["linjia"]),
+            ("other-op", "operator", ["other"]),
+        ):
+            tokens[name] = add_user(s, CLI, name, role, scope)[1]
+    with db.session_scope() as s:
+        set_health_consent(s, CLI, 1, community, "granted")
+        infer_community(s, CLI, community)
+    with TestClient(create_app(kb=kb)) as client:
+        yield client, tokens
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_draft(client: TestClient, token: str, **extra: str) -> dict:
+    body = {
+        "kind": "script",
+        "sku": "OIL-EVOO-500",
+        "community_id": "linjia",
+        "event": "今晚8点直播",
+        **extra,
+    }
+    response = client.post("/api/drafts", json=body, headers=auth(token))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_without_a_token_the_api_answers_401(api) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    response = client.get("/api/drafts")
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert client.get("/api/drafts", headers=auth("lnl_wrong")).status_code == 401
+
+
+def test_host_drafts_with_citations_but_cannot_approve(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    draft = new_draft(client, tokens["host"])
+    assert draft["status"] == "in_review" and draft["revision"] == 1 and draft["ai_generated"]
+    cited = [s for s in draft["sentences"] if s["citations"]]
+    assert any("0.2%" in s["text"] for s in cited)
+    assert all(c.startswith(("oil-evoo-500-", "policy-")) for s in cited for c in s["citations"])
+    assert "EV2604B" not in draft["text"]  # the other batch's report is never used
+    response = client.post(
+        f"/api/drafts/{draft['id']}/approve", json={"revision": 1}, headers=auth(tokens["host"])
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "forbidden"
+
+
+def test_operator_approves_and_the_audit_log_says_who_when_what(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    draft = new_draft(client, tokens["host"])
+    response = client.post(
+        f"/api/drafts/{draft['id']}/approve", json={"revision": 1}, headers=auth(tokens["op"])
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "approved"
+    again = client.post(
+        f"/api/drafts/{draft['id']}/approve", json={"revision": 1}, headers=auth(tokens["op"])
+    )
+    assert again.status_code == 409
+    events = client.get("/api/audit", headers=auth(tokens["op"])).json()["events"]
+    approval = next(e for e in events if e["action"] == "draft.approve")
+    assert (approval["actor"], approval["actor_role"], approval["object_id"]) == (
+        "op",
+        "operator",
+        str(draft["id"]),
+    )
+    assert approval["after_hash"] == draft["content_hash"] and approval["at"].endswith("Z")
+
+
+def test_stale_revision_and_reject_without_reason(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    draft = new_draft(client, tokens["host"])
+    stale = client.post(
+        f"/api/drafts/{draft['id']}/approve", json={"revision": 2}, headers=auth(tokens["op"])
+    )
+    assert stale.status_code == 409
+    empty = client.post(f"/api/drafts/{draft['id']}/reject", json={"reason": ""}, headers=auth(tokens["op"]))
+    assert empty.status_code == 422 and empty.json()["error"] == "invalid_input"
+    done = client.post(
+        f"/api/drafts/{draft['id']}/reject", json={"reason": "价格还没定"}, headers=auth(tokens["op"])
+    )
+    assert done.json()["status"] == "rejected" and done.json()["reviews"][-1]["reason"] == "价格还没定"
+
+
+def test_hand_typed_script_with_a_disease_claim_needs_a_written_override(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    draft = new_draft(
+        client, tokens["host"], sku="SOY-LOWNA-500", text="这款酱油天天吃能降血压。\n最近很多邻居在问。"
+    )
+    flagged = [f for f in draft["findings"] if f["severity"] == "block"]
+    assert [f["text"] for f in flagged] == ["降血压"] and flagged[0]["suggestion"]
+    assert draft["composer"] == "human" and not draft["ai_generated"]
+    url = f"/api/drafts/{draft['id']}/approve"
+    refused = client.post(url, json={"revision": 1}, headers=auth(tokens["op"]))
+    assert refused.status_code == 409 and "override" in refused.json()["detail"]
+    ok = client.post(
+        url, json={"revision": 1, "override_reason": "主播口播时会改说钠含量"}, headers=auth(tokens["op"])
+    )
+    assert ok.status_code == 200
+    events = client.get("/api/audit", headers=auth(tokens["op"])).json()["events"]
+    assert events[0]["detail"]["override_reason"] == "主播口播时会改说钠含量"
+
+
+def test_another_community_sees_nothing(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    draft = new_draft(client, tokens["host"])
+    other = auth(tokens["other-op"])
+    assert client.get(f"/api/drafts/{draft['id']}", headers=other).status_code == 404
+    assert (
+        client.post(f"/api/drafts/{draft['id']}/approve", json={"revision": 1}, headers=other).status_code
+        == 404
+    )
+    assert client.get("/api/communities/linjia/members", headers=other).status_code == 404
+    assert client.get("/api/members/1", headers=other).status_code == 404
+    assert client.get("/api/drafts", headers=other).json()["drafts"] == []
+    assert all(
+        e["community_id"] != "linjia" for e in client.get("/api/audit", headers=other).json()["events"]
+    )
+
+
+def test_member_tags_come_with_their_pseudonymised_evidence(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    member = client.get("/api/members/1", headers=auth(tokens["host"])).json()
+    tag = next(t for t in member["tags"] if t["tag"] == "blood_pressure")
+    assert tag["about"] == "family" and tag["evidence"]
+    texts = [m["text"] for m in member["evidence_messages"]]
+    assert any("血压高" in t for t in texts) and not any("13812345678" in t for t in texts)
+
+
+def test_search_and_check_shapes(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    hits = client.get(
+        "/api/search", params={"q": "这批橄榄油酸度多少", "k": 3}, headers=auth(tokens["host"])
+    ).json()
+    assert len(hits["hits"]) == 3
+    assert set(hits["hits"][0]) >= {"chunk_id", "doc_id", "sku", "doc_type", "text", "score"}
+    found = client.post("/api/check", json={"text": "最好的油"}, headers=auth(tokens["host"])).json()[
+        "findings"
+    ]
+    assert found and set(found[0]) == {
+        "rule",
+        "category",
+        "severity",
+        "start",
+        "end",
+        "text",
+        "message",
+        "suggestion",
+    }
+
+
+def test_audit_log_refuses_update_and_delete(api) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Exception, match="append-only"), db.get_engine().begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'someone else'"))
+    with pytest.raises(Exception, match="append-only"), db.get_engine().begin() as conn:
+        conn.execute(text("DELETE FROM audit_events"))
+
+
+def test_openapi_declares_error_responses(api) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    spec = client.get("/openapi.json").json()
+    approve = spec["paths"]["/api/drafts/{draft_id}/approve"]["post"]["responses"]
+    assert {"200", "403", "404", "409"} <= set(approve)

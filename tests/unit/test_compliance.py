@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from agent.checks import run_checks
+from agent.checks.compliance import RuleFileError, check_compliance, load_rule_file
+
+
+def texts(findings) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.text for f in findings]
+
+
+def test_absolute_term_is_flagged_but_not_inside_allow_contexts() -> None:
+    findings = check_compliance("这是我们最好的橄榄油")
+    assert [(f.rule, f.text, f.start, f.severity) for f in findings] == [("abs.zui", "最", 4, "block")]
+    assert check_compliance("最近好多邻居在问，今晚第一批到货，最后一单送完就没了") == []
+
+
+def test_disease_claim_blocks_with_a_lawful_rewrite() -> None:
+    findings = run_checks("这款酱油天天吃能降血压")
+    claim = next(f for f in findings if f["text"] == "降血压")
+    assert claim["severity"] == "block"
+    assert claim["suggestion"] and "钠" in claim["suggestion"]
+    assert "广告法" in claim["message"] or "食品安全法" in claim["message"]
+    assert (claim["start"], claim["end"]) == (8, 11)
+
+
+def test_lawful_disclaimer_is_not_a_claim() -> None:
+    assert check_compliance("本品为普通食品，不能代替药物治疗") == []
+
+
+def test_missing_field_is_a_warning() -> None:
+    findings = run_checks("团购价：【待填写】")
+    assert [f["rule"] for f in findings] == ["completeness.missing_field"]
+    assert findings[0]["severity"] == "warn"
+
+
+def test_member_names_in_group_copy_block() -> None:
+    findings = run_checks("王阿姨家血压高，这款酱油适合她", member_names=["王阿姨"])
+    assert any(f["rule"] == "privacy.member_named" and f["severity"] == "block" for f in findings)
+
+
+def test_rule_file_errors_name_the_file_and_rule(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("family: x\nrules:\n  - id: x.one\n    term: 最\n    severity: fatal\n", encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"bad.yaml: rules\[1\] \(x.one\): severity"):
+        load_rule_file(path)
