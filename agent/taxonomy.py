@@ -39,6 +39,7 @@ class TagDef:
     angle: str
     fact_keys: tuple[str, ...]
     audience: str  # how group copy may address the segment, e.g. "注意控盐饮食的家人"
+    family_is_self: bool = False  # family words describe the member's own role (a parent and their 宝宝)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Taxonomy:
     past_markers: tuple[str, ...]
     family_markers: tuple[str, ...]
     tags: dict[str, TagDef]
+    hedges: tuple[str, ...] = ()
+    third_party_markers: tuple[str, ...] = ()
 
     @property
     def sensitive_ids(self) -> frozenset[str]:
@@ -80,6 +83,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             angle=raw.get("angle", ""),
             fact_keys=tuple(raw.get("fact_keys") or ()),
             audience=raw.get("audience") or f"关注{raw['name']}的家人",
+            family_is_self=bool(raw.get("family_is_self", False)),
         )
     missing = CONTRACT_TAGS - set(tags)
     if missing:
@@ -90,6 +94,8 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         past_markers=tuple(data.get("past_markers") or ()),
         family_markers=tuple(data.get("family_markers") or ()),
         tags=tags,
+        hedges=tuple(data.get("hedges") or ()),
+        third_party_markers=tuple(data.get("third_party_markers") or ()),
     )
 
 

@@ -24,6 +24,9 @@ from settings import Settings, get_settings
 
 COLLECTION = "linli_chunks"
 RRF_K = 60
+# Reciprocal rank fusion weights (tuned on the dev split of evals/data/retrieval.jsonl).
+DENSE_WEIGHT = 1.0
+BM25_WEIGHT = 1.0
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 WORD = re.compile(r"[A-Za-z]+[A-Za-z0-9.-]*|\d+(?:\.\d+)?")
 SHARED_SKU = "ALL"  # documents (e.g. the after-sales policy) that apply to every product
@@ -298,7 +301,7 @@ class KnowledgeBase:
             return []
         depth = min(total, max(k * 4, 20))
         where = self._filter(sku, doc_type)
-        ranks: dict[str, list[int]] = {}
+        ranks: dict[str, list[tuple[float, int]]] = {}
         payload: dict[str, tuple[str, dict[str, Any]]] = {}
         if mode in ("hybrid", "dense"):
             result = self._collection.query(
@@ -310,14 +313,14 @@ class KnowledgeBase:
             for rank, (cid, text, meta) in enumerate(
                 zip(result["ids"][0], result["documents"][0], result["metadatas"][0], strict=True)  # type: ignore[index]
             ):
-                ranks.setdefault(cid, []).append(rank)
+                ranks.setdefault(cid, []).append((DENSE_WEIGHT, rank))
                 payload[cid] = (text, dict(meta))
         if mode in ("hybrid", "bm25"):
             for rank, (cid, text, meta) in enumerate(self._bm25_top(query, depth, sku, doc_type)):
-                ranks.setdefault(cid, []).append(rank)
+                ranks.setdefault(cid, []).append((BM25_WEIGHT, rank))
                 payload[cid] = (text, meta)
         fused = sorted(
-            ((sum(1.0 / (RRF_K + r + 1) for r in rs), cid) for cid, rs in ranks.items()),
+            ((sum(w / (RRF_K + r + 1) for w, r in rs), cid) for cid, rs in ranks.items()),
             key=lambda x: (-x[0], x[1]),
         )[:k]
         today, current = self.today(), self.current_batches()

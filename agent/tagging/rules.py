@@ -15,7 +15,8 @@ from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
 PROMPT_VERSION = "rules-v1"
 CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
 NEGATION_WINDOW = 4
-AFTER_NEGATION = re.compile(r"^(不高|不算高|正常|没事|没问题|挺好|不用)")
+# "血压一直正常", "血糖没问题": the state after the word cancels it
+NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|OK|ok)")
 
 
 @dataclass
@@ -48,30 +49,37 @@ def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     before = clause[max(0, pos - NEGATION_WINDOW) : pos]
     if any(neg in before for neg in tax.negations):
         return True
-    return bool(AFTER_NEGATION.match(clause[pos + len(word) :]))
+    return bool(NEGATED_STATE.match(clause[pos + len(word) :]))
 
 
 def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = None) -> list[TagVote]:
-    """Tags for one member's (message id, text) pairs."""
+    """Tags for one member's (message id, text) pairs.
+
+    A tag is about the member's family when any of its evidence names a family member ("我爸血压高"); hearsay,
+    past states, negations and other people's interests ("我闺蜜吃素") are not evidence at all.
+    """
     tax = tax or taxonomy()
     votes: dict[str, TagVote] = {}
     for message_id, text in messages:
         if not text or looks_like_injection(text):
             continue  # instructions inside chat never create or change a tag
+        if any(marker in text for marker in tax.third_party_markers):
+            continue
         family_in_message = any(marker in text for marker in tax.family_markers)
         for clause in CLAUSE.split(text):
             for tag_id, pos, word in _clause_hits(clause, tax):
                 head = clause[:pos]
                 if _negated(clause, pos, word, tax):
                     continue
-                if any(marker in head for marker in tax.past_markers):
+                if any(marker in head for marker in tax.past_markers + tax.hedges):
                     continue
-                family = any(marker in clause for marker in tax.family_markers) or (
-                    family_in_message and not head.strip().startswith("我")
+                family = not tax.tags[tag_id].family_is_self and (
+                    any(marker in clause for marker in tax.family_markers)
+                    or (family_in_message and not head.strip().startswith("我"))
                 )
-                vote = votes.setdefault(tag_id, TagVote(tag_id, "family" if family else "self"))
-                if not family:
-                    vote.about = "self"
+                vote = votes.setdefault(tag_id, TagVote(tag_id, "self"))
+                if family:
+                    vote.about = "family"
                 if message_id not in vote.evidence:
                     vote.evidence.append(message_id)
     return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))
