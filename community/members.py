@@ -162,6 +162,7 @@ class MemberHistory:
 
 
 def histories(session: Session, community_id: str) -> list[MemberHistory]:
+    """Each member's own text messages; 接龙 posts are left out because every re-post repeats other people's lines."""
     out = []
     members = session.scalars(
         select(Member)
@@ -174,7 +175,7 @@ def histories(session: Session, community_id: str) -> list[MemberHistory]:
             .where(
                 Message.member_id == member.id,
                 Message.recalled.is_(False),
-                Message.kind.in_(("text", "chain")),
+                Message.kind == "text",
             )
             .order_by(Message.sent_at)
         ).all()
