@@ -253,69 +253,17 @@ def _transition(draft: Draft, action: str) -> str:
     return target
 
 
-def approve(
-    session: Session, actor: Principal, draft_id: int, revision: int, override_reason: str | None = None
+def _review(
+    session: Session,
+    actor: Principal,
+    draft: Draft,
+    rev: DraftRevision,
+    action: str,
+    reason: str | None,
+    detail: dict[str, Any],
 ) -> dict[str, Any]:
-    """Approve exactly one revision. Blocking findings need an operator's written override reason."""
-    actor.require_reviewer()
-    draft = get_draft(session, actor, draft_id)
-    target = _transition(draft, "approve")
-    if revision != draft.current_revision:
-        raise Conflict(
-            f"draft {draft.id}: revision {revision} is not the current revision {draft.current_revision}"
-        )
-    rev = _revision(session, draft)
-    blocking = [_finding_dict(f) for f in rev.findings if f.severity == "block"]
-    if blocking and not (override_reason and override_reason.strip()):
-        raise Conflict(
-            f"draft {draft.id} revision {revision} has {len(blocking)} blocking finding(s); "
-            "approval needs a written override reason"
-        )
-    before = draft.status
-    draft.status = target
-    draft.updated_at = utcnow()
-    session.add(
-        Review(
-            draft_id=draft.id,
-            revision=revision,
-            action="approve",
-            reason=override_reason,
-            content_hash=rev.content_hash,
-            findings_snapshot=[_finding_dict(f) for f in rev.findings],
-            user_id=actor.user_id,
-            actor=actor.name,
-            actor_role=actor.role,
-        )
-    )
-    audit.record(
-        session,
-        actor,
-        "draft.approve",
-        "draft",
-        draft.id,
-        community_id=draft.community_id,
-        before_hash=rev.content_hash,
-        after_hash=rev.content_hash,
-        detail={
-            "revision": revision,
-            "from": before,
-            "to": target,
-            "override_reason": override_reason,
-            "blocking_overridden": len(blocking),
-            "audience": rev.audience,
-        },
-    )
-    session.flush()
-    return draft_document(session, draft)
-
-
-def reject(session: Session, actor: Principal, draft_id: int, reason: str) -> dict[str, Any]:
-    actor.require_reviewer()
-    if not reason or not reason.strip():
-        raise InvalidInput("reason: a rejection needs a reason")
-    draft = get_draft(session, actor, draft_id)
-    target = _transition(draft, "reject")
-    rev = _revision(session, draft)
+    """Move a draft to the state the action leads to; record the review and its audit event in one unit."""
+    target = _transition(draft, action)
     before = draft.status
     draft.status = target
     draft.updated_at = utcnow()
@@ -323,7 +271,7 @@ def reject(session: Session, actor: Principal, draft_id: int, reason: str) -> di
         Review(
             draft_id=draft.id,
             revision=rev.number,
-            action="reject",
+            action=action,
             reason=reason,
             content_hash=rev.content_hash,
             findings_snapshot=[_finding_dict(f) for f in rev.findings],
@@ -335,12 +283,47 @@ def reject(session: Session, actor: Principal, draft_id: int, reason: str) -> di
     audit.record(
         session,
         actor,
-        "draft.reject",
+        f"draft.{action}",
         "draft",
         draft.id,
         community_id=draft.community_id,
         before_hash=rev.content_hash,
-        detail={"revision": rev.number, "from": before, "to": target, "reason": reason},
+        after_hash=rev.content_hash if action == "approve" else None,
+        detail={"revision": rev.number, "from": before, "to": target, **detail},
     )
     session.flush()
     return draft_document(session, draft)
+
+
+def approve(
+    session: Session, actor: Principal, draft_id: int, revision: int, override_reason: str | None = None
+) -> dict[str, Any]:
+    """Approve exactly one revision. Blocking findings need an operator's written override reason."""
+    actor.require_reviewer()
+    draft = get_draft(session, actor, draft_id)
+    _transition(draft, "approve")
+    if revision != draft.current_revision:
+        raise Conflict(
+            f"draft {draft.id}: revision {revision} is not the current revision {draft.current_revision}"
+        )
+    rev = _revision(session, draft)
+    blocking = [f for f in rev.findings if f.severity == "block"]
+    if blocking and not (override_reason and override_reason.strip()):
+        raise Conflict(
+            f"draft {draft.id} revision {revision} has {len(blocking)} blocking finding(s); "
+            "approval needs a written override reason"
+        )
+    detail = {
+        "override_reason": override_reason,
+        "blocking_overridden": len(blocking),
+        "audience": rev.audience,
+    }
+    return _review(session, actor, draft, rev, "approve", override_reason, detail)
+
+
+def reject(session: Session, actor: Principal, draft_id: int, reason: str) -> dict[str, Any]:
+    actor.require_reviewer()
+    if not reason or not reason.strip():
+        raise InvalidInput("reason: a rejection needs a reason")
+    draft = get_draft(session, actor, draft_id)
+    return _review(session, actor, draft, _revision(session, draft), "reject", reason, {"reason": reason})

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from community.principal import Principal
 from community.privacy import Pseudonymizer
 from community.users import get_community
 
+T = TypeVar("T", ChatGroup, Member)
 FORMATS = ("wecom", "text")
 CHINA = timedelta(hours=8)
 RECALL_WINDOW = timedelta(minutes=2)  # WeChat lets a sender recall a message within two minutes
@@ -266,6 +267,18 @@ def parse_wecom(path: Path, roster: dict[str, str], group_name: str | None = Non
     return result
 
 
+def _get_or_add(session: Session, model: type[T], community_id: str, source_id: str, **fields: Any) -> T:
+    """The community's row with this source id, created with ``fields`` when it is new."""
+    row = session.scalar(
+        select(model).where(model.community_id == community_id, model.source_id == source_id)  # type: ignore[attr-defined]
+    )
+    if row is None:
+        row = model(community_id=community_id, source_id=source_id, **fields)
+        session.add(row)
+        session.flush()
+    return row
+
+
 def content_id(community_id: str, message: ParsedMessage) -> str:
     raw = f"{community_id}\x1f{message.sender_id}\x1f{message.sent_at.isoformat()}\x1f{message.text}"
     return "h:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
@@ -307,34 +320,16 @@ def import_file(
 
     def group_for(message: ParsedMessage) -> ChatGroup:
         if message.group_id not in groups:
-            row = session.scalar(
-                select(ChatGroup).where(
-                    ChatGroup.community_id == community_id, ChatGroup.source_id == message.group_id
-                )
+            groups[message.group_id] = _get_or_add(
+                session, ChatGroup, community_id, message.group_id, name=message.group_name
             )
-            if row is None:
-                row = ChatGroup(
-                    community_id=community_id, source_id=message.group_id, name=message.group_name
-                )
-                session.add(row)
-                session.flush()
-            groups[message.group_id] = row
         return groups[message.group_id]
 
     def member_for(message: ParsedMessage) -> Member:
         if message.sender_id not in members:
-            row = session.scalar(
-                select(Member).where(
-                    Member.community_id == community_id, Member.source_id == message.sender_id
-                )
+            members[message.sender_id] = _get_or_add(
+                session, Member, community_id, message.sender_id, display_name=message.sender_name
             )
-            if row is None:
-                row = Member(
-                    community_id=community_id, source_id=message.sender_id, display_name=message.sender_name
-                )
-                session.add(row)
-                session.flush()
-            members[message.sender_id] = row
         return members[message.sender_id]
 
     existing_ids = set(
