@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LINLI_HOME ?= .linli/demo
 
-.PHONY: install demo test lint typecheck unit eval serve clean
+.PHONY: install demo test lint typecheck unit eval serve bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,6 @@ serve: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .linli evals/.work .pytest_cache .ruff_cache .mypy_cache
+
+bench: $(STAMP)
+	$(BIN)/python -m evals.bench.run

@@ -75,8 +75,27 @@ class Message(Base):
     source_msg_id: Mapped[str] = mapped_column(String(128))
     sent_at: Mapped[datetime] = mapped_column(DateTime)
     kind: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")  # pseudonymised: what an LLM or a host may see
+    original_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # as sent: operators only
     recalled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ChainEntry(Base):
+    """One line of a 接龙 post: who, how many, note. The latest post of a chain replaces the earlier ones."""
+
+    __tablename__ = "chain_entries"
+    __table_args__ = (Index("ix_chain_entries_chain", "community_id", "chain_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"))
+    chain_key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    posted_at: Mapped[datetime] = mapped_column(DateTime)
+    position: Mapped[int] = mapped_column(Integer)
+    who: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")  # pseudonymised
 
 
 class ConsentEvent(Base):
@@ -88,6 +107,7 @@ class ConsentEvent(Base):
     scope: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -13,6 +13,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# Full-width digits, letters and separators (１３８－１２３４, ＠) become ASCII before matching. The mapping is one
+# character to one character, so spans found in the normalised text are spans of the original text too.
+FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Cheap first look: a text without digits, '@' or an id context word cannot hold any of the kinds below.
+MAYBE_PII = re.compile(r"[0-9@]|微信|[vVwW][xX]|[vV]信|QQ|qq|扣扣")
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -35,6 +41,11 @@ def luhn_valid(number: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+def normalise(text: str) -> str:
+    """Full-width characters to ASCII, same length."""
+    return text.translate(FULL_WIDTH)
 
 
 def _digits(value: str) -> str:
@@ -106,6 +117,9 @@ class Pseudonymizer:
         return f"[{kind}#{digest[:4]}]"
 
     def find(self, text: str) -> list[PiiSpan]:
+        text = normalise(text)
+        if not MAYBE_PII.search(text):
+            return []
         spans: list[PiiSpan] = []
         taken: list[tuple[int, int]] = []
         for kind in KINDS:

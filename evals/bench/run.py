@@ -1,0 +1,66 @@
+"""`make bench`: run every benchmark and write evals/bench/report.md (target, median, same-run baseline, machine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPORT = Path(__file__).with_name("report.md")
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, {platform.system()}"
+
+
+def run(module: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=True)
+    sys.stderr.write(out.stderr)
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    messages = os.environ.get("LINLI_BENCH_MESSAGES", "1000000")
+    repeat = os.environ.get("LINLI_BENCH_REPEAT", "3")
+    imp = run("evals.bench.import_bench", "--messages", messages, "--repeat", repeat)
+    rows = [
+        (
+            "chat import, end to end (parse, pseudonymise, store)",
+            ">= 20,000 msg/s",
+            f"{imp['import_per_s']:,.0f} msg/s",
+            f"bare json.loads {imp['baseline_parse_per_s']:,.0f} msg/s (import = {imp['import_vs_parse']:.0%} of it)",
+        ),
+        ("chat re-import (all duplicates)", ">= 50,000 msg/s", f"{imp['reimport_per_s']:,.0f} msg/s", ""),
+        ("chat import peak RSS", "<= 400 MB", f"{imp['import_peak_rss_mb']:.0f} MB", ""),
+        ("chat re-import peak RSS", "<= 400 MB", f"{imp['reimport_peak_rss_mb']:.0f} MB", ""),
+    ]
+    lines = [
+        "# Linli benchmarks",
+        "",
+        f"Run {datetime.now(UTC).isoformat(timespec='seconds')} on {machine()}.",
+        f"Medians of {imp['repeat']} runs over a generated WeCom file of {imp['messages']:,} messages; each import in a "
+        "fresh process (peak RSS is that process's own). Regenerate with `make bench`.",
+        "",
+        "| figure | target | median | baseline in the same run |",
+        "|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "",
+    ]
+    REPORT.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
