@@ -197,35 +197,51 @@ def communities_add(
 def chats_import(
     file: Path,
     community: CommunityOpt,
-    fmt: Annotated[str, typer.Option("--format", help="auto | wecom | text")] = "auto",
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto | wecom | chatlog | wechatmsg | pywxdump | text")
+    ] = "auto",
     group: Annotated[
-        str | None, typer.Option(help="Group name for a text paste (default: file name).")
+        str | None, typer.Option(help="Group name (default: from the file, or its name for a text paste).")
     ] = None,
     roster: Annotated[
-        Path | None, typer.Option(help="JSON {member id: display name} for WeCom exports.")
+        Path | None, typer.Option(help="JSON {sender id: display name} for exports that carry only ids.")
     ] = None,
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Import the good lines, list the bad ones.")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import a chat export (all-or-nothing per file, idempotent on message id)."""
+    """Import a chat export (all-or-nothing per file, idempotent on message id, pseudonymised)."""
     from community.importers import import_file
     from settings import get_settings
 
     names = json.loads(roster.read_text(encoding="utf-8")) if roster else None
-    with session() as s:
-        data = import_file(
-            s,
-            CLI,
-            file,
-            community,
-            fmt=fmt,
-            group=group,
-            roster=names,
-            skip_bad=skip_bad,
-            secret=get_settings().secret_bytes(),
-        )
+
+    def run(on_progress: Any = None) -> dict[str, Any]:
+        with session() as s:
+            return import_file(
+                s,
+                CLI,
+                file,
+                community,
+                fmt=fmt,
+                group=group,
+                roster=names,
+                skip_bad=skip_bad,
+                secret=get_settings().secret_bytes(),
+                on_progress=on_progress,
+            )
+
+    if sys.stderr.isatty() and not as_json and file.is_file():
+        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "importing", BarColumn(), DownloadColumn(), TimeRemainingColumn(), console=err, transient=True
+        ) as bar:
+            task = bar.add_task("import", total=file.stat().st_size)
+            data = run(lambda done, total: bar.update(task, completed=done, total=total))
+    else:
+        data = run()
 
     def render(d: dict) -> None:
         out.print(
@@ -342,18 +358,44 @@ def tags_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
     )
 
 
+chains_app = typer.Typer(help="接龙 chains parsed from the chat history.", no_args_is_help=True)
+app.add_typer(chains_app, name="chains")
+
+
+@chains_app.command("list")
+def chains_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
+    """Each 接龙's latest post: who ordered how many, with notes."""
+    from community.chains import list_chains
+
+    with session() as s:
+        data = {"chains": list_chains(s, CLI, community)}
+
+    def render(d: dict) -> None:
+        for c in d["chains"]:
+            rows = [
+                [e["position"], e["who"], f"{e['quantity'] or ''}{e['unit'] or ''}", e["note"]]
+                for e in c["entries"]
+            ]
+            table(f"#接龙 {c['title']} ({c['posted_at']})", ["#", "who", "qty", "note"], rows)
+
+    emit(data, as_json, render)
+
+
 @messages_app.command("list")
 def messages_list(
     community: CommunityOpt,
     member: Annotated[int | None, typer.Option(help="Only this member's messages.")] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
+    original: Annotated[
+        bool, typer.Option("--original", help="Add the text as sent (operators only).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Messages as an LLM would see them: pseudonymised, recalled text removed."""
     from community.members import member_messages
 
     with session() as s:
-        data = {"messages": member_messages(s, CLI, community, member, limit)}
+        data = {"messages": member_messages(s, CLI, community, member, limit, original=original)}
     emit(
         data,
         as_json,

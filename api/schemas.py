@@ -158,10 +158,20 @@ class MessageOut(BaseModel):
     kind: str
     text: str
     recalled: bool
+    original_text: str | None = None
+
+
+class ConsentOut(BaseModel):
+    scope: str
+    status: str
+    source: str
+    recorded_by: str | None
+    recorded_at: str
 
 
 class MemberDetail(MemberOut):
     evidence_messages: list[MessageOut]
+    consent: list[ConsentOut]
 
 
 class ConsentIn(BaseModel):

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from community import audit
 from community.errors import InvalidInput, NotFound
-from community.models import ConsentEvent, Member, Message, TagAssertion, TagEvidence, utcnow
+from community.importers.formats import SYSTEM_SENDER
+from community.models import ChainEntry, ConsentEvent, Member, Message, TagAssertion, TagEvidence, utcnow
 from community.principal import Principal
 from community.users import get_community
 
@@ -57,7 +58,9 @@ def set_consent(
     if status not in CONSENT_STATES:
         raise InvalidInput(f"consent {scope}: must be one of {', '.join(CONSENT_STATES)}, got {status!r}")
     member = get_member(session, actor, member_id, community_id)
-    session.add(ConsentEvent(member_id=member.id, scope=scope, status=status, source=source))
+    session.add(
+        ConsentEvent(member_id=member.id, scope=scope, status=status, source=source, recorded_by=actor.name)
+    )
     withdrawn = 0
     if scope == "health" and status == "refused":
         withdrawn = _drop_tags(session, member.id, sensitive_tags)
@@ -84,6 +87,23 @@ def _drop_tags(session: Session, member_id: int, tags: frozenset[str]) -> int:
     return len(rows)
 
 
+def consent_history(session: Session, member_id: int) -> list[dict[str, Any]]:
+    """Every consent decision recorded for a member: what, when, who recorded it and from where."""
+    rows = session.scalars(
+        select(ConsentEvent).where(ConsentEvent.member_id == member_id).order_by(ConsentEvent.id)
+    )
+    return [
+        {
+            "scope": r.scope,
+            "status": r.status,
+            "source": r.source,
+            "recorded_by": r.recorded_by,
+            "recorded_at": iso(r.recorded_at),
+        }
+        for r in rows
+    ]
+
+
 def member_tags(session: Session, member_id: int) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(TagAssertion)
@@ -107,9 +127,8 @@ def list_members(session: Session, actor: Principal, community_id: str) -> list[
     actor.require_community(community_id)
     get_community(session, community_id)
     out = []
-    for member in session.scalars(
-        select(Member).where(Member.community_id == community_id).order_by(Member.id)
-    ):
+    people = select(Member).where(Member.community_id == community_id, Member.source_id != SYSTEM_SENDER)
+    for member in session.scalars(people.order_by(Member.id)):
         out.append(
             {
                 "member_id": member.id,
@@ -129,8 +148,13 @@ def member_messages(
     community_id: str,
     member_id: int | None = None,
     limit: int | None = None,
+    *,
+    original: bool = False,
 ) -> list[dict[str, Any]]:
-    """Messages as an LLM would see them: pseudonymised, recalled text removed."""
+    """Messages as an LLM would see them: pseudonymised, recalled text removed. ``original`` adds the text as sent,
+    which only operators and admins may read."""
+    if original:
+        actor.require_reviewer()
     actor.require_community(community_id)
     get_community(session, community_id)
     stmt = select(Message).where(Message.community_id == community_id).order_by(Message.sent_at, Message.id)
@@ -147,6 +171,7 @@ def member_messages(
             "kind": m.kind,
             "text": "" if m.recalled else m.text,
             "recalled": m.recalled,
+            **({"original_text": "" if m.recalled else (m.original_text or "")} if original else {}),
         }
         for m in session.scalars(stmt)
     ]
@@ -166,7 +191,11 @@ def histories(session: Session, community_id: str) -> list[MemberHistory]:
     out = []
     members = session.scalars(
         select(Member)
-        .where(Member.community_id == community_id, Member.erased_at.is_(None))
+        .where(
+            Member.community_id == community_id,
+            Member.erased_at.is_(None),
+            Member.source_id != SYSTEM_SENDER,
+        )
         .order_by(Member.id)
     )
     for member in members:
@@ -246,6 +275,12 @@ def forget_member(session: Session, actor: Principal, member_id: int, community_
     )
     session.execute(delete(Message).where(Message.member_id == member.id))
     session.execute(delete(ConsentEvent).where(ConsentEvent.member_id == member.id))
+    # 接龙 lines that name the member in other people's posts go too (their own posts cascade with the messages)
+    session.execute(
+        delete(ChainEntry).where(
+            ChainEntry.community_id == community_id, ChainEntry.who == member.display_name
+        )
+    )
     member.display_name = f"已删除成员#{member.id}"
     member.erased_at = utcnow()
     # the source id stays so that a later re-import of old exports does not bring the member back

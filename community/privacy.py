@@ -60,39 +60,99 @@ class PiiKind:
     group: int = 0
 
 
-_ADDRESS_STRONG = re.compile(r"栋|单元|室|号楼|幢|\d+-\d+-\d+")
+def _before(m: re.Match[str], width: int) -> str:
+    return m.string[max(0, m.start() - width) : m.start()]
+
+
+NUM = r"[0-9一二三四五六七八九十两]"
+BUILDING = re.compile(r"号楼|栋|幢|座")
+ROOM_END = re.compile(r"(\d{3,4}|室)$")
+ADDRESS_CONTEXT = re.compile(r"住|送到|送至|送货|送|地址|家在|家是|放到|放在|登记|寄到|收货")
+ORDER_CONTEXT = re.compile(r"订单|单号|快递|取件|取货码|提货码|运单|流水|热线|客服")
+CHAIN_LINE = re.compile(r"^\s*\d{1,4}\s*[.、．]")
+
+
+def _address_ok(m: re.Match[str]) -> bool:
+    """An address fragment must look like one: a building with a unit or room, or a building/room code said in an
+    address context (住/送到/地址…) or on a 接龙 line. "学习第3单元", "3号自提点" and dates are not addresses."""
+    text = m.group()
+    if _before(m, 1) == "第":
+        return False
+    context = bool(ADDRESS_CONTEXT.search(_before(m, 8))) or bool(CHAIN_LINE.match(m.string))
+    if "-" in text and not BUILDING.search(text):
+        parts = re.findall(r"\d+", text)
+        if len(parts) < 2 or len(parts[0]) >= 4 or ORDER_CONTEXT.search(_before(m, 10)):
+            return False
+        return context and len(parts) >= 3 or (context and len(parts[-1]) >= 3)
+    has_building = bool(BUILDING.search(text))
+    has_unit = "单元" in text
+    has_room = bool(ROOM_END.search(text.strip()))
+    if has_building and (has_unit or has_room):
+        return True
+    if has_unit and has_room:
+        return True
+    if re.match(r"[\u4e00-\u9fa5]{2,6}(小区|花园|家园|公寓|苑|新村|大厦)", text) and has_building:
+        return True
+    return has_building and context
+
+
+def _card_ok(m: re.Match[str]) -> bool:
+    digits = _digits(m.group())
+    return 16 <= len(digits) <= 19 and luhn_valid(digits) and not ORDER_CONTEXT.search(_before(m, 8))
+
 
 KINDS: tuple[PiiKind, ...] = (
     PiiKind(
         "身份证",
-        re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"),
-        lambda m: id_card_valid(m.group()),
+        re.compile(
+            r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{6}[ -]\d{8}[ -]\d{3}[\dXx]|\d{4}(?: \d{4}){3} \d[\dXx])(?![0-9A-Za-z])"
+        ),
+        lambda m: id_card_valid(_digits(m.group()[:-1]) + m.group()[-1]),
     ),
     PiiKind(
         "银行卡",
-        re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4,7}(?!\d)"),
-        lambda m: 16 <= len(_digits(m.group())) <= 19 and luhn_valid(_digits(m.group())),
+        re.compile(
+            r"(?<![\d-])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?|\d{6}[ -]\d{10,13})(?![\d-])"
+        ),
+        _card_ok,
     ),
-    PiiKind("手机", re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)"), lambda m: True),
-    PiiKind("电话", re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)"), lambda m: True),
+    PiiKind("手机", re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d){8}(?!\d)"), lambda m: True),
+    PiiKind(
+        "电话",
+        re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[- ]?)[2-9]\d{6,7}(?![\d-])"),
+        lambda m: not ORDER_CONTEXT.search(_before(m, 8)),
+    ),
+    PiiKind(
+        "电话",
+        re.compile(r"(?:座机|固话|电话|家里)\s*[:：是]?\s*([2-9]\d{6,7})(?![\d-])"),
+        lambda m: True,
+        group=1,
+    ),
     PiiKind("邮箱", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), lambda m: True),
     PiiKind(
         "微信",
         re.compile(
-            r"(?:微信号?|[vV][xX]|[wW][xX]|[vV]信|加[vV])\s*[:：是为]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})"
+            r"(?:微信号?|薇信号?|威信号?|[vV][xX]号?|[wW][xX]号?|[vV]信|加[vV]|\+[vV])\s*[:：是为]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})"
         ),
         lambda m: True,
         group=1,
     ),
-    PiiKind("QQ", re.compile(r"(?:QQ|qq|扣扣)号?\s*[:：是为]?\s*(\d{5,11})(?!\d)"), lambda m: True, group=1),
-    PiiKind("尾号", re.compile(r"尾号\s*[:：]?\s*(\d{4})(?!\d)"), lambda m: True, group=1),
+    PiiKind(
+        "QQ", re.compile(r"(?:QQ|qq|扣扣|企鹅)号?\s*[:：是为]?\s*(\d{5,11})(?!\d)"), lambda m: True, group=1
+    ),
+    PiiKind(
+        "尾号",
+        re.compile(r"(?:尾号|后四位|后4位)\s*(?:是|为|[:：])?\s*(\d{4})(?!\d)"),
+        lambda m: not ORDER_CONTEXT.search(_before(m, 4)),
+        group=1,
+    ),
     PiiKind(
         "地址",
         re.compile(
             r"(?:[\u4e00-\u9fa5]{2,6}(?:小区|花园|家园|公寓|苑|新村|大厦)\s*)?"
-            r"(?:\d{1,4}\s*(?:号楼|栋|幢|单元|楼|层|室|号|-)\s*){1,4}\d{0,5}室?"
+            rf"(?:{NUM}{{1,4}}\s*(?:号楼|栋|幢|座|单元|楼|层|室|号|-)\s*){{1,4}}\d{{0,5}}室?"
         ),
-        lambda m: bool(_ADDRESS_STRONG.search(m.group())),
+        _address_ok,
     ),
 )
 

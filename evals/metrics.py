@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.checks.compliance import check_compliance
 from agent.tagging.rules import tag_messages
+from community.privacy import Pseudonymizer
 from knowledge.index import Hit, KnowledgeBase
 
 MEASUREMENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|mg|g|ml|kJ|kcal|μg|克|毫升|毫克|千焦|天|个月)")
@@ -176,3 +177,62 @@ def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple
         "citation_valid": cited_ok / cited_total if cited_total else 1.0,
         "numeric_sentences_cited": factual_cited / factual if factual else 1.0,
     }, failures
+
+
+PII_TYPES = ("手机", "电话", "身份证", "银行卡", "邮箱", "微信", "QQ", "尾号", "地址")
+
+
+def pii(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
+    """Per type and overall: an expected span is found when a found span of the same type overlaps it; a found
+    span is right when it overlaps an expected span of its type. ``core`` pools 手机, 身份证 and 银行卡."""
+    finder = Pseudonymizer(b"eval")
+    expected_n = dict.fromkeys(PII_TYPES, 0)
+    found_n = dict.fromkeys(PII_TYPES, 0)
+    hit_n = dict.fromkeys(PII_TYPES, 0)
+    right_n = dict.fromkeys(PII_TYPES, 0)
+    failures: Failures = []
+    for row in rows:
+        text = row["text"]
+        gold = []
+        for item in row["expected"]:
+            start = text.find(item["text"])
+            if start < 0:
+                raise ValueError(f"pii row {row['id']}: expected text {item['text']!r} not in the line")
+            gold.append((item["type"], start, start + len(item["text"])))
+        spans = finder.find(text)
+        missed = [
+            g for g in gold if not any(s.kind == g[0] and s.start < g[2] and g[1] < s.end for s in spans)
+        ]
+        wrong = [
+            s for s in spans if not any(s.kind == g[0] and s.start < g[2] and g[1] < s.end for g in gold)
+        ]
+        for kind, _, _ in gold:
+            expected_n[kind] += 1
+        for g in gold:
+            hit_n[g[0]] += g not in missed
+        for s in spans:
+            found_n[s.kind] = found_n.get(s.kind, 0) + 1
+            right_n[s.kind] = right_n.get(s.kind, 0) + (s not in wrong)
+        if missed or wrong:
+            failures.append(
+                {
+                    "id": row["id"],
+                    "text": text,
+                    "missed": [text[g[1] : g[2]] for g in missed],
+                    "false_positives": [f"{s.kind}:{text[s.start : s.end]}" for s in wrong],
+                }
+            )
+    metrics: Metrics = {}
+
+    def ratio(num: int, den: int) -> float:
+        return num / den if den else 1.0
+
+    core = ("手机", "身份证", "银行卡")
+    metrics["core.recall"] = ratio(sum(hit_n[k] for k in core), sum(expected_n[k] for k in core))
+    metrics["core.precision"] = ratio(sum(right_n[k] for k in core), sum(found_n[k] for k in core))
+    metrics["all.recall"] = ratio(sum(hit_n.values()), sum(expected_n.values()))
+    metrics["all.precision"] = ratio(sum(right_n.values()), sum(found_n.values()))
+    for kind in PII_TYPES:
+        metrics[f"{kind}.recall"] = ratio(hit_n[kind], expected_n[kind])
+        metrics[f"{kind}.precision"] = ratio(right_n[kind], found_n[kind])
+    return metrics, failures

@@ -99,6 +99,8 @@ def _evaluator(
         return metrics.tagging
     if name == "compliance":
         return metrics.compliance
+    if name == "pii":
+        return metrics.pii
     if name == "drafts":
         return lambda rows: metrics.drafts(rows, _draft_composer(kb), kb)
     raise DatasetError(f"evals/data/{name}.jsonl: no evaluator for this dataset")

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from api.deps import CurrentUser, SessionDep
 from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList
 from api.services import set_health_consent
-from community import members
+from community import chains, members
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut},
@@ -33,12 +33,20 @@ def get_member(member_id: int, session: SessionDep, user: CurrentUser) -> dict[s
         m for m in members.list_members(session, user, member.community_id) if m["member_id"] == member.id
     )
     evidence = {mid for t in listed["tags"] for mid in t["evidence"]}
+    # hosts see the pseudonymised text; operators and admins also the text as sent
+    original = user.role in ("operator", "admin")
     messages = [
         m
-        for m in members.member_messages(session, user, member.community_id, member.id)
+        for m in members.member_messages(session, user, member.community_id, member.id, original=original)
         if m["message_id"] in evidence
     ]
-    return {**listed, "evidence_messages": messages}
+    return {**listed, "evidence_messages": messages, "consent": members.consent_history(session, member.id)}
+
+
+@router.get("/communities/{community_id}/chains", response_model=dict)
+def list_chains(community_id: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Each 接龙's latest post with its entries and totals."""
+    return {"chains": chains.list_chains(session, user, community_id)}
 
 
 @router.post("/members/{member_id}/consent", response_model=dict)

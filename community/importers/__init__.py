@@ -137,6 +137,8 @@ class _Run:
         for key, message in keyed.items():
             if key in present:
                 continue
+            if message.recall_by and message.sender_id == SYSTEM_SENDER and message.recall_by in self.names:
+                message.sender_id = self.names[message.recall_by]  # "王阿姨" 撤回了一条消息 is 王阿姨's act
             member_id = self.member_id(message)
             if member_id in self.erased:
                 continue  # an erased member's history is not brought back by an old export
@@ -217,7 +219,9 @@ class _Run:
 
     def _store_chain(self, source_id: str, group: str) -> None:
         row = self.session.execute(
-            select(Message.id, Message.sent_at, Message.text).where(
+            select(
+                Message.id, Message.sent_at, Message.text
+            ).where(  # pseudonymised text: entries reach hosts
                 Message.community_id == self.community_id, Message.source_msg_id == source_id
             )
         ).one()

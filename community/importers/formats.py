@@ -395,12 +395,13 @@ def _csv_rows(
         return
     columns = header.split(",")
     while True:
+        start = reader.line_num + 1  # a record's line is where it starts (a quoted field may span lines)
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield reader.line_num, None, f"bad CSV ({exc})"
+            yield start, None, f"bad CSV ({exc})"
             return
         if bad_encoding:
             yield bad_encoding.pop(), None, "not UTF-8 text"
@@ -408,9 +409,9 @@ def _csv_rows(
         if not row:
             continue
         if len(row) != len(columns):
-            yield reader.line_num, None, f"expected {len(columns)} columns, found {len(row)}"
+            yield start, None, f"expected {len(columns)} columns, found {len(row)}"
             continue
-        yield reader.line_num, dict(zip(columns, row, strict=True)), None
+        yield start, dict(zip(columns, row, strict=True)), None
 
 
 def parse_wechatmsg(path: Path, progress: Progress, roster: dict[str, str], group_name: str | None) -> Parsed:
@@ -503,14 +504,12 @@ def parse_text(path: Path, progress: Progress, roster: dict[str, str], group_nam
     """
     group = group_name or path.stem
     current: ParsedMessage | None = None
-    blank_run = 0
     for number, line in decoded_lines(path, progress):
         if line is None:
             yield LineError(number, "not UTF-8 text")
             continue
         line = line.rstrip("\r\n")
         if not line.strip():
-            blank_run += 1
             continue
         stamp = TEXT_STAMP.match(line.strip())
         if stamp is None:
@@ -518,11 +517,8 @@ def parse_text(path: Path, progress: Progress, roster: dict[str, str], group_nam
                 yield LineError(number, "expected `YYYY-MM-DD HH:MM[:SS] 名字: 内容`")
                 continue
             current.text = f"{current.text}\n{line}" if current.text else line
-            if current.kind in ("text", "pending") and line.strip().startswith(("#接龙", "＃接龙")):
+            if current.kind == "text" and line.strip().startswith(("#接龙", "＃接龙")):
                 current.kind = "chain"
-            elif current.kind == "pending":
-                current.kind = text_kind(current.text)
-            blank_run = 0
             continue
         if current is not None:
             yield _finish(current)
@@ -556,7 +552,6 @@ def parse_text(path: Path, progress: Progress, roster: dict[str, str], group_nam
             content,
             recall_by=name if kind == "recall" else None,
         )
-        blank_run = 0
     if current is not None:
         yield _finish(current)
 

@@ -200,3 +200,39 @@ def test_openapi_declares_error_responses(api) -> None:  # type: ignore[no-untyp
     spec = client.get("/openapi.json").json()
     approve = spec["paths"]["/api/drafts/{draft_id}/approve"]["post"]["responses"]
     assert {"200", "403", "404", "409"} <= set(approve)
+
+
+def test_consent_history_says_who_recorded_it_and_hosts_never_see_original_text(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    response = client.post("/api/members/1/consent", json={"health": "refused"}, headers=auth(tokens["op"]))
+    assert response.status_code == 200 and response.json()["sensitive_tags_removed"] == 1
+    assert (
+        client.post(
+            "/api/members/1/consent", json={"health": "granted"}, headers=auth(tokens["host"])
+        ).status_code
+        == 403
+    )
+    as_operator = client.get("/api/members/1", headers=auth(tokens["op"])).json()
+    assert [(c["status"], c["recorded_by"]) for c in as_operator["consent"]] == [
+        ("granted", "cli"),
+        ("refused", "op"),
+    ]
+    assert as_operator["health_consent"] == "refused"
+    assert all(t["tag"] != "blood_pressure" for t in as_operator["tags"])
+    as_host = client.get("/api/members/1", headers=auth(tokens["host"])).json()
+    assert all(m.get("original_text") is None for m in as_host["evidence_messages"])
+
+
+def test_chains_endpoint_lists_entries(api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    chain = tmp_path / "chain.txt"
+    chain.write_text(
+        "2026-11-21 09:00:00 团长小周: #接龙 土鸡蛋\n1. 王阿姨 2盒\n2. 小李 1盒 13812345678\n",
+        encoding="utf-8",
+    )
+    with db.session_scope() as s:
+        import_file(s, CLI, chain, "linjia", secret=b"k")
+    chains = client.get("/api/communities/linjia/chains", headers=auth(tokens["host"])).json()["chains"]
+    assert chains[0]["title"] == "土鸡蛋" and chains[0]["totals"] == {"盒": 3.0}
+    assert "13812345678" not in str(chains)  # entries reach hosts: pseudonymised
+    assert client.get("/api/communities/linjia/chains", headers=auth(tokens["other-op"])).status_code == 404
