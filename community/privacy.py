@@ -68,7 +68,7 @@ NUM = r"[0-9一二三四五六七八九十两]"
 BUILDING = re.compile(r"号楼|栋|幢|座")
 ROOM_END = re.compile(r"(\d{3,4}|室)$")
 ADDRESS_CONTEXT = re.compile(r"住|送到|送至|送货|送|地址|家在|家是|放到|放在|登记|寄到|收货")
-ORDER_CONTEXT = re.compile(r"订单|单号|快递|取件|取货码|提货码|运单|流水|热线|客服")
+ORDER_CONTEXT = re.compile(r"订单|单号|快递|取件|取货码|提货码|运单|流水|热线|客服|批次|批号|编号|条码")
 CHAIN_LINE = re.compile(r"^\s*\d{1,4}\s*[.、．]")
 
 
@@ -116,10 +116,14 @@ KINDS: tuple[PiiKind, ...] = (
         ),
         _card_ok,
     ),
-    PiiKind("手机", re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d){8}(?!\d)"), lambda m: True),
+    PiiKind(
+        "手机",
+        re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d){8}(?!\d)"),
+        lambda m: not ORDER_CONTEXT.search(_before(m, 6)),
+    ),
     PiiKind(
         "电话",
-        re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[- ]?)[2-9]\d{6,7}(?![\d-])"),
+        re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[- ]?)[2-9]\d{2,3}[- ]?\d{4}(?![\d-])"),
         lambda m: not ORDER_CONTEXT.search(_before(m, 8)),
     ),
     PiiKind(
@@ -132,13 +136,16 @@ KINDS: tuple[PiiKind, ...] = (
     PiiKind(
         "微信",
         re.compile(
-            r"(?:微信号?|薇信号?|威信号?|[vV][xX]号?|[wW][xX]号?|[vV]信|加[vV]|\+[vV])\s*[:：是为]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})"
+            r"(?:微信号?|薇信号?|威信号?|[vV][xX]号?|[wW][xX]号?|[vV]信|加我?[vV]|\+[vV])\s*[:：是为]?\s*([A-Za-z][-_A-Za-z0-9]{5,19})"
         ),
         lambda m: True,
         group=1,
     ),
     PiiKind(
-        "QQ", re.compile(r"(?:QQ|qq|扣扣|企鹅)号?\s*[:：是为]?\s*(\d{5,11})(?!\d)"), lambda m: True, group=1
+        "QQ",
+        re.compile(r"(?:QQ|qq|扣扣|企鹅)号?码?\s*[:：是为]?\s*(\d{5,11})(?!\d)"),
+        lambda m: True,
+        group=1,
     ),
     PiiKind(
         "尾号",

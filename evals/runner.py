@@ -99,7 +99,7 @@ def _evaluator(
         return metrics.tagging
     if name == "compliance":
         return metrics.compliance
-    if name == "pii":
+    if name in ("pii", "pii_holdout"):
         return metrics.pii
     if name == "drafts":
         return lambda rows: metrics.drafts(rows, _draft_composer(kb), kb)
