@@ -35,18 +35,21 @@ def ingest_documents(
         documents.register(
             session,
             actor,
-            doc_id=m.doc_id,
-            sku=m.sku,
-            title=m.title,
-            doc_type=m.doc_type,
-            batch=m.batch,
-            issuer=m.issuer,
-            issued_at=m.issued_at,
-            valid_until=m.valid_until,
-            content_hash=m.content_hash,
-            path=m.path,
-            chunk_count=r.chunks,
+            m.doc_id,
+            {name: getattr(m, name) for name in documents.DOCUMENT_FIELDS},
             status=r.status,
+            chunk_count=r.chunks,
+            facts=[
+                {
+                    "chunk_id": f.chunk_id,
+                    "key": f.key[:120],
+                    "value": f.value,
+                    "number": f.number,
+                    "unit": f.unit,
+                }
+                for f in r.facts
+            ],
+            community_id=m.community,
         )
     return {
         "documents": [
@@ -56,7 +59,7 @@ def ingest_documents(
                 "doc_type": r.meta.doc_type,
                 "status": r.status,
                 "chunks": r.chunks,
-                "facts": r.facts,
+                "facts": len(r.facts),
             }
             for r in reports
         ],

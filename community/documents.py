@@ -2,50 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from community import audit
 from community.errors import NotFound
-from community.models import Document, utcnow
+from community.models import Document, DocumentFact, utcnow
 from community.principal import Principal
+
+DOCUMENT_FIELDS = (
+    "sku",
+    "title",
+    "doc_type",
+    "batch",
+    "issuer",
+    "issued_at",
+    "valid_until",
+    "content_hash",
+    "path",
+)
 
 
 def register(
     session: Session,
     actor: Principal,
-    *,
     doc_id: str,
-    sku: str,
-    title: str,
-    doc_type: str,
-    batch: str | None,
-    issuer: str | None,
-    issued_at: date | None,
-    valid_until: date | None,
-    content_hash: str,
-    path: str,
-    chunk_count: int,
+    fields: dict[str, Any],
+    *,
     status: str,
+    chunk_count: int,
+    facts: list[dict[str, Any]],
+    community_id: str | None = None,
 ) -> None:
+    """Record an ingested document and replace its facts (each with the chunk that states it)."""
     row = session.get(Document, doc_id)
     before = row.content_hash if row else None
     if row is None:
         row = Document(id=doc_id)
         session.add(row)
-    row.sku, row.title, row.doc_type, row.batch, row.issuer = sku, title, doc_type, batch, issuer
-    row.issued_at, row.valid_until, row.content_hash, row.path, row.chunk_count = (
-        issued_at,
-        valid_until,
-        content_hash,
-        path,
-        chunk_count,
-    )
+    for name in DOCUMENT_FIELDS:
+        setattr(row, name, fields[name])
+    row.chunk_count = chunk_count
+    row.community_id = community_id
     row.ingested_at = utcnow()
-    if status != "unchanged" or before != content_hash:
+    session.flush()
+    if status != "unchanged" or before != fields["content_hash"]:
+        session.execute(delete(DocumentFact).where(DocumentFact.doc_id == doc_id))
+        if facts:
+            session.add_all(
+                DocumentFact(doc_id=doc_id, sku=fields["sku"], batch=fields["batch"], **fact)
+                for fact in facts
+            )
         audit.record(
             session,
             actor,
@@ -53,9 +62,31 @@ def register(
             "document",
             doc_id,
             before_hash=before,
-            after_hash=content_hash,
-            detail={"sku": sku, "doc_type": doc_type, "batch": batch},
+            after_hash=fields["content_hash"],
+            detail={
+                "sku": fields["sku"],
+                "doc_type": fields["doc_type"],
+                "batch": fields["batch"],
+                "facts": len(facts),
+            },
         )
+
+
+def facts_for(session: Session, sku: str) -> list[dict[str, Any]]:
+    """The facts of a sku's documents, for checks that compare a claim with what the documents say."""
+    rows = session.scalars(select(DocumentFact).where(DocumentFact.sku == sku).order_by(DocumentFact.id))
+    return [
+        {
+            "doc_id": f.doc_id,
+            "batch": f.batch,
+            "chunk_id": f.chunk_id,
+            "key": f.key,
+            "value": f.value,
+            "number": f.number,
+            "unit": f.unit,
+        }
+        for f in rows
+    ]
 
 
 def unregister(session: Session, actor: Principal, doc_id: str) -> Document:

@@ -149,7 +149,25 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(500))
     chunk_count: Mapped[int] = mapped_column(Integer)
+    community_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     ingested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DocumentFact(Base):
+    """A measured item of a document (酸度 0.2 %, 铅 未检出 …) with the chunk that states it: what checks and
+    composers compare claims against."""
+
+    __tablename__ = "document_facts"
+    __table_args__ = (Index("ix_document_facts_sku_key", "sku", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    batch: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chunk_id: Mapped[str] = mapped_column(String(220))
+    key: Mapped[str] = mapped_column(String(120))
+    value: Mapped[str] = mapped_column(Text)
+    number: Mapped[float | None] = mapped_column(Float, nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Draft(Base):

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 DOC_TYPES = ("product", "traceability", "certificate", "faq", "policy")
-SUFFIXES = (".md", ".markdown", ".txt")
+SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
 MAX_CHUNK = 360  # characters; a chunk is what a host reads as one piece of evidence
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,199}$")
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
@@ -60,6 +60,7 @@ class DocMeta:
     valid_until: date | None
     path: str
     content_hash: str
+    community: str | None = None  # None: shared by every community
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,16 @@ def read_meta(path: Path, raw: str, front: dict[str, Any]) -> DocMeta:
         raise DocumentError(
             f"{path}: field 'doc_type': must be one of {', '.join(DOC_TYPES)}, got {doc_type!r}"
         )
-    unknown = set(front) - {"sku", "title", "doc_type", "batch", "issuer", "issued_at", "valid_until"}
+    unknown = set(front) - {
+        "sku",
+        "title",
+        "doc_type",
+        "batch",
+        "issuer",
+        "issued_at",
+        "valid_until",
+        "community",
+    }
     if unknown:
         raise DocumentError(f"{path}: unknown front matter field(s): {', '.join(sorted(unknown))}")
     issued_at = _as_date(front.get("issued_at"), "issued_at", path)
@@ -170,6 +180,7 @@ def read_meta(path: Path, raw: str, front: dict[str, Any]) -> DocMeta:
         valid_until=valid_until,
         path=str(path),
         content_hash=hashlib.sha256(raw.encode()).hexdigest(),
+        community=str(front["community"]).strip() if front.get("community") else None,
     )
 
 
@@ -330,16 +341,35 @@ def _merge_small(chunks: list[Chunk], raw: str) -> None:
             chunk.facts = [Fact(**{**f.as_dict(), "chunk_id": new_id}) for f in chunk.facts]
 
 
+def pdf_text(path: Path) -> str:
+    """The PDF's text layer, page by page (spans then refer to this text). Metadata comes from a sidecar .yaml."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except (PdfReadError, OSError, ValueError) as exc:
+        raise DocumentError(f"{path}: not a readable PDF ({exc})") from exc
+    text = "\n\n".join(p for p in pages if p)
+    if not text.strip():
+        raise DocumentError(f"{path}: the PDF has no text layer (scanned images need OCR first)")
+    return text + "\n"
+
+
 def parse_document(path: Path) -> ParsedDocument:
     """Read, validate and chunk one document file; raises :class:`DocumentError` naming the file."""
     if not path.is_file():
         raise DocumentError(f"{path}: no such file")
     if path.suffix.lower() not in SUFFIXES:
         raise DocumentError(f"{path}: unsupported file type {path.suffix!r} (use {', '.join(SUFFIXES)})")
-    try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    if path.suffix.lower() == ".pdf":
+        raw = pdf_text(path)
+    else:
+        try:
+            raw = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     front, body_start = split_front_matter(raw, path)
     meta = read_meta(path, raw, front)
     chunks = chunk_document(raw, body_start, meta)

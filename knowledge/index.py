@@ -18,6 +18,7 @@ from typing import Any
 import chromadb
 import numpy as np
 
+from knowledge.bm25 import Bm25Index
 from knowledge.documents import SUFFIXES, DocMeta, DocumentError, Fact, ParsedDocument, parse_document
 from knowledge.embed import CachedEmbedder, LinliEmbeddingFunction, get_embedder
 from settings import Settings, get_settings
@@ -27,8 +28,12 @@ RRF_K = 60
 # Reciprocal rank fusion weights (tuned on the dev split of evals/data/retrieval.jsonl).
 DENSE_WEIGHT = 1.0
 BM25_WEIGHT = 1.0
-CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-WORD = re.compile(r"[A-Za-z]+[A-Za-z0-9.-]*|\d+(?:\.\d+)?")
+FLAGGED_WEIGHT = 0.5  # an expired document or another batch's report ranks below the current one, still shown
+BATCH_IN_QUERY = re.compile(r"[A-Za-z]{1,4}\d{4,8}[A-Za-z]?")
+DENSE_OVERFETCH = 4  # filter dense hits in Python first: Chroma's `where` costs tens of ms at 50,000 chunks
+TITLE_NOISE = re.compile(
+    r"\s*(\d+(?:ml|g|kg|L|KG|枚|袋)|产品资料|产品介绍|检测报告|常见问题|批次|[A-Z]{2}\d{4}[A-Z]?).*$"
+)
 SHARED_SKU = "ALL"  # documents (e.g. the after-sales policy) that apply to every product
 
 
@@ -73,42 +78,8 @@ class IngestReport:
     doc_id: str
     status: str  # added | updated | unchanged
     chunks: int
-    facts: int
+    facts: list[Fact]
     meta: DocMeta
-
-
-def tokenize(text: str) -> list[str]:
-    """jieba words plus CJK character bigrams (product names jieba does not know), lowercased."""
-    import jieba
-
-    tokens: list[str] = []
-    for run in CJK_RUN.findall(text):
-        tokens.extend(w for w in jieba.lcut_for_search(run) if w.strip())
-        tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
-    tokens.extend(w.lower() for w in WORD.findall(text))
-    return tokens
-
-
-class _Bm25:
-    """An in-memory bm25s index over every chunk, rebuilt when the store changes."""
-
-    def __init__(self, ids: list[str], texts: list[str]) -> None:
-        import bm25s
-
-        self.ids = ids
-        self._retriever = bm25s.BM25()
-        corpus = [tokenize(t) or ["∅"] for t in texts]
-        self._vocab: dict[str, int] = {}
-        encoded = [[self._vocab.setdefault(tok, len(self._vocab)) for tok in doc] for doc in corpus]
-        self._retriever.index(
-            bm25s.tokenization.Tokenized(ids=encoded, vocab=self._vocab), show_progress=False
-        )
-
-    def scores(self, query: str) -> np.ndarray:
-        ids = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
-        if not ids:
-            return np.zeros(len(self.ids))
-        return np.asarray(self._retriever.get_scores(ids))
 
 
 class KnowledgeBase:
@@ -130,8 +101,24 @@ class KnowledgeBase:
             embedding_function=LinliEmbeddingFunction(provider=self.settings.embeddings),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
         )
-        self._bm25: _Bm25 | None = None
+        self._bm25: Bm25Index | None = None
         self._lock = threading.Lock()
+        self._generation_file = self.settings.home / "bm25" / "generation"
+        self._batches: tuple[int, dict[str, str]] | None = None
+        self._rows: dict[str, tuple[str, dict[str, Any]]] | None = None
+        self._rows_generation = -1
+
+    # -- generation: bumped by every change, so derived indexes know when they are stale -----------------------
+
+    def generation(self) -> int:
+        try:
+            return int(self._generation_file.read_text())
+        except (OSError, ValueError):
+            return 0
+
+    def _bump(self) -> None:
+        self._generation_file.parent.mkdir(parents=True, exist_ok=True)
+        self._generation_file.write_text(str(self.generation() + 1))
 
     @property
     def embedder(self) -> CachedEmbedder:
@@ -172,13 +159,14 @@ class KnowledgeBase:
             reports.append(self._ingest_one(doc))
             if progress:
                 progress(doc.meta.doc_id, n, len(parsed))
-        self._bm25 = None
+        if any(r.status != "unchanged" for r in reports):
+            self._bump()
         return reports
 
     def _ingest_one(self, doc: ParsedDocument) -> IngestReport:
         meta = doc.meta
         existing = self._collection.get(where={"doc_id": meta.doc_id}, include=["metadatas"])
-        facts = sum(len(c.facts) for c in doc.chunks)
+        facts = [f for c in doc.chunks for f in c.facts]
         if existing["ids"]:
             old_hash = (existing["metadatas"] or [{}])[0].get("content_hash")
             if old_hash == meta.content_hash and len(existing["ids"]) == len(doc.chunks):
@@ -201,6 +189,7 @@ class KnowledgeBase:
                     "issued_at": meta.issued_at.isoformat() if meta.issued_at else "",
                     "valid_until": meta.valid_until.isoformat() if meta.valid_until else "",
                     "content_hash": meta.content_hash,
+                    "community": meta.community or "",
                     "heading_path": json.dumps(c.heading_path, ensure_ascii=False),
                     "start": c.start,
                     "end": c.end,
@@ -217,7 +206,7 @@ class KnowledgeBase:
         existing = self._collection.get(where={"doc_id": doc_id}, include=[])
         if existing["ids"]:
             self._collection.delete(ids=existing["ids"])
-            self._bm25 = None
+            self._bump()
         return len(existing["ids"])
 
     # -- reading ---------------------------------------------------------------------------------------------
@@ -230,13 +219,18 @@ class KnowledgeBase:
 
     def current_batches(self) -> dict[str, str]:
         """sku → the batch of its most recently issued traceability report."""
+        generation = self.generation()
+        if self._batches is not None and self._batches[0] == generation:
+            return self._batches[1]
         latest: dict[str, tuple[str, str]] = {}
         rows = self._collection.get(where={"doc_type": "traceability"}, include=["metadatas"])
         for meta in rows["metadatas"] or []:
             sku, issued, batch = str(meta["sku"]), str(meta["issued_at"]), str(meta["batch"])
             if sku not in latest or issued > latest[sku][0]:
                 latest[sku] = (issued, batch)
-        return {sku: batch for sku, (_, batch) in latest.items()}
+        batches = {sku: batch for sku, (_, batch) in latest.items()}
+        self._batches = (generation, batches)
+        return batches
 
     def _hit(
         self,
@@ -272,12 +266,23 @@ class KnowledgeBase:
     def today(self) -> date:
         return date.fromisoformat(self.settings.today) if self.settings.today else date.today()
 
-    def _filter(self, sku: str | None, doc_type: str | None) -> dict[str, Any] | None:
+    @staticmethod
+    def _matches(meta: dict[str, Any], sku: str | None, doc_type: str | None, community: str | None) -> bool:
+        if sku and meta["sku"] not in (sku, SHARED_SKU):
+            return False
+        if doc_type and meta["doc_type"] != doc_type:
+            return False
+        return not (community and meta.get("community", "") not in ("", community))
+
+    @staticmethod
+    def _where(sku: str | None, doc_type: str | None, community: str | None) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
         if sku:
             clauses.append({"sku": {"$in": [sku, SHARED_SKU]}})
         if doc_type:
             clauses.append({"doc_type": doc_type})
+        if community:
+            clauses.append({"community": {"$in": ["", community]}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -288,10 +293,15 @@ class KnowledgeBase:
         *,
         sku: str | None = None,
         doc_type: str | None = None,
+        community: str | None = None,
         k: int = 5,
         mode: str = "hybrid",
     ) -> list[Hit]:
-        """Top-k chunks for a query. ``mode``: hybrid (default), dense or bm25."""
+        """Top-k chunks for a query. ``mode``: hybrid (default), dense or bm25.
+
+        Documents for another batch or past their validity stay findable but rank below current ones (and carry a
+        flag), unless the query names their batch.
+        """
         if not query.strip():
             raise ValueError("query: must not be empty")
         if mode not in ("hybrid", "dense", "bm25"):
@@ -300,57 +310,97 @@ class KnowledgeBase:
         if total == 0:
             return []
         depth = min(total, max(k * 4, 20))
-        where = self._filter(sku, doc_type)
         ranks: dict[str, list[tuple[float, int]]] = {}
         payload: dict[str, tuple[str, dict[str, Any]]] = {}
         if mode in ("hybrid", "dense"):
-            result = self._collection.query(
-                query_embeddings=[self.embedder.query(query)],
-                n_results=depth,
-                where=where,
-                include=["documents", "metadatas", "distances"],
-            )
-            for rank, (cid, text, meta) in enumerate(
-                zip(result["ids"][0], result["documents"][0], result["metadatas"][0], strict=True)  # type: ignore[index]
-            ):
+            for rank, (cid, text, meta) in enumerate(self._dense_top(query, depth, sku, doc_type, community)):
                 ranks.setdefault(cid, []).append((DENSE_WEIGHT, rank))
-                payload[cid] = (text, dict(meta))
+                payload[cid] = (text, meta)
         if mode in ("hybrid", "bm25"):
-            for rank, (cid, text, meta) in enumerate(self._bm25_top(query, depth, sku, doc_type)):
+            for rank, (cid, text, meta) in enumerate(self._bm25_top(query, depth, sku, doc_type, community)):
                 ranks.setdefault(cid, []).append((BM25_WEIGHT, rank))
                 payload[cid] = (text, meta)
-        fused = sorted(
-            ((sum(w / (RRF_K + r + 1) for w, r in rs), cid) for cid, rs in ranks.items()),
-            key=lambda x: (-x[0], x[1]),
-        )[:k]
         today, current = self.today(), self.current_batches()
+        named = {b.upper() for b in BATCH_IN_QUERY.findall(query)}
+        scored = []
+        for cid, rs in ranks.items():
+            hit = self._hit(cid, payload[cid][0], payload[cid][1], 0.0, today, current)
+            hit.score = sum(w / (RRF_K + r + 1) for w, r in rs)
+            if hit.flags and (hit.batch or "").upper() not in named:
+                hit.score *= FLAGGED_WEIGHT
+            scored.append(hit)
+        scored.sort(key=lambda h: (-h.score, h.chunk_id))
+        return scored[:k]
+
+    def _dense_top(
+        self, query: str, depth: int, sku: str | None, doc_type: str | None, community: str | None
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        vector = self.embedder.query(query)
+        filtered = bool(sku or doc_type or community)
+        total = self.count()
+        n = min(total, depth * DENSE_OVERFETCH if filtered else depth)
+        rows = [
+            row for row in self._query(vector, n, None) if self._matches(row[2], sku, doc_type, community)
+        ]
+        if filtered and len(rows) < depth and n < total:
+            # a narrow filter: let Chroma apply it (slower, but it finds every match)
+            rows = self._query(vector, depth, self._where(sku, doc_type, community))
+        return rows[:depth]
+
+    def _query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        result: Any = self._collection.query(
+            query_embeddings=[vector], n_results=n, where=where, include=["documents", "metadatas"]
+        )
         return [
-            self._hit(cid, payload[cid][0], payload[cid][1], score, today, current) for score, cid in fused
+            (cid, text, dict(meta))
+            for cid, text, meta in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], strict=True
+            )
         ]
 
-    def _bm25_top(
-        self, query: str, depth: int, sku: str | None, doc_type: str | None
-    ) -> list[tuple[str, str, dict[str, Any]]]:
+    def _bm25_index(self) -> tuple[Bm25Index, dict[str, tuple[str, dict[str, Any]]]]:
+        """The persisted BM25 index, synced when the store changed (only new or changed chunks are tokenized)."""
         with self._lock:
-            if self._bm25 is None or len(self._bm25.ids) != self.count():
+            generation, count = self.generation(), self.count()
+            if self._bm25 is None:
+                self._bm25 = Bm25Index(self.settings.home / "bm25")
+            if self._rows is None or self._rows_generation != generation or len(self._rows) != count:
                 rows = self._all()
-                self._rows = rows
-                self._bm25 = _Bm25(list(rows["ids"]), list(rows["documents"] or []))
-            bm25, rows = self._bm25, self._rows
+                self._rows = {
+                    cid: (text, dict(meta))
+                    for cid, text, meta in zip(
+                        rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
+                    )
+                }
+                self._rows_generation = generation
+            if self._bm25.generation != generation or len(self._bm25.ids) != len(self._rows):
+                words = sorted({TITLE_NOISE.sub("", str(m["title"])).strip() for _, m in self._rows.values()})
+                # the title and heading path go into the lexical text too: a table row chunk of a report does not
+                # say which product or batch it belongs to, its title does
+                corpus = {
+                    cid: f"{m['title']} {' '.join(json.loads(str(m['heading_path'])))}\n{text}"
+                    for cid, (text, m) in self._rows.items()
+                }
+                self._bm25.sync(corpus, generation, words)
+            return self._bm25, self._rows
+
+    def _bm25_top(
+        self, query: str, depth: int, sku: str | None, doc_type: str | None, community: str | None
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        bm25, rows = self._bm25_index()
         scores = bm25.scores(query)
-        order = np.argsort(-scores, kind="stable")
+        if not len(scores):
+            return []
+        top = np.argsort(-scores, kind="stable")
         out: list[tuple[str, str, dict[str, Any]]] = []
-        metas = rows["metadatas"] or []
-        docs = rows["documents"] or []
-        for i in order:
+        for i in top:
             if scores[i] <= 0 or len(out) >= depth:
                 break
-            meta = metas[i]
-            if sku and meta["sku"] not in (sku, SHARED_SKU):
-                continue
-            if doc_type and meta["doc_type"] != doc_type:
-                continue
-            out.append((bm25.ids[i], docs[i], dict(meta)))
+            text, meta = rows[bm25.ids[i]]
+            if self._matches(meta, sku, doc_type, community):
+                out.append((bm25.ids[i], text, meta))
         return out
 
     def chunks_of(self, doc_id: str) -> list[Hit]:
