@@ -8,51 +8,65 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from agent.checks.compliance import check_compliance
 from agent.tagging.rules import tag_messages
 from community.privacy import Pseudonymizer
-from knowledge.index import Hit, KnowledgeBase
+from knowledge.index import KnowledgeBase
 
 MEASUREMENT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|mg|g|ml|kJ|kcal|μg|克|毫升|毫克|千焦|天|个月)")
 Metrics = dict[str, float]
 Failures = list[dict[str, Any]]
 
 
-def _relevant(hit: Hit, gold: list[dict[str, str]]) -> bool:
-    return any(hit.doc_id == g["doc_id"] and g["contains"] in hit.text for g in gold)
+Searcher = Callable[[str, "str | None", int], list[tuple[str, str]]]  # (query, sku, k) → [(doc_id, text)]
 
 
-def retrieval(rows: list[dict[str, Any]], kb: KnowledgeBase) -> tuple[Metrics, Failures]:
-    """recall@5 (a relevant chunk in the top 5), MRR@10 and binary nDCG@10, for dense, BM25 and hybrid."""
+def _relevant(doc_id: str, text: str, gold: list[dict[str, str]]) -> bool:
+    return any(doc_id == g["doc_id"] and g["contains"] in text for g in gold)
+
+
+def linli_searchers(kb: KnowledgeBase) -> dict[str, Searcher]:
+    def searcher(mode: str) -> Searcher:
+        return lambda q, sku, k: [(h.doc_id, h.text) for h in kb.search(q, sku=sku, k=k, mode=mode)]
+
+    return {mode: searcher(mode) for mode in ("dense", "bm25", "hybrid")}
+
+
+def retrieval(rows: list[dict[str, Any]], searchers: dict[str, Searcher]) -> tuple[Metrics, Failures]:
+    """recall@5 (a relevant chunk in the top 5), MRR@10 and binary nDCG@10 per retriever. A chunk is relevant when
+    it comes from the gold document and contains the gold passage's text (chunk ids change with chunking)."""
     metrics: Metrics = {}
     failures: Failures = []
-    for mode in ("dense", "bm25", "hybrid"):
+    for name, search in searchers.items():
         recall = mrr = ndcg = 0.0
         for row in rows:
-            hits = kb.search(row["query"], sku=row.get("sku"), k=10, mode=mode)
-            flags = [_relevant(h, row["relevant"]) for h in hits]
+            hits = search(row["query"], row.get("sku"), 10)
+            flags = [_relevant(doc_id, text, row["relevant"]) for doc_id, text in hits]
             first = next((i for i, f in enumerate(flags) if f), None)
             recall += 1.0 if first is not None and first < 5 else 0.0
             mrr += 1.0 / (first + 1) if first is not None else 0.0
             dcg = sum(1.0 / math.log2(i + 2) for i, f in enumerate(flags) if f)
             ideal = sum(1.0 / math.log2(i + 2) for i in range(min(max(sum(flags), 1), 10)))
             ndcg += dcg / ideal
-            if mode == "hybrid" and (first is None or first >= 5):
+            if name == "hybrid" and (first is None or first >= 5):
                 failures.append(
                     {
                         "id": row["id"],
                         "query": row["query"],
                         "expected": row["relevant"],
-                        "got": [h.chunk_id for h in hits[:5]],
+                        "got": [d for d, _ in hits[:5]],
                         "rank": None if first is None else first + 1,
                     }
                 )
         n = max(len(rows), 1)
-        metrics[f"{mode}.recall@5"] = recall / n
-        metrics[f"{mode}.mrr@10"] = mrr / n
-        metrics[f"{mode}.ndcg@10"] = ndcg / n
+        metrics[f"{name}.recall@5"] = recall / n
+        metrics[f"{name}.mrr@10"] = mrr / n
+        metrics[f"{name}.ndcg@10"] = ndcg / n
+    if "hybrid" in searchers and "langchain" in searchers:
+        metrics["hybrid_gain.recall@5"] = metrics["hybrid.recall@5"] - metrics["langchain.recall@5"]
     return metrics, failures
 
 

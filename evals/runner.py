@@ -95,7 +95,10 @@ def _evaluator(
     name: str, kb: Any
 ) -> Callable[[list[dict[str, Any]]], tuple[metrics.Metrics, metrics.Failures]]:
     if name == "retrieval":
-        return lambda rows: metrics.retrieval(rows, kb)
+        from evals.baseline import langchain_searcher
+
+        searchers = {**metrics.linli_searchers(kb), "langchain": langchain_searcher(kb)}
+        return lambda rows: metrics.retrieval(rows, searchers)
     if name == "tagging":
         return metrics.tagging
     if name == "compliance":

@@ -20,11 +20,12 @@ import numpy as np
 
 from knowledge.bm25 import Bm25Index
 from knowledge.documents import SUFFIXES, DocMeta, DocumentError, Fact, ParsedDocument, parse_document
-from knowledge.embed import CachedEmbedder, LinliEmbeddingFunction, get_embedder
+from knowledge.embed import CachedEmbedder, LinliEmbeddingFunction, build_embedder
 from settings import Settings, get_settings
 
 COLLECTION = "linli_chunks"
 RRF_K = 60
+PAGE = 5000
 # Reciprocal rank fusion weights (tuned on the dev split of evals/data/retrieval.jsonl).
 DENSE_WEIGHT = 1.0
 BM25_WEIGHT = 1.0
@@ -123,7 +124,7 @@ class KnowledgeBase:
     @property
     def embedder(self) -> CachedEmbedder:
         if self._embedder is None:
-            self._embedder = get_embedder()
+            self._embedder = build_embedder(self.settings)
         return self._embedder
 
     # -- ingestion -------------------------------------------------------------------------------------------
@@ -211,8 +212,19 @@ class KnowledgeBase:
 
     # -- reading ---------------------------------------------------------------------------------------------
 
-    def _all(self) -> dict[str, Any]:
-        return dict(self._collection.get(include=["documents", "metadatas"]))
+    def _all(self, where: dict[str, Any] | None = None, documents: bool = True) -> dict[str, Any]:
+        """Every matching chunk, read in pages (one big read trips SQLite's variable limit at tens of thousands)."""
+        include: Any = ["documents", "metadatas"] if documents else ["metadatas"]
+        out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": []}
+        offset = 0
+        while True:
+            page: Any = self._collection.get(where=where, include=include, limit=PAGE, offset=offset)
+            out["ids"].extend(page["ids"])
+            out["metadatas"].extend(page["metadatas"] or [])
+            out["documents"].extend(page["documents"] or [None] * len(page["ids"]))
+            if len(page["ids"]) < PAGE:
+                return out
+            offset += PAGE
 
     def count(self) -> int:
         return self._collection.count()
@@ -223,7 +235,7 @@ class KnowledgeBase:
         if self._batches is not None and self._batches[0] == generation:
             return self._batches[1]
         latest: dict[str, tuple[str, str]] = {}
-        rows = self._collection.get(where={"doc_type": "traceability"}, include=["metadatas"])
+        rows = self._all(where={"doc_type": "traceability"}, documents=False)
         for meta in rows["metadatas"] or []:
             sku, issued, batch = str(meta["sku"]), str(meta["issued_at"]), str(meta["batch"])
             if sku not in latest or issued > latest[sku][0]:
@@ -404,7 +416,7 @@ class KnowledgeBase:
         return out
 
     def chunks_of(self, doc_id: str) -> list[Hit]:
-        rows = self._collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        rows = self._all(where={"doc_id": doc_id})
         today, current = self.today(), self.current_batches()
         hits = [
             self._hit(cid, text, dict(meta), 0.0, today, current)
@@ -428,7 +440,7 @@ class KnowledgeBase:
 
     def facts_for(self, sku: str) -> list[tuple[Fact, Hit]]:
         """Every fact of a sku's documents, with the chunk it came from (stale batches and expired ones flagged)."""
-        rows = self._collection.get(where={"sku": sku}, include=["documents", "metadatas"])
+        rows = self._all(where={"sku": sku})
         today, current = self.today(), self.current_batches()
         out: list[tuple[Fact, Hit]] = []
         for cid, text, meta in zip(

@@ -35,6 +35,10 @@ def main() -> None:
     messages = os.environ.get("LINLI_BENCH_MESSAGES", "1000000")
     repeat = os.environ.get("LINLI_BENCH_REPEAT", "3")
     imp = run("evals.bench.import_bench", "--messages", messages, "--repeat", repeat)
+    ret = run(
+        "evals.bench.retrieval_bench", "--sizes", *os.environ.get("LINLI_BENCH_CHUNKS", "5000 50000").split()
+    )
+    ing = ret["ingestion"]
     rows = [
         (
             "chat import, end to end (parse, pseudonymise, store)",
@@ -45,13 +49,45 @@ def main() -> None:
         ("chat re-import (all duplicates)", ">= 50,000 msg/s", f"{imp['reimport_per_s']:,.0f} msg/s", ""),
         ("chat import peak RSS", "<= 400 MB", f"{imp['import_peak_rss_mb']:.0f} MB", ""),
         ("chat re-import peak RSS", "<= 400 MB", f"{imp['reimport_peak_rss_mb']:.0f} MB", ""),
+        *[
+            row
+            for lat in ret["latency"]
+            for row in (
+                (
+                    f"hybrid search p50 at {lat['chunks']:,} chunks (query embedding included)",
+                    "<= 60 ms" if lat["chunks"] >= 50000 else "",
+                    f"{lat['p50_ms']:.1f} ms",
+                    f"sku-filtered p50 {lat['sku_p50_ms']:.1f} ms",
+                ),
+                (
+                    f"hybrid search p95 at {lat['chunks']:,} chunks",
+                    "<= 150 ms" if lat["chunks"] >= 50000 else "",
+                    f"{lat['p95_ms']:.1f} ms",
+                    f"sku-filtered p95 {lat['sku_p95_ms']:.1f} ms",
+                ),
+                (
+                    f"BM25 index build at {lat['chunks']:,} chunks (first search)",
+                    "",
+                    f"{lat['bm25_build_s']:.1f} s",
+                    "",
+                ),
+            )
+        ],
+        (
+            "document ingestion, cold embedding cache",
+            "",
+            f"{ing['cold_chunks_per_s']:.1f} chunks/s",
+            f"warm cache {ing['warm_chunks_per_s']:.0f} chunks/s ({ing['chunks']} chunks)",
+        ),
     ]
     lines = [
         "# Linli benchmarks",
         "",
         f"Run {datetime.now(UTC).isoformat(timespec='seconds')} on {machine()}.",
-        f"Medians of {imp['repeat']} runs over a generated WeCom file of {imp['messages']:,} messages; each import in a "
-        "fresh process (peak RSS is that process's own). Regenerate with `make bench`.",
+        f"Import: medians of {imp['repeat']} runs over a generated WeCom file of {imp['messages']:,} messages; each "
+        "import in a fresh process (peak RSS is that process's own). Search: median and 95th percentile over real "
+        "member questions against synthetic stores (real texts, random vectors), each query embedded for real. "
+        "Regenerate with `make bench`.",
         "",
         "| figure | target | median | baseline in the same run |",
         "|---|---|---|---|",
