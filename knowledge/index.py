@@ -31,7 +31,7 @@ DENSE_WEIGHT = 1.0
 BM25_WEIGHT = 1.0
 FLAGGED_WEIGHT = 0.5  # an expired document or another batch's report ranks below the current one, still shown
 BATCH_IN_QUERY = re.compile(r"[A-Za-z]{1,4}\d{4,8}[A-Za-z]?")
-DENSE_OVERFETCH = 4  # filter dense hits in Python first: Chroma's `where` costs tens of ms at 50,000 chunks
+MAX_DENSE_FETCH = 3000  # filters apply in memory first: Chroma's `where` costs tens of ms at 50,000 chunks
 TITLE_NOISE = re.compile(
     r"\s*(\d+(?:ml|g|kg|L|KG|枚|袋)|产品资料|产品介绍|检测报告|常见问题|批次|[A-Z]{2}\d{4}[A-Z]?).*$"
 )
@@ -83,6 +83,42 @@ class IngestReport:
     meta: DocMeta
 
 
+class _ChunkTable:
+    """The chunk rows of one store generation, aligned with the BM25 index, with integer codes for fast filters."""
+
+    def __init__(self, generation: int, rows: dict[str, tuple[str, dict[str, Any]]], bm25: Bm25Index) -> None:
+        self.generation = generation
+        self.rows = rows
+        self.bm25 = bm25
+        self.ids = list(rows)
+        self.position = {cid: i for i, cid in enumerate(self.ids)}
+        self._codes: dict[str, tuple[dict[str, int], np.ndarray]] = {}
+        for field_name in ("sku", "doc_type", "community"):
+            values = [str(rows[cid][1].get(field_name, "")) for cid in self.ids]
+            vocab = {v: n for n, v in enumerate(sorted(set(values)))}
+            self._codes[field_name] = (
+                vocab,
+                np.fromiter((vocab[v] for v in values), dtype=np.int32, count=len(values)),
+            )
+
+    def _any_of(self, field_name: str, wanted: tuple[str, ...]) -> np.ndarray:
+        vocab, codes = self._codes[field_name]
+        present = [vocab[w] for w in wanted if w in vocab]
+        return np.isin(codes, present) if present else np.zeros(len(codes), dtype=bool)
+
+    def mask(self, sku: str | None, doc_type: str | None, community: str | None) -> np.ndarray | None:
+        if not (sku or doc_type or community):
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        if sku:
+            mask &= self._any_of("sku", (sku, SHARED_SKU))
+        if doc_type:
+            mask &= self._any_of("doc_type", (doc_type,))
+        if community:
+            mask &= self._any_of("community", ("", community))
+        return mask
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings | None = None, embedder: CachedEmbedder | None = None) -> None:
         self.settings = settings or get_settings()
@@ -106,8 +142,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._generation_file = self.settings.home / "bm25" / "generation"
         self._batches: tuple[int, dict[str, str]] | None = None
-        self._rows: dict[str, tuple[str, dict[str, Any]]] | None = None
-        self._rows_generation = -1
+        self._chunks: _ChunkTable | None = None
 
     # -- generation: bumped by every change, so derived indexes know when they are stale -----------------------
 
@@ -279,14 +314,6 @@ class KnowledgeBase:
         return date.fromisoformat(self.settings.today) if self.settings.today else date.today()
 
     @staticmethod
-    def _matches(meta: dict[str, Any], sku: str | None, doc_type: str | None, community: str | None) -> bool:
-        if sku and meta["sku"] not in (sku, SHARED_SKU):
-            return False
-        if doc_type and meta["doc_type"] != doc_type:
-            return False
-        return not (community and meta.get("community", "") not in ("", community))
-
-    @staticmethod
     def _where(sku: str | None, doc_type: str | None, community: str | None) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
         if sku:
@@ -318,7 +345,7 @@ class KnowledgeBase:
             raise ValueError("query: must not be empty")
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"mode: must be hybrid, dense or bm25, got {mode!r}")
-        total = self.count()
+        total = len(self._table().ids)
         if total == 0:
             return []
         depth = min(total, max(k * 4, 20))
@@ -347,73 +374,73 @@ class KnowledgeBase:
     def _dense_top(
         self, query: str, depth: int, sku: str | None, doc_type: str | None, community: str | None
     ) -> list[tuple[str, str, dict[str, Any]]]:
+        """Nearest chunks by embedding. Chroma returns ids only; filters apply in memory on the chunk table, and
+        only a very narrow filter falls back to Chroma's own (much slower) ``where``."""
         vector = self.embedder.query(query)
-        filtered = bool(sku or doc_type or community)
-        total = self.count()
-        n = min(total, depth * DENSE_OVERFETCH if filtered else depth)
-        rows = [
-            row for row in self._query(vector, n, None) if self._matches(row[2], sku, doc_type, community)
-        ]
-        if filtered and len(rows) < depth and n < total:
-            # a narrow filter: let Chroma apply it (slower, but it finds every match)
-            rows = self._query(vector, depth, self._where(sku, doc_type, community))
-        return rows[:depth]
+        table = self._table()
+        mask = table.mask(sku, doc_type, community)
+        total = len(table.ids)
+        if mask is None:
+            n = min(total, depth)
+        else:
+            share = max(float(mask.mean()), 1e-6)
+            n = min(total, max(depth, int(depth / share * 1.5)), MAX_DENSE_FETCH)
+        found = self._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        ids = found["ids"][0]
+        if mask is not None:
+            ids = [cid for cid in ids if cid in table.position and mask[table.position[cid]]]
+            if len(ids) < depth and n < total:
+                found = self._collection.query(
+                    query_embeddings=[vector],
+                    n_results=depth,
+                    where=self._where(sku, doc_type, community),
+                    include=["distances"],
+                )
+                ids = found["ids"][0]
+        return [(cid, *table.rows[cid]) for cid in ids[:depth] if cid in table.rows]
 
-    def _query(
-        self, vector: np.ndarray, n: int, where: dict[str, Any] | None
-    ) -> list[tuple[str, str, dict[str, Any]]]:
-        result: Any = self._collection.query(
-            query_embeddings=[vector], n_results=n, where=where, include=["documents", "metadatas"]
-        )
-        return [
-            (cid, text, dict(meta))
-            for cid, text, meta in zip(
-                result["ids"][0], result["documents"][0], result["metadatas"][0], strict=True
-            )
-        ]
-
-    def _bm25_index(self) -> tuple[Bm25Index, dict[str, tuple[str, dict[str, Any]]]]:
-        """The persisted BM25 index, synced when the store changed (only new or changed chunks are tokenized)."""
+    def _table(self) -> _ChunkTable:
+        """Every chunk's text and metadata in memory, with its BM25 index, rebuilt when the store changes (only new
+        or changed chunks are tokenized again)."""
         with self._lock:
-            generation, count = self.generation(), self.count()
+            generation = self.generation()
+            if self._chunks is not None and self._chunks.generation == generation:
+                return self._chunks
             if self._bm25 is None:
                 self._bm25 = Bm25Index(self.settings.home / "bm25")
-            if self._rows is None or self._rows_generation != generation or len(self._rows) != count:
-                rows = self._all()
-                self._rows = {
-                    cid: (text, dict(meta))
-                    for cid, text, meta in zip(
-                        rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
-                    )
-                }
-                self._rows_generation = generation
-            if self._bm25.generation != generation or len(self._bm25.ids) != len(self._rows):
-                words = sorted({TITLE_NOISE.sub("", str(m["title"])).strip() for _, m in self._rows.values()})
+            rows_raw = self._all()
+            rows = {
+                cid: (text, dict(meta))
+                for cid, text, meta in zip(
+                    rows_raw["ids"], rows_raw["documents"], rows_raw["metadatas"], strict=True
+                )
+            }
+            if self._bm25.generation != generation or self._bm25.ids != list(rows):
+                words = sorted({TITLE_NOISE.sub("", str(m["title"])).strip() for _, m in rows.values()})
                 # the title and heading path go into the lexical text too: a table row chunk of a report does not
                 # say which product or batch it belongs to, its title does
                 corpus = {
                     cid: f"{m['title']} {' '.join(json.loads(str(m['heading_path'])))}\n{text}"
-                    for cid, (text, m) in self._rows.items()
+                    for cid, (text, m) in rows.items()
                 }
                 self._bm25.sync(corpus, generation, words)
-            return self._bm25, self._rows
+            self._chunks = _ChunkTable(generation, rows, self._bm25)
+            return self._chunks
 
     def _bm25_top(
         self, query: str, depth: int, sku: str | None, doc_type: str | None, community: str | None
     ) -> list[tuple[str, str, dict[str, Any]]]:
-        bm25, rows = self._bm25_index()
-        scores = bm25.scores(query)
+        table = self._table()
+        scores = table.bm25.scores(query)
         if not len(scores):
             return []
-        top = np.argsort(-scores, kind="stable")
-        out: list[tuple[str, str, dict[str, Any]]] = []
-        for i in top:
-            if scores[i] <= 0 or len(out) >= depth:
-                break
-            text, meta = rows[bm25.ids[i]]
-            if self._matches(meta, sku, doc_type, community):
-                out.append((bm25.ids[i], text, meta))
-        return out
+        mask = table.mask(sku, doc_type, community)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        k = min(depth, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(table.ids[i], *table.rows[table.ids[i]]) for i in top if scores[i] > 0]
 
     def chunks_of(self, doc_id: str) -> list[Hit]:
         rows = self._all(where={"doc_id": doc_id})
