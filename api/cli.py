@@ -485,6 +485,9 @@ def search(
     doc_type: Annotated[
         str | None, typer.Option("--doc-type", help="product|traceability|certificate|faq|policy")
     ] = None,
+    community: Annotated[
+        str | None, typer.Option("--community", "-c", help="Only documents shared or of this community.")
+    ] = None,
     k: Annotated[int, typer.Option("--k", help="How many hits.")] = 5,
     mode: Annotated[str, typer.Option(help="hybrid | dense | bm25")] = "hybrid",
     as_json: JsonOpt = False,
@@ -493,7 +496,7 @@ def search(
     from knowledge.index import get_knowledge_base
 
     db.require_schema()
-    hits = get_knowledge_base().search(query, sku=sku, doc_type=doc_type, k=k, mode=mode)
+    hits = get_knowledge_base().search(query, sku=sku, doc_type=doc_type, community=community, k=k, mode=mode)
     data = {"hits": [h.as_dict() for h in hits]}
     emit(
         data,

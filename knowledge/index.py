@@ -55,6 +55,7 @@ class Hit:
     valid_until: str | None
     facts: list[Fact] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # "expired", "other_batch"
+    community: str = ""  # "" = shared by every community
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -303,6 +304,7 @@ class KnowledgeBase:
             issued_at=str(meta["issued_at"]) or None,
             valid_until=str(meta["valid_until"]) or None,
             facts=[Fact(**f) for f in json.loads(str(meta["facts"]))],
+            community=str(meta.get("community", "")),
         )
         if hit.valid_until and hit.valid_until < today.isoformat():
             hit.flags.append("expired")

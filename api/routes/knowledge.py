@@ -26,9 +26,18 @@ def search(
     q: str = Query(min_length=1, max_length=500),
     sku: str | None = None,
     doc_type: str | None = None,
+    community_id: str | None = None,
     k: int = Query(default=5, ge=1, le=50),
 ) -> dict[str, Any]:
-    return {"hits": [h.as_dict() for h in kb.search(q, sku=sku, doc_type=doc_type, k=k)]}
+    """Hybrid search; documents scoped to another community are never returned."""
+    if community_id:
+        user.require_community(community_id)
+    elif user.communities is not None and len(user.communities) == 1:
+        community_id = next(iter(user.communities))
+    hits = kb.search(q, sku=sku, doc_type=doc_type, community=community_id, k=k)
+    if community_id is None and user.communities is not None:
+        hits = [h for h in hits if h.community in ("", *user.communities)]
+    return {"hits": [h.as_dict() for h in hits]}
 
 
 @router.post("/check", response_model=CheckOut)
