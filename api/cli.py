@@ -307,20 +307,31 @@ def consent_set(
 
 
 @tags_app.command("infer")
-def tags_infer(community: CommunityOpt, as_json: JsonOpt = False) -> None:
-    """Infer interest tags with evidence (sensitive tags only with health consent)."""
+def tags_infer(
+    community: CommunityOpt,
+    full: Annotated[
+        bool, typer.Option("--full", help="Look at every member, not only those with new messages.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Infer interest tags with evidence (sensitive tags only with health consent); incremental by default."""
     from agent.tagging import infer_community
 
     with session() as s:
-        data = infer_community(s, CLI, community)
-    emit(
-        data,
-        as_json,
-        lambda d: out.print(
-            f"{d['tagged']} of {len(d['members'])} members tagged; "
-            f"{d['withheld_without_consent']} sensitive tag(s) withheld for lack of consent"
-        ),
-    )
+        data = infer_community(s, CLI, community, full=full)
+
+    def render(d: dict) -> None:
+        out.print(
+            f"{d['considered']} member(s) looked at ({d['skipped_unchanged']} unchanged skipped), {d['tagged']} tagged; "
+            f"{d['withheld_without_consent']} sensitive tag(s) withheld for lack of consent; tagger {d['tagger']}"
+        )
+        if "llm" in d:
+            out.print(
+                f"LLM: {d['llm']['calls']} call(s), {d['llm']['input_tokens']} tokens in, "
+                f"{d['llm']['output_tokens']} out; dropped {d['llm']['dropped'] or 'nothing'}"
+            )
+
+    emit(data, as_json, render)
 
 
 @tags_app.command("list")

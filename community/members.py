@@ -62,6 +62,7 @@ def set_consent(
         ConsentEvent(member_id=member.id, scope=scope, status=status, source=source, recorded_by=actor.name)
     )
     withdrawn = 0
+    member.tags_state = None  # the next inference looks at this member again
     if scope == "health" and status == "refused":
         withdrawn = _drop_tags(session, member.id, sensitive_tags)
     audit.record(
@@ -184,6 +185,11 @@ class MemberHistory:
     member_id: int
     health_consent: str
     messages: list[tuple[int, datetime, str]]  # (message id, sent at, pseudonymised text)
+    tags_state: str | None = None
+
+    def state(self, tagger: str) -> str:
+        last = self.messages[-1][0] if self.messages else 0
+        return f"{last}:{tagger}"
 
 
 def histories(session: Session, community_id: str) -> list[MemberHistory]:
@@ -209,7 +215,12 @@ def histories(session: Session, community_id: str) -> list[MemberHistory]:
             .order_by(Message.sent_at)
         ).all()
         out.append(
-            MemberHistory(member.id, consent_status(session, member.id), [(r[0], r[1], r[2]) for r in rows])
+            MemberHistory(
+                member.id,
+                consent_status(session, member.id),
+                [(r[0], r[1], r[2]) for r in rows],
+                member.tags_state,
+            )
         )
     return out
 
@@ -346,3 +357,9 @@ def member_names(session: Session, community_id: str) -> list[str]:
             select(Member.display_name).where(Member.community_id == community_id, Member.erased_at.is_(None))
         )
     )
+
+
+def mark_tagged(session: Session, member_id: int, state: str) -> None:
+    member = session.get(Member, member_id)
+    if member is not None:
+        member.tags_state = state

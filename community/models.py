@@ -57,6 +57,8 @@ class Member(Base):
     source_id: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # "<last message id>:<tagger version>" of the last inference, so `tags infer` skips members with nothing new
+    tags_state: Mapped[str | None] = mapped_column(String(120), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 

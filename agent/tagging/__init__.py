@@ -1,43 +1,86 @@
-"""Member interest tags with evidence: the offline rule tagger and the consent-gated inference service."""
+"""Member interest tags with evidence: the consent-gated, incremental inference service over two taggers.
+
+Offline (no LLM configured) the rule tagger runs; with ``LINLI_LLM_*`` set, the LLM tagger does. Either way:
+sensitive tags only for members whose health consent is granted, every tag with the ids of the member's own
+messages behind it, human-confirmed or human-rejected labels never overwritten, and only members with new
+messages (or a new tagger version, or changed consent) looked at again unless ``full`` is asked.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from agent.tagging.rules import PROMPT_VERSION, tag_messages
 from agent.taxonomy import taxonomy
-from community.members import InferredTag, histories, replace_inferred_tags
+from community.members import InferredTag, MemberHistory, histories, mark_tagged, replace_inferred_tags
 from community.principal import Principal
 from community.users import get_community
+from settings import get_settings
 
 
-def infer_community(session: Session, actor: Principal, community_id: str) -> dict[str, Any]:
-    """Infer tags for every member of a community; sensitive tags only where health consent is granted."""
+def _rule_tags(pending: list[MemberHistory]) -> dict[int, list[InferredTag]]:
+    tax = taxonomy()
+    out = {}
+    for history in pending:
+        votes = tag_messages([(mid, text) for mid, _, text in history.messages], tax)
+        out[history.member_id] = [InferredTag(v.tag, v.confidence, v.about, v.evidence) for v in votes]
+    return out
+
+
+def infer_community(
+    session: Session, actor: Principal, community_id: str, *, full: bool = False
+) -> dict[str, Any]:
+    """Infer tags for the members of a community that have something new; returns counts and the tags."""
     actor.require_community(community_id)
     get_community(session, community_id)
     tax = taxonomy()
+    settings = get_settings()
+    all_histories = histories(session, community_id)
+    stats: dict[str, Any] = {}
+    if settings.offline:
+        tagger, model_name = f"{PROMPT_VERSION}+{tax.version}", None
+    else:
+        from agent.llm import chat_model
+        from agent.tagging.llm import LLMTagger
+
+        llm = LLMTagger(chat_model(settings))
+        tagger, model_name = f"{llm.prompt_version}+{tax.version}@{llm.model_name}", llm.model_name
+    pending = [h for h in all_histories if full or h.tags_state != h.state(tagger)]
+    if settings.offline:
+        found = _rule_tags(pending)
+    else:
+        outcome = llm.tag(pending, {h.member_id: h.health_consent for h in pending})
+        found = outcome.tags
+        stats = {
+            "calls": outcome.calls,
+            "failed_calls": outcome.failed_calls,
+            "input_tokens": outcome.input_tokens,
+            "output_tokens": outcome.output_tokens,
+            "dropped": dict(outcome.dropped),
+        }
+    withheld: Counter[str] = Counter()
     members_out = []
-    withheld = 0
-    for history in histories(session, community_id):
-        votes = tag_messages([(mid, text) for mid, _, text in history.messages], tax)
+    for history in pending:
         allowed = []
-        for vote in votes:
-            if tax.tags[vote.tag].sensitive and history.health_consent != "granted":
-                withheld += 1
+        for tag in found.get(history.member_id, []):
+            if tax.tags[tag.tag].sensitive and history.health_consent != "granted":
+                withheld[tag.tag] += 1
                 continue
-            allowed.append(InferredTag(vote.tag, vote.confidence, vote.about, vote.evidence))
+            allowed.append(tag)
         replace_inferred_tags(
             session,
             actor,
             community_id,
             history.member_id,
             allowed,
-            source="rules",
-            prompt_version=f"{PROMPT_VERSION}+{tax.version}",
-            model=None,
+            source="rules" if settings.offline else "llm",
+            prompt_version=tagger,
+            model=model_name,
         )
+        mark_tagged(session, history.member_id, history.state(tagger))
         members_out.append(
             {
                 "member_id": history.member_id,
@@ -54,7 +97,10 @@ def infer_community(session: Session, actor: Principal, community_id: str) -> di
         )
     return {
         "members": members_out,
+        "considered": len(pending),
+        "skipped_unchanged": len(all_histories) - len(pending),
         "tagged": sum(1 for m in members_out if m["tags"]),
-        "withheld_without_consent": withheld,
-        "tagger": PROMPT_VERSION,
+        "withheld_without_consent": sum(withheld.values()),
+        "tagger": tagger,
+        **({"llm": stats} if stats else {}),
     }

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-DOCS = REPO / "api" / "demo" / "docs"
+DOCS = REPO / "api" / "demo" / "docs"  # real texts for synthetic scale; quality is `linli eval`'s job
 QUESTIONS = REPO / "evals" / "data" / "retrieval.jsonl"
 
 

@@ -1,0 +1,195 @@
+"""A local OpenAI-compatible chat endpoint for tests and CI: real HTTP, real ``openai`` client, scripted answers.
+
+The model name picks the behaviour:
+- ``stub-tagger``: a well-behaved tagger (keyword rules standing in for a model), evidence keys as asked;
+- ``stub-adversarial``: the same, plus claims the validation must drop (unknown tags, other members' or invented
+  evidence, an instruction used as evidence, sensitive tags for everyone);
+- ``stub-malformed``: tool-call arguments that are not JSON;
+- ``stub-fail``: HTTP 500 every time.
+Every answer carries a ``usage`` block so token accounting is exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from typing import Any
+
+KEYWORDS = {
+    "baking": ("吐司", "烤箱", "戚风", "烘焙", "面包"),
+    "blood_pressure": ("血压", "减盐", "少盐", "低钠"),
+    "maternal_infant": ("宝宝", "辅食", "月龄"),
+    "fitness": ("健身", "增肌", "撸铁"),
+    "vegetarian": ("吃素", "素食"),
+}
+CHAT_DATA = re.compile(r"<chat_data>\s*(\{.*\})\s*</chat_data>", re.S)
+
+
+def _claims(members: list[dict[str, Any]], adversarial: bool) -> list[dict[str, Any]]:
+    claims = []
+    for member in members:
+        for tag, words in KEYWORDS.items():
+            evidence = [m["id"] for m in member["messages"] if any(w in m["text"] for w in words)]
+            if evidence:
+                about = (
+                    "family" if any(w in member["messages"][0]["text"] for w in ("我爸", "我妈")) else "self"
+                )
+                claims.append(
+                    {
+                        "member": member["member"],
+                        "tag": tag,
+                        "about": about,
+                        "confidence": 0.9,
+                        "evidence": evidence,
+                    }
+                )
+    if adversarial and members:
+        first, last = members[0], members[-1]
+        first_msg = first["messages"][0]["id"] if first["messages"] else "M1-1"
+        claims += [
+            {
+                "member": first["member"],
+                "tag": "vip_customer",
+                "about": "self",
+                "confidence": 0.99,
+                "evidence": [first_msg],
+            },
+            {
+                "member": first["member"],
+                "tag": "baking",
+                "about": "self",
+                "confidence": 0.8,
+                "evidence": [last["messages"][-1]["id"]]
+                if last is not first and last["messages"]
+                else ["M1-99"],
+            },
+            {
+                "member": first["member"],
+                "tag": "organic",
+                "about": "self",
+                "confidence": 0.8,
+                "evidence": ["M99-1"],
+            },
+            {"member": "M999", "tag": "baking", "about": "self", "confidence": 0.8, "evidence": [first_msg]},
+            {"member": first["member"], "tag": "elderly", "about": "self", "confidence": 0.5, "evidence": []},
+        ]
+        for member in members:
+            for message in member["messages"]:
+                if "忽略" in message["text"] or "标签" in message["text"]:
+                    claims.append(
+                        {
+                            "member": member["member"],
+                            "tag": "maternal_infant",
+                            "about": "self",
+                            "confidence": 0.99,
+                            "evidence": [message["id"]],
+                        }
+                    )
+            if member["messages"]:
+                claims.append(
+                    {
+                        "member": member["member"],
+                        "tag": "blood_sugar",
+                        "about": "self",
+                        "confidence": 0.6,
+                        "evidence": [member["messages"][0]["id"]],
+                    }
+                )
+    return claims
+
+
+def create_app() -> Any:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI(title="OpenAI-compatible stub")
+    app.state.requests = []
+
+    @app.post("/v1/chat/completions")
+    async def completions(request: Request) -> Any:
+        body = await request.json()
+        app.state.requests.append(body)
+        model = body.get("model", "")
+        if model == "stub-fail":
+            return JSONResponse(
+                {"error": {"message": "stub failure", "type": "server_error"}}, status_code=500
+            )
+        prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+        tool = (body.get("tools") or [{}])[0].get("function", {}).get("name", "TaggingResult")
+        if model == "stub-malformed":
+            arguments = '{"claims": [{"member": "M1", "tag": '
+        else:
+            match = CHAT_DATA.search(prompt)
+            members = json.loads(match.group(1))["members"] if match else []
+            arguments = json.dumps(
+                {"claims": _claims(members, model == "stub-adversarial")}, ensure_ascii=False
+            )
+        return {
+            "id": f"chatcmpl-stub-{len(app.state.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": tool, "arguments": arguments},
+                            }
+                        ],
+                    },
+                }
+            ],
+            "usage": {
+                "prompt_tokens": len(prompt) // 2,
+                "completion_tokens": len(arguments) // 2,
+                "total_tokens": len(prompt) // 2 + len(arguments) // 2,
+            },
+        }
+
+    return app
+
+
+class StubServer:
+    """Runs the stub on 127.0.0.1 in a background thread: ``with StubServer() as url: ...``."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.app = create_app()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> StubServer:
+        import uvicorn
+
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("LLM stub did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        if self._thread:
+            self._thread.join(timeout=5)
