@@ -18,6 +18,9 @@ import threading
 import time
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
 KEYWORDS = {
     "baking": ("吐司", "烤箱", "戚风", "烘焙", "面包"),
     "blood_pressure": ("血压", "减盐", "少盐", "低钠"),
@@ -101,10 +104,7 @@ def _claims(members: list[dict[str, Any]], adversarial: bool) -> list[dict[str, 
     return claims
 
 
-def create_app() -> Any:
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
-
+def create_app() -> FastAPI:
     app = FastAPI(title="OpenAI-compatible stub")
     app.state.requests = []
 

@@ -52,7 +52,7 @@ def infer_community(
     if settings.offline:
         found = _rule_tags(pending)
     else:
-        outcome = llm.tag(pending, {h.member_id: h.health_consent for h in pending})
+        outcome = llm.tag(pending)
         found = outcome.tags
         stats = {
             "calls": outcome.calls,

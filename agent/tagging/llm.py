@@ -98,13 +98,14 @@ class LLMTagger:
             TaggingResult, method="function_calling", include_raw=True
         )
 
-    def tag(self, histories: list[MemberHistory], consent: dict[int, str]) -> BatchOutcome:
+    def tag(self, histories: list[MemberHistory]) -> BatchOutcome:
+        """Validated tags per member. Consent is not this class's business: the service gates sensitive tags."""
         outcome = BatchOutcome()
         for start in range(0, len(histories), BATCH_MEMBERS):
-            self._tag_batch(histories[start : start + BATCH_MEMBERS], consent, outcome)
+            self._tag_batch(histories[start : start + BATCH_MEMBERS], outcome)
         return outcome
 
-    def _tag_batch(self, batch: list[MemberHistory], consent: dict[int, str], outcome: BatchOutcome) -> None:
+    def _tag_batch(self, batch: list[MemberHistory], outcome: BatchOutcome) -> None:
         data = chat_data(batch)
         outcome.calls += 1
         try:
@@ -126,7 +127,7 @@ class LLMTagger:
             outcome.dropped["unparseable_output"] += 1
             return
         for claim in parsed.claims:
-            reason = self._reject(claim, data, consent)
+            reason = self._reject(claim, data)
             if reason:
                 outcome.dropped[reason] += 1
                 continue
@@ -138,7 +139,7 @@ class LLMTagger:
                 continue
             tags.append(InferredTag(claim.tag, round(claim.confidence, 3), claim.about, evidence))
 
-    def _reject(self, claim: TagClaim, data: ChatData, consent: dict[int, str]) -> str | None:
+    def _reject(self, claim: TagClaim, data: ChatData) -> str | None:
         """Why a claim cannot be kept, or None."""
         if claim.tag not in self.tax.tags:
             return "unknown_tag"
@@ -154,6 +155,4 @@ class LLMTagger:
                 return "evidence_of_another_member"
             if looks_like_injection(data.texts[key]):
                 return "evidence_is_an_instruction"
-        if self.tax.tags[claim.tag].sensitive and consent.get(member_id) != "granted":
-            return "no_health_consent"
         return None
