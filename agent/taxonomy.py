@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -51,6 +51,16 @@ class Taxonomy:
     tags: dict[str, TagDef]
     hedges: tuple[str, ...] = ()
     third_party_markers: tuple[str, ...] = ()
+
+    @cached_property
+    def lexicon_index(self) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
+        """One alternation of every lexicon word, longest first, and the tags each word belongs to."""
+        owners: dict[str, list[str]] = {}
+        for tag in self.tags.values():
+            for word in tag.lexicon:
+                owners.setdefault(word, []).append(tag.id)
+        words = sorted(owners, key=len, reverse=True)
+        return re.compile("|".join(re.escape(w) for w in words)), {w: tuple(t) for w, t in owners.items()}
 
     @property
     def sensitive_ids(self) -> frozenset[str]:

@@ -31,18 +31,9 @@ class TagVote:
 
 
 def _clause_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
-    """(tag id, position, word) for every lexicon word in a clause, longest words first, no overlaps."""
-    taken: list[tuple[int, int]] = []
-    hits = []
-    for tag in tax.tags.values():
-        for word in tag.lexicon:
-            for match in re.finditer(re.escape(word), clause):
-                span = match.span()
-                if any(span[0] < e and s < span[1] for s, e in taken if (s, e) != span):
-                    continue
-                taken.append(span)
-                hits.append((tag.id, span[0], word))
-    return hits
+    """(tag id, position, word) for every lexicon word in a clause: leftmost-longest, no overlaps."""
+    pattern, owners = tax.lexicon_index
+    return [(tag, m.start(), m.group()) for m in pattern.finditer(clause) for tag in owners[m.group()]]
 
 
 def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:

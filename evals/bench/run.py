@@ -39,6 +39,7 @@ def main() -> None:
         "evals.bench.retrieval_bench", "--sizes", *os.environ.get("LINLI_BENCH_CHUNKS", "5000 50000").split()
     )
     ing = ret["ingestion"]
+    tag = run("evals.bench.tagging_bench")
     rows = [
         (
             "chat import, end to end (parse, pseudonymise, store)",
