@@ -75,6 +75,24 @@ def main() -> None:
             )
         ],
         (
+            f"offline tagging of {tag['messages']:,} messages from {tag['members']:,} members (end to end)",
+            "<= 90 s",
+            f"{tag['offline_seconds']:.1f} s",
+            f"incremental re-run with nothing new: {tag['incremental_rerun_seconds']:.1f} s",
+        ),
+        (
+            "LLM tagger: calls per 100 members",
+            "",
+            f"{tag['llm_calls_per_100_members']:.0f}",
+            "batches of 20 members",
+        ),
+        (
+            "LLM tagger: prompt size per member",
+            "",
+            f"{tag['llm_prompt_chars_per_member']:,.0f} characters",
+            "tokens depend on the provider's tokenizer (Chinese: about 0.6-1 token a character)",
+        ),
+        (
             "document ingestion, cold embedding cache",
             "",
             f"{ing['cold_chunks_per_s']:.1f} chunks/s",
