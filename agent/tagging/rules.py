@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agent.tagging.semantic import SemanticMatcher
 from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
 
 PROMPT_VERSION = "rules-v1"
@@ -43,7 +44,9 @@ def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     return bool(NEGATED_STATE.match(clause[pos + len(word) :]))
 
 
-def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = None) -> list[TagVote]:
+def tag_messages(
+    messages: Sequence[tuple[int, str]], tax: Taxonomy | None = None, semantic: SemanticMatcher | None = None
+) -> list[TagVote]:
     """Tags for one member's (message id, text) pairs.
 
     A tag is about the member's family when any of its evidence names a family member ("我爸血压高"); hearsay,
@@ -51,12 +54,17 @@ def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = Non
     """
     tax = tax or taxonomy()
     votes: dict[str, TagVote] = {}
+    unmatched: list[tuple[int, str]] = []
     for message_id, text in messages:
         if not text or looks_like_injection(text):
             continue  # instructions inside chat never create or change a tag
         if any(marker in text for marker in tax.third_party_markers):
             continue
         family_in_message = any(marker in text for marker in tax.family_markers)
+        if semantic is not None and not tax.lexicon_index[0].search(text):
+            if semantic.candidate(text) and not any(m in text for m in tax.past_markers + tax.hedges):
+                unmatched.append((message_id, text))
+            continue
         for clause in CLAUSE.split(text):
             for tag_id, pos, word in _clause_hits(clause, tax):
                 head = clause[:pos]
@@ -73,4 +81,13 @@ def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = Non
                     vote.about = "family"
                 if message_id not in vote.evidence:
                     vote.evidence.append(message_id)
+    if semantic is not None and unmatched:
+        for (message_id, text), hit in zip(unmatched, semantic.match([t for _, t in unmatched]), strict=True):
+            if hit is None:
+                continue
+            family = not tax.tags[hit.tag].family_is_self and any(m in text for m in tax.family_markers)
+            vote = votes.setdefault(hit.tag, TagVote(hit.tag, "self"))
+            if family:
+                vote.about = "family"
+            vote.evidence.append(message_id)
     return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))
