@@ -334,6 +334,26 @@ def tags_infer(
     emit(data, as_json, render)
 
 
+@tags_app.command("confirm")
+def tags_confirm(member_id: int, tag: str, as_json: JsonOpt = False) -> None:
+    """Confirm a member's tag as an operator (inference never overwrites it)."""
+    from api.services import label_tag
+
+    with session() as s:
+        data = label_tag(s, CLI, member_id, tag, "confirmed")
+    emit(data, as_json, lambda d: out.print(f"member {d['member_id']}: {d['tag']} {d['status']}"))
+
+
+@tags_app.command("reject")
+def tags_reject(member_id: int, tag: str, as_json: JsonOpt = False) -> None:
+    """Reject a member's tag as an operator (inference never brings it back)."""
+    from api.services import label_tag
+
+    with session() as s:
+        data = label_tag(s, CLI, member_id, tag, "rejected")
+    emit(data, as_json, lambda d: out.print(f"member {d['member_id']}: {d['tag']} {d['status']}"))
+
+
 @tags_app.command("list")
 def tags_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
     """Tagged members with the evidence message ids."""

@@ -179,5 +179,10 @@ class ConsentIn(BaseModel):
     health: Literal["granted", "refused"]
 
 
+class TagLabel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["confirmed", "rejected"]
+
+
 class AuditList(BaseModel):
     events: list[dict[str, Any]]

@@ -82,3 +82,11 @@ def set_health_consent(
     return members.set_consent(
         session, actor, member_id, community_id, "health", status, sensitive_tags=taxonomy().sensitive_ids
     )
+
+
+def label_tag(session: Session, actor: Principal, member_id: int, tag: str, status: str) -> dict[str, Any]:
+    """An operator's confirm/reject of a member's tag (kept over any later inference)."""
+    member = members.get_member(session, actor, member_id)
+    return members.set_tag_status(
+        session, actor, member.id, member.community_id, tag, status, known_tags=frozenset(taxonomy().tags)
+    )

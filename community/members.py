@@ -308,12 +308,21 @@ def forget_member(session: Session, actor: Principal, member_id: int, community_
 
 
 def set_tag_status(
-    session: Session, actor: Principal, member_id: int, community_id: str, tag: str, status: str
+    session: Session,
+    actor: Principal,
+    member_id: int,
+    community_id: str,
+    tag: str,
+    status: str,
+    *,
+    known_tags: frozenset[str],
 ) -> dict[str, Any]:
     """An operator confirms or rejects a tag; the human label is kept and never overwritten by inference."""
     if status not in ("confirmed", "rejected"):
         raise InvalidInput(f"tag status: must be confirmed or rejected, got {status!r}")
     actor.require_reviewer()
+    if tag not in known_tags:
+        raise InvalidInput(f"tag {tag!r}: not in the taxonomy")
     member = get_member(session, actor, member_id, community_id)
     row = session.scalar(
         select(TagAssertion).where(TagAssertion.member_id == member.id, TagAssertion.tag == tag)

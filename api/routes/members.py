@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api import services
 from api.deps import CurrentUser, SessionDep
-from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList
+from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList, TagLabel
 from api.services import set_health_consent
 from community import chains, members
 
@@ -54,3 +55,11 @@ def set_consent(member_id: int, body: ConsentIn, session: SessionDep, user: Curr
     member = members.get_member(session, user, member_id)
     user.require_reviewer()
     return set_health_consent(session, user, member.id, member.community_id, body.health)
+
+
+@router.post("/members/{member_id}/tags/{tag}", response_model=dict)
+def label_tag(
+    member_id: int, tag: str, body: TagLabel, session: SessionDep, user: CurrentUser
+) -> dict[str, Any]:
+    """An operator confirms or rejects a tag; the human label is kept and never overwritten by inference."""
+    return services.label_tag(session, user, member_id, tag, body.status)

@@ -236,3 +236,20 @@ def test_chains_endpoint_lists_entries(api, tmp_path) -> None:  # type: ignore[n
     assert chains[0]["title"] == "土鸡蛋" and chains[0]["totals"] == {"盒": 3.0}
     assert "13812345678" not in str(chains)  # entries reach hosts: pseudonymised
     assert client.get("/api/communities/linjia/chains", headers=auth(tokens["other-op"])).status_code == 404
+
+
+def test_operator_rejects_a_tag_and_it_stays_rejected(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    url = "/api/members/1/tags/blood_pressure"
+    assert client.post(url, json={"status": "rejected"}, headers=auth(tokens["host"])).status_code == 403
+    assert (
+        client.post(
+            "/api/members/1/tags/vip", json={"status": "rejected"}, headers=auth(tokens["op"])
+        ).status_code
+        == 422
+    )
+    assert client.post(url, json={"status": "rejected"}, headers=auth(tokens["op"])).status_code == 200
+    with db.session_scope() as s:
+        infer_community(s, CLI, "linjia", full=True)
+    member = client.get("/api/members/1", headers=auth(tokens["op"])).json()
+    assert all(t["tag"] != "blood_pressure" for t in member["tags"])

@@ -5,10 +5,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from agent.tagging import infer_community
-from api.services import set_health_consent
+from api.services import label_tag, set_health_consent
 from community import db
 from community.importers import import_file
-from community.members import forget_member, list_members, set_tag_status
+from community.members import forget_member, list_members
 from community.models import AuditEvent, Message
 from community.principal import CLI
 
@@ -65,7 +65,7 @@ def test_operator_labels_survive_inference(tmp_path: Path, community: str) -> No
     ids = setup_chat(tmp_path, community)
     with db.session_scope() as s:
         infer_community(s, CLI, community)
-        set_tag_status(s, CLI, ids["王阿姨"], community, "baking", "rejected")
+        label_tag(s, CLI, ids["王阿姨"], "baking", "rejected")
     with db.session_scope() as s:
         infer_community(s, CLI, community)
     assert "baking" not in tags_of(community)["王阿姨"]
