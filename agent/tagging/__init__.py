@@ -9,6 +9,7 @@ messages (or a new tagger version, or changed consent) looked at again unless ``
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,9 +24,12 @@ from settings import get_settings
 
 def _rule_tags(pending: list[MemberHistory]) -> dict[int, list[InferredTag]]:
     tax = taxonomy()
+    settings = get_settings()
+    today = date.fromisoformat(settings.today) if settings.today else date.today()
     out = {}
     for history in pending:
-        votes = tag_messages([(mid, text) for mid, _, text in history.messages], tax)
+        sent = {mid: when for mid, when, _ in history.messages}
+        votes = tag_messages([(mid, text) for mid, _, text in history.messages], tax, sent, today)
         out[history.member_id] = [InferredTag(v.tag, v.confidence, v.about, v.evidence) for v in votes]
     return out
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
 
 PROMPT_VERSION = "rules-v1"
 CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
 NEGATION_WINDOW = 4
+EVIDENCE_BELIEF = 0.55  # what one fresh message showing an interest is worth
+HALF_LIFE_DAYS = 180
 # "血压一直正常", "血糖没问题": the state after the word cancels it
 NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|OK|ok|过了)")
 
@@ -24,10 +27,17 @@ class TagVote:
     tag: str
     about: str
     evidence: list[int] = field(default_factory=list)
+    weights: list[float] = field(
+        default_factory=list
+    )  # one per evidence message: 1.0 today, halving every 180 days
 
     @property
     def confidence(self) -> float:
-        return min(0.95, 0.55 + 0.15 * (len(self.evidence) - 1))
+        """Each piece of evidence adds belief; old evidence adds less (people's diets and families change)."""
+        doubt = 1.0
+        for weight in self.weights or [1.0] * len(self.evidence):
+            doubt *= 1 - EVIDENCE_BELIEF * weight
+        return round(min(0.95, 1 - doubt), 3)
 
 
 def _clause_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
@@ -43,7 +53,19 @@ def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     return bool(NEGATED_STATE.match(clause[pos + len(word) :]))
 
 
-def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = None) -> list[TagVote]:
+def age_weight(sent_at: datetime | None, today: date | None) -> float:
+    if sent_at is None or today is None:
+        return 1.0
+    days = max(0, (today - sent_at.date()).days)
+    return float(0.5 ** (days / HALF_LIFE_DAYS))
+
+
+def tag_messages(
+    messages: Sequence[tuple[int, str]],
+    tax: Taxonomy | None = None,
+    sent: dict[int, datetime] | None = None,
+    today: date | None = None,
+) -> list[TagVote]:
     """Tags for one member's (message id, text) pairs.
 
     A tag is about the member's family when any of its evidence names a family member ("我爸血压高"); hearsay,
@@ -75,4 +97,5 @@ def tag_messages(messages: Sequence[tuple[int, str]], tax: Taxonomy | None = Non
                     vote.about = "family"
                 if message_id not in vote.evidence:
                     vote.evidence.append(message_id)
+                    vote.weights.append(age_weight((sent or {}).get(message_id), today))
     return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))

@@ -29,3 +29,13 @@ def test_taxonomy_holds_the_contract_ids() -> None:
     tax = load_taxonomy()
     assert {"blood_sugar", "baking", "organic"} <= set(tax.tags)
     assert "blood_pressure" in tax.sensitive_ids and "baking" not in tax.sensitive_ids
+
+
+def test_old_evidence_counts_for_less() -> None:
+    from datetime import date, datetime
+
+    fresh = tag_messages([(1, "周末烤了吐司")], sent={1: datetime(2026, 11, 20)}, today=date(2026, 11, 24))
+    old = tag_messages([(1, "周末烤了吐司")], sent={1: datetime(2025, 11, 20)}, today=date(2026, 11, 24))
+    twice = tag_messages([(1, "周末烤了吐司"), (2, "戚风又塌了")])
+    assert fresh[0].confidence > old[0].confidence > 0
+    assert twice[0].confidence > fresh[0].confidence
