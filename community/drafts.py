@@ -70,9 +70,8 @@ def _revision(session: Session, draft: Draft, number: int | None = None) -> Draf
     return rev
 
 
-def draft_document(session: Session, draft: Draft) -> dict[str, Any]:
-    rev = _revision(session, draft)
-    reviews = session.scalars(select(Review).where(Review.draft_id == draft.id).order_by(Review.id))
+def _head(draft: Draft, rev: DraftRevision) -> dict[str, Any]:
+    """What both the full draft document and a list row start with."""
     return {
         "id": draft.id,
         "revision": rev.number,
@@ -81,6 +80,14 @@ def draft_document(session: Session, draft: Draft) -> dict[str, Any]:
         "community_id": draft.community_id,
         "sku": draft.sku,
         "segment": draft.segment,
+    }
+
+
+def draft_document(session: Session, draft: Draft) -> dict[str, Any]:
+    rev = _revision(session, draft)
+    reviews = session.scalars(select(Review).where(Review.draft_id == draft.id).order_by(Review.id))
+    return {
+        **_head(draft, rev),
         "event": draft.event,
         "text": rev.text,
         "sentences": rev.sentences,
@@ -229,13 +236,7 @@ def list_drafts(
         rev = _revision(session, draft)
         out.append(
             {
-                "id": draft.id,
-                "revision": rev.number,
-                "kind": draft.kind,
-                "status": draft.status,
-                "community_id": draft.community_id,
-                "sku": draft.sku,
-                "segment": draft.segment,
+                **_head(draft, rev),
                 "findings": {s: sum(1 for f in rev.findings if f.severity == s) for s in SEVERITIES},
                 "composer": rev.composer,
                 "created_at": iso(draft.created_at),

@@ -235,14 +235,23 @@ def _chain_first(
     yield from rest
 
 
-def parse_wecom(path: Path, progress: Progress, roster: dict[str, str], group_name: str | None) -> Parsed:
+def json_objects(path: Path, progress: Progress) -> Iterator[tuple[int, dict[str, Any]] | LineError]:
+    """(line, object) for each JSON record, or a LineError for a record that is not a JSON object."""
     for number, record, error in iter_json_records(path, progress):
         if error:
             yield LineError(number, error)
-            continue
-        if not isinstance(record, dict):
+        elif not isinstance(record, dict):
             yield LineError(number, "expected a JSON object")
+        else:
+            yield number, record
+
+
+def parse_wecom(path: Path, progress: Progress, roster: dict[str, str], group_name: str | None) -> Parsed:
+    for item in json_objects(path, progress):
+        if isinstance(item, LineError):
+            yield item
             continue
+        number, record = item
         missing = [key for key in ("msgid", "action", "msgtime") if key not in record]
         if record.get("action") != "switch":
             missing += [key for key in ("from", "msgtype") if key not in record]
@@ -325,13 +334,11 @@ def _content_for(kind: str, content: str) -> str:
 
 
 def parse_chatlog(path: Path, progress: Progress, roster: dict[str, str], group_name: str | None) -> Parsed:
-    for number, record, error in iter_json_records(path, progress):
-        if error:
-            yield LineError(number, error)
+    for item in json_objects(path, progress):
+        if isinstance(item, LineError):
+            yield item
             continue
-        if not isinstance(record, dict):
-            yield LineError(number, "expected a JSON object")
-            continue
+        number, record = item
         missing = [key for key in ("seq", "time", "talker", "sender", "type") if key not in record]
         if missing:
             yield LineError(number, f"missing field {', '.join(repr(m) for m in missing)}")
