@@ -565,7 +565,13 @@ def check(
         if not path.is_file():
             raise AppError(f"{file}: no such file")
         text = path.read_text(encoding="utf-8")
-    data = {"findings": run_checks(text, sku=sku)}
+    kb = None
+    if sku:
+        from knowledge.index import get_knowledge_base
+
+        db.require_schema()
+        kb = get_knowledge_base()
+    data = {"findings": run_checks(text, sku=sku, kb=kb)}
 
     def render(d: dict) -> None:
         if not d["findings"]:

@@ -455,6 +455,16 @@ class KnowledgeBase:
         ]
         return sorted(hits, key=lambda h: h.start)
 
+    def chunks_for_sku(self, sku: str) -> list[Hit]:
+        """Every chunk of a sku's documents and of the documents shared by all skus, with validity flags."""
+        table = self._table()
+        today, current = self.today(), self.current_batches()
+        return [
+            self._hit(cid, text, meta, 0.0, today, current)
+            for cid, (text, meta) in table.rows.items()
+            if meta["sku"] in (sku, SHARED_SKU)
+        ]
+
     def get_chunks(self, chunk_ids: list[str]) -> list[Hit]:
         if not chunk_ids:
             return []

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from agent.checks.compliance import check_compliance
+from agent.checks.grounding import check_grounding
+from knowledge.index import KnowledgeBase
 
 MISSING_FIELD = "【待填写】"
 
@@ -49,10 +51,13 @@ def check_member_names(text: str, names: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def run_checks(
-    text: str, *, sku: str | None = None, member_names: Iterable[str] = ()
+    text: str, *, sku: str | None = None, member_names: Iterable[str] = (), kb: KnowledgeBase | None = None
 ) -> list[dict[str, Any]]:
-    """Every check on a text; findings sorted by position."""
+    """Every check on a text; findings sorted by position. Grounding runs when the sku and a knowledge base are
+    given: every figure, batch, place, certification and date must stand in that sku's valid documents."""
     findings = [f.as_dict() for f in check_compliance(text)]
+    if sku and kb is not None:
+        findings += check_grounding(text, sku, kb)
     findings += check_completeness(text)
     findings += check_member_names(text, member_names)
     return sorted(findings, key=lambda f: (f["start"], f["end"], f["rule"]))

@@ -76,7 +76,7 @@ def compose_draft(
         raise InvalidInput(str(exc)) from exc
     text = render(sentences, kind)
     trace["host_notes"] = {"禁说": HOST_DONTS} if kind == "script" else {}
-    findings = run_checks(text, sku=sku, member_names=member_names or [])
+    findings = run_checks(text, sku=sku, member_names=member_names or [], kb=kb)
     revision = draft_store.ComposedRevision(
         text=text,
         sentences=[s.as_dict() for s in sentences],
@@ -146,6 +146,7 @@ def create_draft(
 def submit_text(
     session: Session,
     actor: Principal,
+    kb: KnowledgeBase | None = None,
     *,
     community_id: str,
     kind: str,
@@ -167,7 +168,7 @@ def submit_text(
         audience={"scope": "group"},
         trace={"submitted_by": actor.name},
     )
-    findings = run_checks(text, sku=sku, member_names=member_names(session, community_id))
+    findings = run_checks(text, sku=sku, member_names=member_names(session, community_id), kb=kb)
     return draft_store.create_draft(
         session,
         actor,

@@ -146,6 +146,7 @@ def build(console: Console | None = None) -> dict[str, Any]:
             submit_text(
                 s,
                 CLI,
+                kb,
                 community_id=community_id,
                 kind="script",
                 sku="SOY-LOWNA-500",

@@ -28,6 +28,7 @@ def post_draft(body: DraftCreate, session: SessionDep, user: CurrentUser, kb: Kn
         return submit_text(
             session,
             user,
+            kb,
             community_id=body.community_id,
             kind=body.kind,
             sku=body.sku,

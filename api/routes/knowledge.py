@@ -41,9 +41,9 @@ def search(
 
 
 @router.post("/check", response_model=CheckOut)
-def check(body: CheckIn, user: CurrentUser) -> dict[str, Any]:
+def check(body: CheckIn, user: CurrentUser, kb: KnowledgeDep) -> dict[str, Any]:
     """Run every check on a text, e.g. a script a host typed by hand."""
-    return {"findings": run_checks(body.text, sku=body.sku)}
+    return {"findings": run_checks(body.text, sku=body.sku, kb=kb)}
 
 
 @router.get("/documents", response_model=dict)

@@ -253,3 +253,17 @@ def test_operator_rejects_a_tag_and_it_stays_rejected(api) -> None:  # type: ign
         infer_community(s, CLI, "linjia", full=True)
     member = client.get("/api/members/1", headers=auth(tokens["op"])).json()
     assert all(t["tag"] != "blood_pressure" for t in member["tags"])
+
+
+def test_a_fabricated_number_in_a_typed_script_blocks(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    draft = new_draft(client, tokens["host"], text="这批橄榄油酸度只有0.1%，产自意大利托斯卡纳。")
+    blocking = {(f["rule"], f["text"]) for f in draft["findings"] if f["severity"] == "block"}
+    assert ("grounding.invented", "托斯卡纳") in blocking
+    assert any(rule.startswith("grounding.") and text == "0.1%" for rule, text in blocking)
+    checked = client.post(
+        "/api/check",
+        json={"text": "酸度（以游离脂肪酸计）0.2%", "sku": "OIL-EVOO-500"},
+        headers=auth(tokens["host"]),
+    ).json()["findings"]
+    assert checked == []

@@ -1,0 +1,57 @@
+"""Grounding against the demo documents on a real Chroma store: every claim stands in the batch on sale or blocks."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.checks import run_checks
+from agent.checks.grounding import Grounder
+from knowledge.index import KnowledgeBase
+from settings import get_settings
+from tests.conftest import DEMO_DOCS
+
+
+@pytest.fixture
+def egg_kb(home) -> KnowledgeBase:  # type: ignore[no-untyped-def]
+    kb = KnowledgeBase(get_settings())
+    kb.ingest(sorted(DEMO_DOCS.glob("egg-free-30-*.md")) + sorted(DEMO_DOCS.glob("oil-evoo-500-*.md")))
+    return kb
+
+
+def labels(kb: KnowledgeBase, sku: str, text: str) -> list[tuple[str, str]]:
+    return [(c.text, c.label) for c in Grounder(kb, sku).claims(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("检测报告上写着：酸度（以游离脂肪酸计）0.2%。", [("0.2%", "supported")]),
+        ("过氧化值5 mmol/kg，非常新鲜。", [("5 mmol/kg", "wrong_value")]),
+        ("这批酸度0.3%。", [("0.3%", "wrong_batch")]),  # the 0.3% is EV2604B's, not the batch on sale
+        ("这次卖的是EV2604B批次。", [("EV2604B", "wrong_batch")]),
+        (
+            "本场是EV2611A批次，报告有效期到2027-11-04。",
+            [("EV2611A", "supported"), ("2027-11-04", "supported")],
+        ),
+        ("橄榄来自安达卢西亚的庄园。", [("安达卢西亚", "supported")]),
+        ("橄榄来自托斯卡纳。", [("托斯卡纳", "invented")]),
+        ("通过了欧盟有机认证。", [("欧盟有机认证", "invented")]),
+    ],
+)
+def test_claims_on_the_olive_oil(egg_kb: KnowledgeBase, text: str, expected: list[tuple[str, str]]) -> None:
+    assert labels(egg_kb, "OIL-EVOO-500", text) == expected
+
+
+def test_an_expired_certificate_grounds_nothing(egg_kb: KnowledgeBase) -> None:
+    assert labels(egg_kb, "EGG-FREE-30", "这批土鸡蛋有有机认证。") == [("有机认证", "expired")]
+
+
+def test_findings_name_what_was_expected_and_where(egg_kb: KnowledgeBase) -> None:
+    findings = run_checks("过氧化值5 mmol/kg，是最好的橄榄油", sku="OIL-EVOO-500", kb=egg_kb)
+    wrong = next(f for f in findings if f["rule"] == "grounding.wrong_value")
+    assert wrong["severity"] == "block" and "3.6 mmol/kg" in wrong["message"]
+    assert "oil-evoo-500-report-ev2611a#" in wrong["message"] and wrong["suggestion"].startswith("改为")
+    assert any(f["rule"] == "abs.zui" for f in findings)
+    assert (
+        run_checks("过氧化值5 mmol/kg", kb=egg_kb) == []
+    )  # without a sku there is nothing to ground against
