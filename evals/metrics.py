@@ -291,3 +291,45 @@ def pii(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
         metrics[f"{kind}.recall"] = ratio(hit_n[kind], expected_n[kind])
         metrics[f"{kind}.precision"] = ratio(right_n[kind], found_n[kind])
     return metrics, failures
+
+
+def grounding(rows: list[dict[str, Any]], kb: KnowledgeBase) -> tuple[Metrics, Failures]:
+    """Label accuracy on the gold claim (supported, wrong_value, wrong_batch, expired, invented), how many bad
+    claims block, and how many true claims are blocked by mistake."""
+    from agent.checks.grounding import Grounder
+
+    grounders: dict[str, Grounder] = {}
+    right = bad = bad_blocked = good = good_blocked = 0
+    failures: Failures = []
+    for row in rows:
+        grounder = grounders.setdefault(row["sku"], Grounder(kb, row["sku"]))
+        start = row["text"].find(row["claim"])
+        if start < 0:
+            raise ValueError(f"grounding row {row['id']}: claim {row['claim']!r} not in the sentence")
+        end = start + len(row["claim"])
+        claims = [c for c in grounder.claims(row["text"]) if c.start < end and start < c.end]
+        predicted = (
+            claims[0].label if claims else "supported"
+        )  # a claim nobody extracted is a claim let through
+        right += predicted == row["label"]
+        if row["label"] == "supported":
+            good += 1
+            good_blocked += predicted != "supported"
+        else:
+            bad += 1
+            bad_blocked += predicted != "supported"
+        if predicted != row["label"]:
+            failures.append(
+                {
+                    "id": row["id"],
+                    "text": row["text"],
+                    "expected": row["label"],
+                    "got": predicted,
+                    "extracted": [c.text for c in claims],
+                }
+            )
+    return {
+        "accuracy": right / max(len(rows), 1),
+        "bad_claims_blocked": bad_blocked / bad if bad else 1.0,
+        "true_claims_passed": 1 - good_blocked / good if good else 1.0,
+    }, failures

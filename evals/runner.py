@@ -105,6 +105,8 @@ def _evaluator(
         return metrics.compliance
     if name in ("pii", "pii_holdout"):
         return metrics.pii
+    if name == "grounding":
+        return lambda rows: metrics.grounding(rows, kb)
     if name == "drafts":
         return lambda rows: metrics.drafts(rows, _draft_composer(kb), kb)
     raise DatasetError(f"evals/data/{name}.jsonl: no evaluator for this dataset")
@@ -132,7 +134,7 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
     for name in names:
         rows = load_rows(name)
         t0 = time.perf_counter()
-        if name in ("retrieval", "drafts") and kb is None:
+        if name in ("retrieval", "drafts", "grounding") and kb is None:
             kb = _eval_kb()
         evaluate = _evaluator(name, kb)
         per_split: dict[str, metrics.Metrics] = {}
