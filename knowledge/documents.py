@@ -19,13 +19,14 @@ import yaml
 
 DOC_TYPES = ("product", "traceability", "certificate", "faq", "policy")
 SUFFIXES = (".md", ".markdown", ".txt", ".pdf")
+PARSER_VERSION = 2  # bump when chunking or fact extraction changes: unchanged files are then re-ingested
 MAX_CHUNK = 360  # characters; a chunk is what a host reads as one piece of evidence
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{1,199}$")
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 KV_LINE = re.compile(r"^\s*(?:[-*]\s+)?(?:\*\*)?([^：:|#\n]{1,30}?)(?:\*\*)?\s*[：:]\s*(\S.*?)\s*$")
 NUMBER = re.compile(
-    r"(?P<cmp>[<＜≤>＞≥]\s*)?(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|％|[a-zA-Zμ°℃]+(?:/[0-9a-zA-Z]+)*|克|毫克|千焦|千卡|个|枚|天|月|年)?"
+    r"(?P<cmp>[<＜≤>＞≥]\s*)?(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|％|[a-zA-Zμ°℃]+(?:/[0-9a-zA-Z]+)*|克|毫克|千焦|千卡|个月|月龄|个|枚|天|周|月|年|只|种|公顷|米)?"
 )
 NOT_DETECTED = ("未检出", "ND", "N.D.")
 

@@ -19,7 +19,15 @@ import chromadb
 import numpy as np
 
 from knowledge.bm25 import Bm25Index
-from knowledge.documents import SUFFIXES, DocMeta, DocumentError, Fact, ParsedDocument, parse_document
+from knowledge.documents import (
+    PARSER_VERSION,
+    SUFFIXES,
+    DocMeta,
+    DocumentError,
+    Fact,
+    ParsedDocument,
+    parse_document,
+)
 from knowledge.embed import CachedEmbedder, LinliEmbeddingFunction, build_embedder
 from settings import Settings, get_settings
 
@@ -206,7 +214,12 @@ class KnowledgeBase:
         facts = [f for c in doc.chunks for f in c.facts]
         if existing["ids"]:
             old_hash = (existing["metadatas"] or [{}])[0].get("content_hash")
-            if old_hash == meta.content_hash and len(existing["ids"]) == len(doc.chunks):
+            old_parser = (existing["metadatas"] or [{}])[0].get("parser")
+            if (
+                old_hash == meta.content_hash
+                and old_parser == PARSER_VERSION
+                and len(existing["ids"]) == len(doc.chunks)
+            ):
                 return IngestReport(meta.doc_id, "unchanged", len(doc.chunks), facts, meta)
         vectors = self.embedder.passages([c.embedding_text(meta.title) for c in doc.chunks])
         if existing["ids"]:
@@ -226,6 +239,7 @@ class KnowledgeBase:
                     "issued_at": meta.issued_at.isoformat() if meta.issued_at else "",
                     "valid_until": meta.valid_until.isoformat() if meta.valid_until else "",
                     "content_hash": meta.content_hash,
+                    "parser": PARSER_VERSION,
                     "community": meta.community or "",
                     "heading_path": json.dumps(c.heading_path, ensure_ascii=False),
                     "start": c.start,

@@ -18,15 +18,54 @@ from knowledge.index import SHARED_SKU, Hit, KnowledgeBase
 
 UNIT = (
     r"%|％|mg/kg|μg/kg|ug/kg|mg/100g|g/100g|mg/100ml|g/100ml|mg/100mL|g/100mL|mmol/kg|mg/g|kJ|千焦|kcal|千卡|mg|毫克|"
-    r"kg|公斤|g|克|ml|mL|毫升|L|升|公顷|亩|小时|分钟|天|个月|年|℃|°C|CFU/g|cfu/g|个/g|项"
+    r"kg|公斤|g|克|ml|mL|毫升|L|升|公顷|亩|小时|分钟|天|个月|月龄|周|年|℃|°C|CFU/g|cfu/g|个/g|项|只|种|米"
 )
+# units specific enough that the same unit with another number in the documents means a wrong value
+SPECIFIC_UNITS = {"公顷", "亩", "小时", "分钟", "天", "个月", "月龄", "周", "年", "℃", "只", "种", "米", "项"}
+DATE_WORDS = re.compile(r"灌装|生产|有效|签发|检测|收样|到期|采收|产蛋|出厂")
 MEASUREMENT = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)\s*({UNIT})(?![A-Za-z])")
 BATCH = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{4,6}[A-Z]?(?![A-Za-z0-9])")
 DATE = re.compile(r"(?<!\d)20\d{2}-\d{1,2}-\d{1,2}(?!\d)")
 CERTIFICATION = re.compile(
-    r"(欧盟|美国|日本)?(有机(产品)?认证|有机食品|绿色食品(认证)?|地理标志(产品|保护)?|SGS|HACCP|ISO ?\d{4,5}|"
-    r"检疫合格证明|无公害(农产品)?认证)"
+    r"(欧盟|美国|日本|USDA|国际)?\s*(有机[\u4e00-\u9fa5]{0,6}?(认证|产品|食品|码|证书)|有机(鸡蛋|蛋|牛肉|面粉|大米|散养)|"
+    r"绿色食品(认证)?|地理标志(产品|保护)?|SGS|HACCP|ISO ?\d{4,5}|检疫合格证明|无公害(农产品)?认证)"
 )
+CODE = re.compile(
+    r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{7,}(?![A-Za-z0-9-])"
+)
+MORE_PLACES = [
+    "恩施",
+    "英山",
+    "坝上",
+    "张北",
+    "奇台",
+    "崇明",
+    "胶东",
+    "潍坊",
+    "寿光",
+    "烟台",
+    "赣南",
+    "赣州",
+    "阳澄湖",
+    "舟山",
+    "大连",
+    "青岛",
+    "哈尔滨",
+    "阿勒泰",
+    "伊犁",
+    "和田",
+    "吐鲁番",
+    "丽江",
+    "普洱",
+    "西双版纳",
+    "安溪",
+    "武夷山",
+    "黄山",
+    "千岛湖",
+    "巴彦淖尔",
+    "赤峰",
+    "通辽",
+]
 PLACES = [
     "西班牙",
     "意大利",
@@ -101,7 +140,7 @@ PLACES = [
     "张家口",
     "长白山",
 ]
-PLACE = re.compile("|".join(sorted(set(PLACES), key=len, reverse=True)))
+PLACE = re.compile("|".join(sorted(set(PLACES) | set(MORE_PLACES), key=len, reverse=True)))
 KEY_WINDOW = 12  # characters before a figure in which the measured item's name is looked for
 
 
@@ -245,6 +284,20 @@ class Grounder:
             claim = self._label(match.group(), "measurement", match.start(), match.end())
             if claim.label != "invented":
                 return claim
+            if _norm(unit) in SPECIFIC_UNITS:
+                other = re.compile(rf"(\d+(?:\.\d+)?){re.escape(_norm(unit))}")
+                for hit in self.current:
+                    found = other.search(self._norm[hit.chunk_id])
+                    if found and found.group(1) != value:
+                        return Claim(
+                            "measurement",
+                            match.group(),
+                            match.start(),
+                            match.end(),
+                            "wrong_value",
+                            hit.chunk_id,
+                            found.group(),
+                        )
         # the same item stated with another value? look for a fact whose name stands just before the figure
         context = text[max(0, match.start() - KEY_WINDOW) : match.start()]
         for pool in (self.current, self.flagged):
@@ -310,6 +363,10 @@ class Grounder:
             if free(*match.span()):
                 out.append(self._certification(match))
                 taken.append(match.span())
+        for match in CODE.finditer(text):
+            if free(*match.span()):
+                out.append(self._label(match.group(), "code", match.start(), match.end()))
+                taken.append(match.span())
         for match in PLACE.finditer(text):
             if free(*match.span()):
                 out.append(self._label(match.group(), "place", match.start(), match.end()))
@@ -325,12 +382,27 @@ class Grounder:
                 if label != "supported" and "expired" in hit.flags:
                     label = "expired"
                 return Claim("date", day, match.start(), match.end(), label, hit.chunk_id)
-        return self._label(day, "date", match.start(), match.end())
+        claim = self._label(day, "date", match.start(), match.end())
+        word = DATE_WORDS.search(match.string[max(0, match.start() - KEY_WINDOW) : match.start()])
+        if claim.label == "invented" and word:
+            said = re.compile(rf"{word.group()}[^\d\n]{{0,8}}(20\d{{2}}-\d{{1,2}}-\d{{1,2}})")
+            for hit in self.current:
+                found = said.search(hit.text)
+                if found:
+                    return Claim(
+                        "date", day, match.start(), match.end(), "wrong_value", hit.chunk_id, found.group(1)
+                    )
+        return claim
 
     def _certification(self, match: re.Match[str]) -> Claim:
         """A certification is supported only by a certificate (or report) of this sku that is valid today."""
         phrase = match.group()
+        agency = match.group(1)
         stem = "有机" if "有机" in phrase else phrase[:4]
+        if agency and not any(
+            agency in h.text for h in self.current + self.flagged if h.doc_type == "certificate"
+        ):
+            return Claim("certification", phrase, match.start(), match.end(), "invented", None)
         for pool, label in ((self.current, "supported"), (self.flagged, "expired")):
             hit = next(
                 (h for h in pool if h.doc_type in ("certificate", "traceability") and stem in h.text), None
