@@ -8,9 +8,12 @@ from typing import Any
 
 from agent.checks.compliance import check_compliance
 from agent.checks.grounding import check_grounding
+from agent.taxonomy import looks_like_injection
+from community.privacy import Pseudonymizer
 from knowledge.index import KnowledgeBase
 
 MISSING_FIELD = "【待填写】"
+PSEUDONYM = re.compile(r"\[(?:手机|电话|身份证|银行卡|邮箱|微信|QQ|尾号|地址)#[0-9a-f]{4}\]")
 
 
 def check_completeness(text: str) -> list[dict[str, Any]]:
@@ -50,6 +53,74 @@ def check_member_names(text: str, names: Iterable[str]) -> list[dict[str, Any]]:
     return findings
 
 
+URL = re.compile(
+    r"(?:https?://|www\.)[^\s，。]+|[A-Za-z0-9-]+\.(?:com|cn|net|top|xyz|shop|vip)(?:/[^\s，。]*)?", re.I
+)
+
+
+def check_pii(text: str) -> list[dict[str, Any]]:
+    """Group copy never carries a phone number, ID number, address or account, pseudonymised or not."""
+    findings = [
+        {
+            "rule": "privacy.pii",
+            "category": "个人信息",
+            "severity": "block",
+            "start": span.start,
+            "end": span.end,
+            "text": text[span.start : span.end],
+            "message": f"文案里有个人信息（{span.kind}）（依据：《个人信息保护法》第十条）",
+            "suggestion": "删去个人信息；联系方式请用团长的公开渠道",
+        }
+        for span in Pseudonymizer(b"check").find(text)
+    ]
+    findings += [
+        {
+            "rule": "privacy.pseudonym",
+            "category": "个人信息",
+            "severity": "block",
+            "start": m.start(),
+            "end": m.end(),
+            "text": m.group(),
+            "message": "文案里带着聊天记录中的化名标记，说明有人的个人信息被搬进了文案",
+            "suggestion": "删去",
+        }
+        for m in PSEUDONYM.finditer(text)
+    ]
+    return findings
+
+
+def check_injection(text: str) -> list[dict[str, Any]]:
+    """Nothing from chat that addresses the machine, and no links, may ride along into group copy."""
+    findings = [
+        {
+            "rule": "injection.link",
+            "category": "注入",
+            "severity": "block",
+            "start": m.start(),
+            "end": m.end(),
+            "text": m.group(),
+            "message": "文案里有链接；群发内容的链接只能由运营在审核时加入",
+            "suggestion": "删去链接",
+        }
+        for m in URL.finditer(text)
+    ]
+    for line in re.finditer(r"[^\n]+", text):
+        if looks_like_injection(line.group()):
+            findings.append(
+                {
+                    "rule": "injection.instruction",
+                    "category": "注入",
+                    "severity": "block",
+                    "start": line.start(),
+                    "end": line.end(),
+                    "text": line.group(),
+                    "message": "这一句像是写给机器的指令，不是给群友的话",
+                    "suggestion": "删去这一句",
+                }
+            )
+    return findings
+
+
 def run_checks(
     text: str, *, sku: str | None = None, member_names: Iterable[str] = (), kb: KnowledgeBase | None = None
 ) -> list[dict[str, Any]]:
@@ -60,4 +131,6 @@ def run_checks(
         findings += check_grounding(text, sku, kb)
     findings += check_completeness(text)
     findings += check_member_names(text, member_names)
+    findings += check_pii(text)
+    findings += check_injection(text)
     return sorted(findings, key=lambda f: (f["start"], f["end"], f["rule"]))

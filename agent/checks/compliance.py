@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from agent.checks.automaton import Automaton
+from agent.checks.normalise import view
 from prompts import PROMPTS_DIR
 
 SEVERITIES = ("block", "warn", "info")
@@ -31,6 +33,7 @@ class Rule:
     legal_basis: str
     severity: str
     pattern: re.Pattern[str]
+    term: str | None  # a literal term (matched by the automaton); None for a regex rule
     allow_contexts: tuple[str, ...]
     message: str
     suggestion: str | None
@@ -86,6 +89,7 @@ def load_rule_file(path: Path) -> list[Rule]:
                 legal_basis=str(raw.get("legal_basis") or data.get("legal_basis") or ""),
                 severity=severity,
                 pattern=pattern,
+                term=str(raw["term"]) if "term" in raw else None,
                 allow_contexts=tuple(str(c) for c in raw.get("allow_contexts") or ()),
                 message=str(raw.get("message") or f"「{raw.get('term', raw.get('pattern'))}」"),
                 suggestion=raw.get("suggestion"),
@@ -117,32 +121,47 @@ def _allowed(text: str, start: int, end: int, contexts: tuple[str, ...]) -> bool
     return False
 
 
+@lru_cache(maxsize=8)
+def _index(rule_set: tuple[Rule, ...]) -> tuple[Automaton, dict[str, list[Rule]], list[Rule]]:
+    by_term: dict[str, list[Rule]] = {}
+    for rule in rule_set:
+        if rule.term is not None:
+            by_term.setdefault(rule.term, []).append(rule)
+    return Automaton(by_term), by_term, [r for r in rule_set if r.term is None]
+
+
 def check_compliance(text: str, rule_set: tuple[Rule, ...] | None = None) -> list[Finding]:
+    """Findings for every rule hit outside its allow-contexts. Matching reads a normalised view of the text (full
+    width, traditional characters, separators inside words) and reports spans of the original text."""
+    rule_set = rule_set or rules()
+    automaton, by_term, regex_rules = _index(rule_set)
+    seen = view(text)
+    hits = [(s, e, rule) for s, e, term in automaton.find(seen.text) for rule in by_term[term]]
+    hits += [(m.start(), m.end(), rule) for rule in regex_rules for m in rule.pattern.finditer(seen.text)]
     findings: list[Finding] = []
     taken: set[tuple[str, int, int]] = set()
-    for rule in rule_set or rules():
-        for match in rule.pattern.finditer(text):
-            start, end = match.span()
-            if start == end or _allowed(text, start, end, rule.allow_contexts):
-                continue
-            key = (rule.family, start, end)
-            if key in taken:
-                continue
-            taken.add(key)
-            basis = f"（依据：{rule.legal_basis}）" if rule.legal_basis else ""
-            findings.append(
-                Finding(
-                    rule.id,
-                    rule.category,
-                    rule.severity,
-                    start,
-                    end,
-                    match.group(),
-                    rule.message + basis,
-                    rule.suggestion,
-                    rule.family,
-                )
+    for start, end, rule in sorted(hits, key=lambda h: (h[0], h[1], h[2].id)):
+        if start == end or _allowed(seen.text, start, end, rule.allow_contexts):
+            continue
+        o_start, o_end = seen.span(start, end)
+        key = (rule.family, o_start, o_end)
+        if key in taken:
+            continue
+        taken.add(key)
+        basis = f"（依据：{rule.legal_basis}）" if rule.legal_basis else ""
+        findings.append(
+            Finding(
+                rule.id,
+                rule.category,
+                rule.severity,
+                o_start,
+                o_end,
+                text[o_start:o_end],
+                rule.message + basis,
+                rule.suggestion,
+                rule.family,
             )
+        )
     return _drop_nested(findings)
 
 
