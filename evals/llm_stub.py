@@ -29,6 +29,35 @@ KEYWORDS = {
     "vegetarian": ("吃素", "素食"),
 }
 CHAT_DATA = re.compile(r"<chat_data>\s*(\{.*\})\s*</chat_data>", re.S)
+DOCUMENTS = re.compile(r"<documents>\n(.*?)\n</documents>", re.S)
+PASSAGE = re.compile(r"^\[([^\]]+)\] (.*)$")
+RISKY = re.compile(r"最|第一|顶级|不要说|不能说|降|治|防|%纯|上一批|上批|卖完")
+
+
+def _draft(prompt: str, model: str) -> list[dict[str, Any]]:
+    """An honest draft from the documents, plus a fabricated figure when the model name asks for one."""
+    match = DOCUMENTS.search(prompt)
+    passages = [PASSAGE.match(line) for line in (match.group(1).splitlines() if match else [])]
+    sentences = [{"text": "家人们晚上好，今天跟大家聊聊这款好东西。", "citations": [], "segment": "开场"}]
+    for found in passages:
+        if found is None:
+            continue
+        first = found.group(2).split("。")[0].strip("| ")
+        if re.search(r"\d", first) and not RISKY.search(first) and 6 <= len(first) <= 80 and "|" not in first:
+            sentences.append({"text": first + "。", "citations": [found.group(1)], "segment": "品质证据"})
+        if len(sentences) >= 5:
+            break
+    repairing = "阻断问题" in prompt
+    if model == "stub-composer-stubborn" or (model == "stub-composer-fabricate" and not repairing):
+        first_id = passages[0].group(1) if passages and passages[0] else "x"
+        sentences.append(
+            {
+                "text": "这批酸度只有0.01%，是全网最低的。",
+                "citations": [first_id, "made-up#999"],
+                "segment": "品质证据",
+            }
+        )
+    return sentences
 
 
 def _claims(members: list[dict[str, Any]], adversarial: bool) -> list[dict[str, Any]]:
@@ -121,6 +150,8 @@ def create_app() -> FastAPI:
         tool = (body.get("tools") or [{}])[0].get("function", {}).get("name", "TaggingResult")
         if model == "stub-malformed":
             arguments = '{"claims": [{"member": "M1", "tag": '
+        elif tool == "DraftOutput":
+            arguments = json.dumps({"sentences": _draft(prompt, model)}, ensure_ascii=False)
         else:
             match = CHAT_DATA.search(prompt)
             members = json.loads(match.group(1))["members"] if match else []

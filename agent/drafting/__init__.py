@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agent.checks import run_checks
-from agent.drafting.composer import Request, TemplateComposer, render
+from agent.drafting.composer import OPT_OUT, Request, Sentence, TemplateComposer, render
 from agent.drafting.templates import TemplateError, template_for
 from agent.taxonomy import taxonomy
 from community import drafts as draft_store
@@ -17,6 +17,7 @@ from community.members import member_names, segment_members
 from community.principal import Principal
 from community.users import get_community
 from knowledge.index import KnowledgeBase
+from settings import get_settings
 
 HOST_DONTS = [
     "最好、最佳、顶级、第一（“第一批”除外）等绝对化用语",
@@ -70,19 +71,35 @@ def compose_draft(
         pickup=pickup,
         limit=limit,
     )
-    try:
-        sentences, trace = composer.compose(template, request)
-    except TemplateError as exc:
-        raise InvalidInput(str(exc)) from exc
+
+    def check(text: str) -> list[dict[str, Any]]:
+        return run_checks(text, sku=sku, member_names=member_names or [], kb=kb)
+
+    settings = get_settings()
+    if settings.offline:
+        try:
+            sentences, trace = composer.compose(template, request)
+        except TemplateError as exc:
+            raise InvalidInput(str(exc)) from exc
+        name, version, model = composer.name, template.version, None
+        findings = check(render(sentences, kind))
+    else:
+        from agent.drafting.llm import LLMComposer
+        from agent.llm import chat_model
+
+        llm = LLMComposer(chat_model(settings), kb)
+        sentences, findings, trace = llm.compose(request, check)
+        name, version, model = llm.name, llm.prompt.version, llm.model_name
+        if kind == "push" and tag:
+            sentences.append(Sentence(OPT_OUT, [], "退订"))
     text = render(sentences, kind)
     trace["host_notes"] = {"禁说": HOST_DONTS} if kind == "script" else {}
-    findings = run_checks(text, sku=sku, member_names=member_names or [], kb=kb)
     revision = draft_store.ComposedRevision(
         text=text,
         sentences=[s.as_dict() for s in sentences],
-        composer=composer.name,
-        prompt_version=template.version,
-        model=None,
+        composer=name,
+        prompt_version=version,
+        model=model,
         audience={"scope": "group"},
         trace=trace,
     )

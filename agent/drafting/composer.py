@@ -22,6 +22,7 @@ META_KEYS = re.compile(
 SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
 MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^[-*]\s+|^\d+[.、]\s*")
 MISSING = "【待填写】"
+OPT_OUT = "不想收到这类推荐的家人，回复“退订”即可，我们不再推送。"
 
 
 @dataclass
@@ -186,7 +187,7 @@ class TemplateComposer:
             for sentence in sentences[start:]:
                 sentence.segment = segment.name
         if request.kind == "push" and request.segment:
-            sentences.append(Sentence("不想收到这类推荐的家人，回复“退订”即可，我们不再推送。", [], "退订"))
+            sentences.append(Sentence(OPT_OUT, [], "退订"))
         return sentences, trace
 
     def _quote(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:

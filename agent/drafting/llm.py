@@ -1,0 +1,139 @@
+"""The LLM composer: the same plan → retrieve → check pipeline, with an OpenAI-compatible model writing the text.
+
+At most two calls per draft: the draft, then one repair pass fed the blocking findings. Every sentence carries the
+chunk ids it relies on; a citation the model invents is dropped (and counted), and the checks — grounding above
+all — run on what the model wrote, so a fabricated figure is caught whatever the model claims. A draft still
+blocked after the repair is stored as blocked, never as clean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agent.drafting.composer import FactBook, Request, Sentence, TemplateComposer
+from agent.llm import LLMFailed, usage_of
+from agent.prompting import load_prompt
+from knowledge.index import KnowledgeBase
+
+KIND_GUIDE = {
+    "script": "直播脚本，分段：开场、源头故事、品质证据、互动问答、福利与售后、接龙引导；每段若干句口播。",
+    "chain": "接龙文案：标题、规格、团购价、截单时间、自提点、限购，最后是可续写的编号名单（1. ）。",
+    "push": "群内直播预告或提醒，3到5句；若面向特定人群，结尾加一句退订说明。",
+}
+MAX_PASSAGES = 24
+
+
+class DraftSentence(BaseModel):
+    text: str
+    citations: list[str] = Field(
+        default_factory=list, description="chunk ids from <documents> that support it"
+    )
+    segment: str = ""
+
+
+class DraftOutput(BaseModel):
+    """The draft as sentences, each with the document chunks it relies on."""
+
+    sentences: list[DraftSentence]
+
+
+@dataclass
+class LLMRun:
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    dropped_citations: Counter[str] = field(default_factory=Counter)
+
+
+class LLMComposer:
+    name = "llm"
+
+    def __init__(self, model: Any, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.prompt = load_prompt("drafting_system")
+        self.model_name = str(getattr(model, "model_name", None) or getattr(model, "model", "unknown"))
+        self._runnable = model.with_structured_output(
+            DraftOutput, method="function_calling", include_raw=True
+        )
+
+    def evidence(self, request: Request) -> tuple[str, dict[str, str]]:
+        """The batch on sale's facts and passages, as numbered data; flagged chunks never enter."""
+        book: FactBook = TemplateComposer(self.kb).fact_book(request.sku)
+        passages: dict[str, str] = {}
+        for _, hit in book.entries:
+            passages.setdefault(hit.chunk_id, hit.text)
+        for hit in self.kb.chunks_for_sku(request.sku):
+            if not hit.flags and len(passages) < MAX_PASSAGES:
+                passages.setdefault(hit.chunk_id, hit.text)
+        lines = [f"[{cid}] {' '.join(text.split())}" for cid, text in list(passages.items())[:MAX_PASSAGES]]
+        return "<documents>\n" + "\n".join(lines) + "\n</documents>", passages
+
+    def _call(self, messages: list[tuple[str, str]], run: LLMRun) -> DraftOutput:
+        run.calls += 1
+        try:
+            response = self._runnable.invoke(messages)
+        except Exception as exc:  # noqa: BLE001 - transport and API errors of any client become one error of ours
+            raise LLMFailed(f"drafting call failed: {type(exc).__name__}: {exc}") from exc
+        usage = usage_of(response.get("raw"))
+        run.input_tokens += usage["input_tokens"]
+        run.output_tokens += usage["output_tokens"]
+        parsed = response.get("parsed")
+        if parsed is None:
+            raise LLMFailed("drafting call returned no usable structured output")
+        return parsed
+
+    def _sentences(self, output: DraftOutput, passages: dict[str, str], run: LLMRun) -> list[Sentence]:
+        out = []
+        for s in output.sentences:
+            cited = [c for c in s.citations if c in passages]
+            run.dropped_citations["unknown_chunk"] += len(s.citations) - len(cited)
+            out.append(Sentence(s.text.strip(), list(dict.fromkeys(cited)), s.segment))
+        return [s for s in out if s.text]
+
+    def compose(
+        self, request: Request, check: Any
+    ) -> tuple[list[Sentence], list[dict[str, Any]], dict[str, Any]]:
+        """Draft, check, and repair once if a blocking finding remains. ``check(text)`` returns findings."""
+        from agent.drafting.composer import render
+
+        documents, passages = self.evidence(request)
+        system = self.prompt.render(kind_guide=KIND_GUIDE[request.kind])
+        ask = (
+            f"<request>\n商品：{request.sku}\n活动：{request.event or '（未给）'}\n主播：{request.host or '主播'}\n"
+            f"人群：{request.segment.audience if request.segment else '全群'}\n</request>\n{documents}"
+        )
+        run = LLMRun()
+        messages = [("system", system), ("human", ask)]
+        sentences = self._sentences(self._call(messages, run), passages, run)
+        findings = check(render(sentences, request.kind))
+        repaired = False
+        blocking = [f for f in findings if f["severity"] == "block"]
+        if blocking:
+            problems = "\n".join(f"- 「{f['text']}」：{f['message']}" for f in blocking)
+            previous = "\n".join(s.text for s in sentences)
+            messages += [
+                ("ai", previous),
+                (
+                    "human",
+                    f"以下阻断问题必须修改，只能使用 <documents> 里的事实：\n{problems}\n请输出修改后的完整稿件。",
+                ),
+            ]
+            sentences = self._sentences(self._call(messages, run), passages, run)
+            findings = check(render(sentences, request.kind))
+            repaired = True
+        trace = {
+            "composer": "llm",
+            "model": self.model_name,
+            "prompt_version": self.prompt.version,
+            "calls": run.calls,
+            "input_tokens": run.input_tokens,
+            "output_tokens": run.output_tokens,
+            "repaired": repaired,
+            "dropped_citations": dict(run.dropped_citations),
+            "retrieved": list(passages),
+        }
+        return sentences, findings, trace
