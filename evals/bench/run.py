@@ -40,6 +40,7 @@ def main() -> None:
     )
     ing = ret["ingestion"]
     tag = run("evals.bench.tagging_bench")
+    dra = run("evals.bench.drafts_bench")
     rows = [
         (
             "chat import, end to end (parse, pseudonymise, store)",
@@ -91,6 +92,18 @@ def main() -> None:
             "",
             f"{tag['llm_prompt_chars_per_member']:,.0f} characters",
             "tokens depend on the provider's tokenizer (Chinese: about 0.6-1 token a character)",
+        ),
+        (
+            f"offline draft, end to end with every check ({dra['drafts']} drafts: 6 products x 3 kinds x 3)",
+            "p50 <= 1.5 s",
+            f"p50 {dra['draft_p50_s'] * 1000:.0f} ms, p95 {dra['draft_p95_s'] * 1000:.0f} ms",
+            f"scripts alone p50 {dra['script_p50_s'] * 1000:.0f} ms",
+        ),
+        (
+            "compliance check throughput",
+            ">= 2,000 sentences/s",
+            f"{dra['compliance_sentences_per_s']:,.0f} sentences/s",
+            f"{dra['compliance_sentences']:,} sentences from the compliance eval",
         ),
         (
             "document ingestion, cold embedding cache",
