@@ -148,6 +148,7 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
     """An expected violation is found when a finding of its family overlaps it; a finding overlapping none is a
     false positive. Clean sentences with no finding count towards ``clean_pass``."""
     expected_total = found = findings_total = false_pos = clean = clean_ok = 0
+    per_family: dict[str, list[int]] = {}  # family → [expected, found]
     failures: Failures = []
     for row in rows:
         text = row["text"]
@@ -172,6 +173,10 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
         ]
         expected_total += len(spans)
         found += len(spans) - len(missed)
+        for span in spans:
+            counts = per_family.setdefault(span[0], [0, 0])
+            counts[0] += 1
+            counts[1] += span not in missed
         findings_total += len(findings)
         false_pos += len(extra)
         if not spans:
@@ -186,11 +191,15 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
                     "false_positives": [f"{f.rule}:{f.text}" for f in extra],
                 }
             )
-    return {
+    metrics: Metrics = {
         "recall": found / expected_total if expected_total else 1.0,
         "precision": (findings_total - false_pos) / findings_total if findings_total else 1.0,
         "clean_pass": clean_ok / clean if clean else 1.0,
-    }, failures
+        "clean_false_positive_rate": 1 - clean_ok / clean if clean else 0.0,
+    }
+    for family, (expected, hit) in sorted(per_family.items()):
+        metrics[f"{family}.recall"] = hit / expected
+    return metrics, failures
 
 
 def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple[Metrics, Failures]:
