@@ -11,6 +11,7 @@ nowhere → invented. Anything but supported is a blocking finding.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -351,26 +352,19 @@ class Grounder:
                 )
             out.append(claim)
             taken.append(match.span())
-        for match in DATE.finditer(text):
-            if free(*match.span()):
-                out.append(self._date(match))
-                taken.append(match.span())
-        for match in MEASUREMENT.finditer(text):
-            if free(*match.span()):
-                out.append(self._measurement(text, match))
-                taken.append(match.span())
-        for match in CERTIFICATION.finditer(text):
-            if free(*match.span()):
-                out.append(self._certification(match))
-                taken.append(match.span())
-        for match in CODE.finditer(text):
-            if free(*match.span()):
-                out.append(self._label(match.group(), "code", match.start(), match.end()))
-                taken.append(match.span())
-        for match in PLACE.finditer(text):
-            if free(*match.span()):
-                out.append(self._label(match.group(), "place", match.start(), match.end()))
-                taken.append(match.span())
+        # first come, first served: a figure inside a date or a code is not a second claim
+        extractors: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Claim]]] = [
+            (DATE, self._date),
+            (MEASUREMENT, lambda m: self._measurement(text, m)),
+            (CERTIFICATION, self._certification),
+            (CODE, lambda m: self._label(m.group(), "code", m.start(), m.end())),
+            (PLACE, lambda m: self._label(m.group(), "place", m.start(), m.end())),
+        ]
+        for pattern, extract in extractors:
+            for match in pattern.finditer(text):
+                if free(*match.span()):
+                    out.append(extract(match))
+                    taken.append(match.span())
         return sorted(out, key=lambda c: c.start)
 
     def _date(self, match: re.Match[str]) -> Claim:
