@@ -268,7 +268,9 @@ class Grounder:
                 return Claim(
                     "measurement", match.group(), match.start(), match.end(), "supported", hit.chunk_id
                 )
-            old = self._near(match.group(), item, self.flagged)
+            old = self._near(match.group(), item, self.flagged) or self._fact_says(
+                item, value, unit, self.flagged
+            )
             if old:
                 label = "expired" if "expired" in old.flags else "wrong_batch"
                 return Claim(
@@ -357,7 +359,7 @@ class Grounder:
             (DATE, self._date),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),
-            (CODE, lambda m: self._label(m.group(), "code", m.start(), m.end())),
+            (CODE, self._code),
             (PLACE, lambda m: self._label(m.group(), "place", m.start(), m.end())),
         ]
         for pattern, extract in extractors:
@@ -377,7 +379,8 @@ class Grounder:
                     label = "expired"
                 return Claim("date", day, match.start(), match.end(), label, hit.chunk_id)
         claim = self._label(day, "date", match.start(), match.end())
-        word = DATE_WORDS.search(match.string[max(0, match.start() - KEY_WINDOW) : match.start()])
+        around = match.string[max(0, match.start() - KEY_WINDOW) : match.end() + KEY_WINDOW]
+        word = DATE_WORDS.search(around)
         if claim.label == "invented" and word:
             said = re.compile(rf"{word.group()}[^\d\n]{{0,8}}(20\d{{2}}-\d{{1,2}}-\d{{1,2}})")
             for hit in self.current:
@@ -387,6 +390,18 @@ class Grounder:
                         "date", day, match.start(), match.end(), "wrong_value", hit.chunk_id, found.group(1)
                     )
         return claim
+
+    def _code(self, match: re.Match[str]) -> Claim:
+        """A report or certificate number: the document that carries it decides, even if others mention it."""
+        code = match.group()
+        owner = next(
+            (h for h in self.flagged if h.doc_type in ("certificate", "traceability") and code in h.text),
+            None,
+        )
+        if owner is not None:
+            label = "expired" if "expired" in owner.flags else "wrong_batch"
+            return Claim("code", code, match.start(), match.end(), label, owner.chunk_id)
+        return self._label(code, "code", match.start(), match.end())
 
     def _certification(self, match: re.Match[str]) -> Claim:
         """A certification is supported only by a certificate (or report) of this sku that is valid today."""
