@@ -7,12 +7,30 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.routes import drafts, knowledge, members
 from community.db import require_schema
 from community.errors import AppError
 from knowledge.index import KnowledgeBase, get_knowledge_base
+
+INDEX_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>Linli (邻里)</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;line-height:1.6;padding:0 1rem}
+code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
+<body><h1>Linli (邻里)</h1>
+<p>AI-assisted community manager for 社区团购 and 私域直播. Nothing reaches a group until an operator approves it.</p>
+<p>The HTTP API is described at <a href="/docs">/docs</a> (OpenAPI: <a href="/openapi.json">/openapi.json</a>).
+Every call needs <code>Authorization: Bearer &lt;token&gt;</code>; <code>linli demo</code> printed a host and an
+operator token, and <code>linli users add</code> makes more.</p>
+<ul>
+<li><code>GET /api/drafts</code> — drafts waiting for review, with their findings</li>
+<li><code>GET /api/drafts/{id}</code> — a draft's sentences, the chunk each claim cites, its findings</li>
+<li><code>POST /api/drafts/{id}/approve</code> <code>{"revision": n}</code> — operators only</li>
+<li><code>GET /api/communities/{id}/members</code>, <code>GET /api/members/{id}</code> — tags with the messages behind them</li>
+<li><code>GET /api/search?q=…</code>, <code>POST /api/check</code>, <code>GET /api/audit</code></li>
+</ul></body></html>
+"""
 
 
 @asynccontextmanager
@@ -49,6 +67,11 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    def index() -> str:
+        """Where the demo's printed URL lands: what is here and how to call it (the operator pages come later)."""
+        return INDEX_PAGE
 
     app.include_router(drafts.router)
     app.include_router(members.router)

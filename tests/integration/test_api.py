@@ -267,3 +267,9 @@ def test_a_fabricated_number_in_a_typed_script_blocks(api) -> None:  # type: ign
         headers=auth(tokens["host"]),
     ).json()["findings"]
     assert checked == []
+
+
+def test_the_root_page_says_where_things_are(api) -> None:  # type: ignore[no-untyped-def]
+    client, _ = api
+    page = client.get("/")
+    assert page.status_code == 200 and "/docs" in page.text and "Authorization: Bearer" in page.text
