@@ -16,7 +16,8 @@ TRADITIONAL = str.maketrans(
 # Full-width digits, letters and ％ become ASCII; full-width punctuation stays, because rule files and their
 # allow-contexts are written with it (配料：100%, ，。！).
 FULL_WIDTH = {
-    c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF05, 0xFF0E]
+    c: c - 0xFEE0
+    for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF05, 0xFF0E]
 }
 SEPARATORS = frozenset(" \t\u3000*·-_.~、|/\\＊•")
 
