@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -192,8 +193,19 @@ class MemberHistory:
         return f"{last}:{tagger}"
 
 
+def own_chain_lines(text: str, name: str) -> str:
+    """From a 接龙 post, only the lines that are the poster's own entry ("3. 王阿姨 2瓶 给我爸的")."""
+    mine = [
+        line.strip()
+        for line in text.splitlines()
+        if re.match(rf"^\s*\d{{1,4}}\s*[.、．]\s*{re.escape(name)}(\s|$)", line)
+    ]
+    return "\n".join(mine)
+
+
 def histories(session: Session, community_id: str) -> list[MemberHistory]:
-    """Each member's own text messages; 接龙 posts are left out because every re-post repeats other people's lines."""
+    """Each member's own text messages. Of a 接龙 post only the member's own entry counts: every re-post repeats
+    everybody else's lines."""
     out = []
     members = session.scalars(
         select(Member)
@@ -206,22 +218,22 @@ def histories(session: Session, community_id: str) -> list[MemberHistory]:
     )
     for member in members:
         rows = session.execute(
-            select(Message.id, Message.sent_at, Message.text)
+            select(Message.id, Message.sent_at, Message.text, Message.kind)
             .where(
                 Message.member_id == member.id,
                 Message.recalled.is_(False),
-                Message.kind == "text",
+                Message.kind.in_(("text", "chain")),
             )
             .order_by(Message.sent_at)
         ).all()
-        out.append(
-            MemberHistory(
-                member.id,
-                consent_status(session, member.id),
-                [(r[0], r[1], r[2]) for r in rows],
-                member.tags_state,
-            )
-        )
+        messages = []
+        for message_id, sent_at, text, kind in rows:
+            if kind == "chain":
+                text = own_chain_lines(text, member.display_name)
+                if not text:
+                    continue
+            messages.append((message_id, sent_at, text))
+        out.append(MemberHistory(member.id, consent_status(session, member.id), messages, member.tags_state))
     return out
 
 

@@ -49,6 +49,23 @@ def test_sensitive_tags_need_health_consent(tmp_path: Path, community: str) -> N
     assert tags_of(community)["王阿姨"] == {"baking"}
 
 
+def test_only_a_members_own_chain_line_is_evidence(tmp_path: Path, community: str) -> None:
+    path = tmp_path / "chain.txt"
+    path.write_text(
+        "2026-11-20 20:00:00 团长小周: #接龙 减盐酱油\n1. 王阿姨 2瓶 我爸血压高\n"
+        "2026-11-20 20:05:00 小林: #接龙 减盐酱油\n1. 王阿姨 2瓶 我爸血压高\n2. 小林 1瓶 周末烤吐司用\n",
+        encoding="utf-8",
+    )
+    with db.session_scope() as s:
+        import_file(s, CLI, path, community, secret=b"k")
+        for member in list_members(s, CLI, community):
+            set_health_consent(s, CLI, member["member_id"], community, "granted")
+        infer_community(s, CLI, community)
+    tags = tags_of(community)
+    assert tags["小林"] == {"baking"}  # her own line; 王阿姨's 血压 line in her re-post is not hers
+    assert tags["团长小周"] == set()
+
+
 def test_chain_posts_and_injections_are_not_evidence(tmp_path: Path, community: str) -> None:
     ids = setup_chat(tmp_path, community)
     with db.session_scope() as s:
