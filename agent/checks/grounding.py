@@ -201,8 +201,7 @@ class Grounder:
                 for n in [re.sub(r"[（(].*?[)）]", "", f.key).strip()]
                 if len(n) >= 1
             },
-            key=len,
-            reverse=True,
+            key=lambda n: (-len(n), n),  # longest first, ties by name: the same answer in every process
         )
 
     def _find(self, needle: str, pool: list[Hit]) -> Hit | None:
