@@ -128,20 +128,20 @@ def member_tags(session: Session, member_id: int) -> list[dict[str, Any]]:
 def list_members(session: Session, actor: Principal, community_id: str) -> list[dict[str, Any]]:
     actor.require_community(community_id)
     get_community(session, community_id)
-    out = []
     people = select(Member).where(Member.community_id == community_id, Member.source_id != SYSTEM_SENDER)
-    for member in session.scalars(people.order_by(Member.id)):
-        out.append(
-            {
-                "member_id": member.id,
-                "source_id": member.source_id,
-                "name": member.display_name,
-                "health_consent": consent_status(session, member.id),
-                "erased": member.erased_at is not None,
-                "tags": member_tags(session, member.id),
-            }
-        )
-    return out
+    return [member_summary(session, member) for member in session.scalars(people.order_by(Member.id))]
+
+
+def member_summary(session: Session, member: Member) -> dict[str, Any]:
+    """A member as the members list shows them: consent and tags with their evidence ids."""
+    return {
+        "member_id": member.id,
+        "source_id": member.source_id,
+        "name": member.display_name,
+        "health_consent": consent_status(session, member.id),
+        "erased": member.erased_at is not None,
+        "tags": member_tags(session, member.id),
+    }
 
 
 def member_messages(

@@ -10,7 +10,6 @@ import hashlib
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -136,17 +135,6 @@ def build_embedder(settings: Settings) -> CachedEmbedder:
     return CachedEmbedder(inner, settings.embedding_cache or settings.home / "embeddings.sqlite")
 
 
-@lru_cache
-def _embedder_for(home: str, kind: str, base_url: str | None, model: str | None) -> CachedEmbedder:
-    return build_embedder(get_settings())
-
-
-def get_embedder() -> CachedEmbedder:
-    """The process-wide embedder for the current settings (built on first use, never at import)."""
-    s = get_settings()
-    return _embedder_for(str(s.home.resolve()), s.embeddings, s.embeddings_base_url, s.embeddings_model)
-
-
 class LinliEmbeddingFunction(EmbeddingFunction[Documents]):
     """Chroma 1.x embedding function over our embedder; persisted by name/config so a reopened store works."""
 
@@ -155,8 +143,8 @@ class LinliEmbeddingFunction(EmbeddingFunction[Documents]):
         self._provider = provider
 
     def _get(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = get_embedder()
+        if self._embedder is None:  # only if Chroma itself asks: Linli passes vectors explicitly
+            self._embedder = build_embedder(get_settings())
         return self._embedder
 
     def __call__(self, input: Documents) -> Embeddings:

@@ -30,9 +30,7 @@ def list_members(community_id: str, session: SessionDep, user: CurrentUser) -> d
 def get_member(member_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """A member with tags and the (pseudonymised) messages behind them."""
     member = members.get_member(session, user, member_id)
-    listed = next(
-        m for m in members.list_members(session, user, member.community_id) if m["member_id"] == member.id
-    )
+    listed = members.member_summary(session, member)
     evidence = {mid for t in listed["tags"] for mid in t["evidence"]}
     # hosts see the pseudonymised text; operators and admins also the text as sent
     original = user.role in ("operator", "admin")
