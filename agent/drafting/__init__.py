@@ -116,13 +116,10 @@ def create_draft(
     sku: str,
     segment: str | None = None,
     event: str | None = None,
-    host: str | None = None,
-    price: str | None = None,
-    deadline: str | None = None,
-    pickup: str | None = None,
-    limit: str | None = None,
+    **details: str | None,
 ) -> dict[str, Any]:
-    """Compose, check and store a draft for review; nothing is sent anywhere."""
+    """Compose, check and store a draft for review; nothing is sent anywhere. ``details`` (host, price, deadline,
+    pickup, limit) go to :func:`compose_draft` as they are."""
     actor.require_community(community_id)
     get_community(session, community_id)
     draft = compose_draft(
@@ -131,12 +128,8 @@ def create_draft(
         sku=sku,
         segment=segment,
         event=event,
-        host=host,
-        price=price,
-        deadline=deadline,
-        pickup=pickup,
-        limit=limit,
         member_names=member_names(session, community_id),
+        **details,
     )
     if segment:
         tag = taxonomy().tags[segment]
