@@ -78,7 +78,12 @@ def add_user(
 
 
 def principal_for_token(session: Session, token: str) -> Principal:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    return principal_for_token_hash(session, hash_token(token))
+
+
+def principal_for_token_hash(session: Session, token_hash: str) -> Principal:
+    """The caller behind a token's hash (what a web session keeps instead of the token itself)."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid or revoked token")
     user = session.get(User, row.user_id)
