@@ -173,7 +173,14 @@ class DocumentFact(Base):
 
 
 class Draft(Base):
+    """A script, 接龙 post or push and where it stands in review. ``version`` grows with every change, so an
+    action taken on what someone read is a compare-and-set (``UPDATE … WHERE version = ?``), never a lost update."""
+
     __tablename__ = "drafts"
+    __table_args__ = (
+        Index("ix_drafts_community_status", "community_id", "status"),
+        Index("ix_drafts_status", "status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -182,6 +189,10 @@ class Draft(Base):
     event: Mapped[str | None] = mapped_column(String(300), nullable=True)
     status: Mapped[str] = mapped_column(String(32), default="in_review")
     current_revision: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # what the last approval bound (revision and content hash); cleared by an edit
+    approved_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    approved_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -202,6 +213,10 @@ class DraftRevision(Base):
     ai_generated: Mapped[bool] = mapped_column(Boolean, default=True)
     audience: Mapped[dict] = mapped_column(JSON, default=dict)
     trace: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the revision this one was made from (an edit or a re-composition), who edited it, the operator's feedback
+    parent_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    edited_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    feedback: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     findings: Mapped[list[Finding]] = relationship(lazy="selectin", order_by="Finding.start")
@@ -237,16 +252,34 @@ class Review(Base):
 
 
 class Delivery(Base):
+    """One approved revision on its way to one channel (a WeCom group robot or a signed webhook).
+
+    ``idempotency_key`` is unique: the same delivery is claimed by one worker at a time (``status`` pending →
+    sending by compare-and-set) and sent at most once. ``content_hash`` is the approved hash; the worker refuses to
+    send when the draft's current text no longer hashes to it."""
+
     __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|sending|sent|failed|cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    community_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    adapter: Mapped[str] = mapped_column(String(16), default="wecom", server_default="wecom")
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class User(Base):
