@@ -38,6 +38,10 @@ def add_community(session: Session, actor: Principal, community_id: str, name: s
     return community
 
 
+def list_communities(session: Session) -> list[dict[str, str]]:
+    return [{"id": c.id, "name": c.name} for c in session.scalars(select(Community).order_by(Community.id))]
+
+
 def get_community(session: Session, community_id: str) -> Community:
     community = session.get(Community, community_id)
     if community is None:
