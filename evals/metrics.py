@@ -146,9 +146,14 @@ def tagging(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
 
 def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
     """An expected violation is found when a finding of its family overlaps it; a finding overlapping none is a
-    false positive. Clean sentences with no finding count towards ``clean_pass``."""
+    false positive. Clean sentences with no finding count towards ``clean_pass``; per family,
+    ``{family}.clean_false_positive_rate`` is the share of clean sentences that a rule of that family flags (its
+    complement ``{family}.clean_pass`` is what a threshold can gate, since thresholds are minimums)."""
+    from agent.checks.compliance import rules as rule_set
+
     expected_total = found = findings_total = false_pos = clean = clean_ok = 0
     per_family: dict[str, list[int]] = {}  # family → [expected, found]
+    clean_flagged = dict.fromkeys(sorted({r.family for r in rule_set()}), 0)  # family → clean lines it flags
     failures: Failures = []
     for row in rows:
         text = row["text"]
@@ -182,6 +187,8 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
         if not spans:
             clean += 1
             clean_ok += not findings
+            for family in {f.family for f in findings}:
+                clean_flagged[family] = clean_flagged.get(family, 0) + 1
         if missed or extra:
             failures.append(
                 {
@@ -199,6 +206,9 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
     }
     for family, (expected, hit) in sorted(per_family.items()):
         metrics[f"{family}.recall"] = hit / expected
+    for family, flagged in sorted(clean_flagged.items()):
+        metrics[f"{family}.clean_false_positive_rate"] = flagged / clean if clean else 0.0
+        metrics[f"{family}.clean_pass"] = 1 - flagged / clean if clean else 1.0
     return metrics, failures
 
 
