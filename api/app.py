@@ -53,7 +53,10 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
 
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"error": exc.error, "detail": exc.detail}, status_code=exc.status_code)
+        body: dict[str, object] = {"error": exc.error, "detail": exc.detail}
+        if exc.current is not None:
+            body["current"] = exc.current
+        return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class ErrorOut(BaseModel):
     error: str
     detail: str
+    current: dict[str, Any] | None = Field(
+        default=None, description="On a 409: where the object stands now (status, revision, version)."
+    )
 
 
 class DraftCreate(BaseModel):
@@ -48,6 +52,32 @@ class SentenceOut(BaseModel):
     segment: str | None = None
 
 
+class RevisionSummary(BaseModel):
+    number: int
+    composer: str
+    ai_generated: bool
+    content_hash: str
+    parent_revision: int | None
+    edited_by: str | None
+    feedback: str | None
+    created_at: str
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    revision: int
+    channel: str
+    adapter: str
+    status: Literal["pending", "sending", "sent", "failed", "cancelled"]
+    attempts: int
+    idempotency_key: str
+    content_hash: str | None
+    scheduled_at: str | None
+    next_attempt_at: str | None
+    sent_at: str | None
+    last_error: str | None
+
+
 class DraftOut(BaseModel):
     id: int
     revision: int
@@ -69,6 +99,16 @@ class DraftOut(BaseModel):
     trace: dict[str, Any]
     created_at: str
     reviews: list[dict[str, Any]]
+    current_revision: int | None = None
+    version: int | None = None
+    approved_revision: int | None = None
+    approved_hash: str | None = None
+    parent_revision: int | None = None
+    edited_by: str | None = None
+    feedback: str | None = None
+    updated_at: str | None = None
+    revisions: list[RevisionSummary] = []
+    deliveries: list[DeliveryOut] = []
 
 
 class DraftSummary(BaseModel):
@@ -82,10 +122,83 @@ class DraftSummary(BaseModel):
     findings: dict[str, int]
     composer: str
     created_at: str
+    event: str | None = None
+    content_hash: str | None = None
+    updated_at: str | None = None
 
 
 class DraftList(BaseModel):
     drafts: list[DraftSummary]
+    total: int = Field(description="Drafts matching the filters (all pages).")
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="The offset of the next page; null on the last page.")
+    counts: dict[str, int] = Field(
+        description="Drafts per state within the other filters (every state named)."
+    )
+
+
+class RevisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=50_000)
+    base_revision: int | None = Field(
+        default=None,
+        ge=1,
+        description="The revision you edited; 409 if another one became current meanwhile.",
+    )
+
+
+class ReviseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    feedback: str = Field(min_length=1, max_length=2000)
+    revision: int | None = Field(default=None, ge=1, description="The revision you read (409 if stale).")
+
+
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    revision: int = Field(ge=1)
+    override_reason: str | None = Field(default=None, max_length=2000)
+
+
+class ApproveBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[BatchItem] = Field(min_length=1, max_length=200)
+
+
+class BatchResult(BaseModel):
+    id: int
+    revision: int
+    ok: bool
+    status: str | None = None
+    content_hash: str | None = None
+    status_code: int | None = None
+    error: str | None = None
+    detail: str | None = None
+    current: dict[str, Any] | None = None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResult]
+    approved: int
+    failed: int
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: datetime | None = Field(
+        default=None,
+        description="When to send (ISO 8601; naive means UTC). Default: now, quiet hours permitting.",
+    )
+    channels: list[str] | None = Field(
+        default=None,
+        description="Channel names from LINLI_OUTBOX_CHANNELS; default: the community's channels.",
+    )
+
+
+class RecallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class Approve(BaseModel):

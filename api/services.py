@@ -1,4 +1,10 @@
-"""Application services that span packages (knowledge + community); routes and CLI commands call these."""
+"""Application services that span packages (knowledge + agent + community); routes and CLI commands call these.
+
+Review services (the state machine itself is ``community.review``):
+- ``edit_draft(session, actor, kb, draft_id, text, base_revision=None)`` → draft document (new revision, checked)
+- ``revise_draft(session, actor, kb, draft_id, feedback, revision=None)`` → draft document (sent back with
+  feedback; composed again when a composer wrote it)
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from agent.checks import run_checks
 from agent.taxonomy import taxonomy
-from community import documents, members
+from community import documents, drafts, members, review
 from community.errors import Forbidden, InvalidInput
 from community.principal import Principal
 from knowledge.documents import DocumentError
 from knowledge.index import KnowledgeBase
+
+# the composer's request details a draft's trace may carry, handed back to the composer on a re-composition
+REQUEST_DETAILS = ("host", "price", "deadline", "pickup", "limit")
 
 
 def ingest_documents(
@@ -89,4 +99,88 @@ def label_tag(session: Session, actor: Principal, member_id: int, tag: str, stat
     member = members.get_member(session, actor, member_id)
     return members.set_tag_status(
         session, actor, member.id, member.community_id, tag, status, known_tags=frozenset(taxonomy().tags)
+    )
+
+
+def edit_draft(
+    session: Session,
+    actor: Principal,
+    kb: KnowledgeBase | None,
+    draft_id: int,
+    text: str,
+    base_revision: int | None = None,
+) -> dict[str, Any]:
+    """An operator's (or host's) edit: a new ``human`` revision from the current one, every check run again on
+    it, the draft back in review (an approved draft needs a new approval)."""
+    draft = drafts.get_draft(session, actor, draft_id)
+    review.require(draft, "new_revision")
+    if not text.strip():
+        raise InvalidInput("text: must not be empty")
+    parent = drafts.get_revision(session, draft)
+    lines = [line for line in text.splitlines() if line.strip()]
+    previous = {s["text"]: s for s in parent.sentences}
+    composed = drafts.ComposedRevision(
+        # a line kept as it was keeps its citations; a changed line stands on nothing until checked again
+        text=text,
+        sentences=[
+            {
+                "text": line,
+                "citations": list(previous[line].get("citations", [])) if line in previous else [],
+                "segment": previous[line].get("segment") if line in previous else None,
+            }
+            for line in lines
+        ],
+        composer="human",
+        prompt_version=parent.prompt_version,
+        model=parent.model,
+        audience=dict(parent.audience),
+        trace={"edited_by": actor.name, "parent_revision": parent.number, "parent_composer": parent.composer},
+    )
+    findings = run_checks(
+        text, sku=draft.sku, member_names=members.member_names(session, draft.community_id), kb=kb
+    )
+    return review.new_revision(
+        session, actor, draft.id, composed, findings, base_revision=base_revision, action="edit"
+    )
+
+
+def revise_draft(
+    session: Session,
+    actor: Principal,
+    kb: KnowledgeBase,
+    draft_id: int,
+    feedback: str,
+    revision: int | None = None,
+) -> dict[str, Any]:
+    """Send back with feedback: the draft goes to ``changes_requested`` with the operator's words; a composed draft
+    is then composed again (the LLM composer gets the feedback as the operator's instruction; the template
+    composer records it) and returns to review as a new revision. A hand-typed draft has no composer to re-run:
+    it waits in ``changes_requested`` for its author's edit."""
+    from agent.drafting import compose_draft
+
+    doc = review.request_changes(session, actor, draft_id, feedback, revision)
+    draft = drafts.get_draft(session, actor, draft_id)
+    parent = drafts.get_revision(session, draft)
+    if parent.composer == "human" and not parent.ai_generated:
+        return doc
+    details = {k: v for k, v in dict(parent.trace.get("request") or {}).items() if k in REQUEST_DETAILS}
+    composed = compose_draft(
+        kb,
+        kind=draft.kind,
+        sku=draft.sku,
+        segment=draft.segment,
+        event=draft.event,
+        member_names=members.member_names(session, draft.community_id),
+        **details,
+    )
+    composed.revision.audience = dict(parent.audience)
+    composed.revision.trace["operator_feedback"] = feedback.strip()
+    return review.new_revision(
+        session,
+        actor,
+        draft.id,
+        composed.revision,
+        composed.findings,
+        feedback=feedback.strip(),
+        action="recompose",
     )

@@ -1,7 +1,15 @@
-"""Drafts, their revisions and findings, and the review state machine (approve / reject).
+"""Drafts, their revisions and findings: store, read, list (the review state machine is ``community.review``).
 
-States: ``in_review → approved | changes_requested | rejected``. Approval binds one revision's content hash and
-audience; a blocking finding can be overridden only with a written reason. Every transition is audited.
+Public functions (routes, CLI and the web pages call these):
+- ``create_draft(session, actor, community_id=, kind=, sku=, segment=, event=, composed=, findings=)`` → draft document
+- ``get_draft(session, actor, draft_id)`` → ``Draft`` (404 for another community's draft)
+- ``draft_document(session, draft, revision=None)`` → the full document: text, sentences, findings, reviews,
+  revision history, deliveries
+- ``list_drafts(session, actor, community_id=, status=, kind=, sku=, limit=50, offset=0)`` → list rows
+- ``draft_page(session, actor, …same filters…)`` → ``{"drafts", "total", "limit", "offset", "counts"}``
+- ``content_hash(text, audience)``; ``ComposedRevision`` (what a composer hands over)
+
+``approve`` and ``reject`` are kept here for old callers; they are ``community.review.approve`` / ``reject``.
 """
 
 from __future__ import annotations
@@ -11,22 +19,21 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from community import audit
-from community.errors import Conflict, InvalidInput, NotFound
+from community.errors import InvalidInput, NotFound
 from community.members import iso
-from community.models import Draft, DraftRevision, Finding, Review, utcnow
+from community.models import Delivery, Draft, DraftRevision, Finding, Review
 from community.principal import Principal
 from community.users import get_community
 
 KINDS = ("script", "chain", "push")
 SEVERITIES = ("block", "warn", "info")
-TRANSITIONS = {
-    "approve": ({"in_review"}, "approved"),
-    "reject": ({"in_review", "changes_requested"}, "rejected"),
-}
+STATES = ("in_review", "changes_requested", "approved", "rejected", "scheduled", "sent", "failed", "recalled")
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
 
 
 @dataclass
@@ -60,7 +67,7 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def _revision(session: Session, draft: Draft, number: int | None = None) -> DraftRevision:
+def get_revision(session: Session, draft: Draft, number: int | None = None) -> DraftRevision:
     number = number or draft.current_revision
     rev = session.scalar(
         select(DraftRevision).where(DraftRevision.draft_id == draft.id, DraftRevision.number == number)
@@ -83,11 +90,21 @@ def _head(draft: Draft, rev: DraftRevision) -> dict[str, Any]:
     }
 
 
-def draft_document(session: Session, draft: Draft) -> dict[str, Any]:
-    rev = _revision(session, draft)
+def draft_document(session: Session, draft: Draft, revision: int | None = None) -> dict[str, Any]:
+    """The whole draft as the API shows it: the current (or the named) revision, its findings, the review
+    history, every revision's lineage and the deliveries."""
+    rev = get_revision(session, draft, revision)
     reviews = session.scalars(select(Review).where(Review.draft_id == draft.id).order_by(Review.id))
+    history = session.scalars(
+        select(DraftRevision).where(DraftRevision.draft_id == draft.id).order_by(DraftRevision.number)
+    )
+    deliveries = session.scalars(select(Delivery).where(Delivery.draft_id == draft.id).order_by(Delivery.id))
     return {
         **_head(draft, rev),
+        "current_revision": draft.current_revision,
+        "version": draft.version,
+        "approved_revision": draft.approved_revision,
+        "approved_hash": draft.approved_hash,
         "event": draft.event,
         "text": rev.text,
         "sentences": rev.sentences,
@@ -98,8 +115,12 @@ def draft_document(session: Session, draft: Draft) -> dict[str, Any]:
         "prompt_version": rev.prompt_version,
         "model": rev.model,
         "ai_generated": rev.ai_generated,
+        "parent_revision": rev.parent_revision,
+        "edited_by": rev.edited_by,
+        "feedback": rev.feedback,
         "trace": rev.trace,
         "created_at": iso(draft.created_at),
+        "updated_at": iso(draft.updated_at),
         "reviews": [
             {
                 "action": r.action,
@@ -112,6 +133,37 @@ def draft_document(session: Session, draft: Draft) -> dict[str, Any]:
             }
             for r in reviews
         ],
+        "revisions": [
+            {
+                "number": h.number,
+                "composer": h.composer,
+                "ai_generated": h.ai_generated,
+                "content_hash": h.content_hash,
+                "parent_revision": h.parent_revision,
+                "edited_by": h.edited_by,
+                "feedback": h.feedback,
+                "created_at": iso(h.created_at),
+            }
+            for h in history
+        ],
+        "deliveries": [delivery_dict(d) for d in deliveries],
+    }
+
+
+def delivery_dict(d: Delivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "revision": d.revision,
+        "channel": d.channel,
+        "adapter": d.adapter,
+        "status": d.status,
+        "attempts": d.attempts,
+        "idempotency_key": d.idempotency_key,
+        "content_hash": d.content_hash,
+        "scheduled_at": iso(d.scheduled_at) if d.scheduled_at else None,
+        "next_attempt_at": iso(d.next_attempt_at) if d.next_attempt_at else None,
+        "sent_at": iso(d.sent_at) if d.sent_at else None,
+        "last_error": d.last_error,
     }
 
 
@@ -143,7 +195,7 @@ def create_draft(
     )
     session.add(draft)
     session.flush()
-    rev = _add_revision(session, actor, draft, 1, composed, findings)
+    rev = store_revision(session, actor, draft, 1, composed, findings)
     audit.record(
         session,
         actor,
@@ -165,14 +217,20 @@ def create_draft(
     return draft_document(session, draft)
 
 
-def _add_revision(
+def store_revision(
     session: Session,
     actor: Principal,
     draft: Draft,
     number: int,
     composed: ComposedRevision,
     findings: list[dict],
+    *,
+    parent: DraftRevision | None = None,
+    feedback: str | None = None,
 ) -> DraftRevision:
+    """Store one revision with its findings. An edit of an AI draft stays ``ai_generated`` (it derives from the
+    model's text) and names its parent and its editor."""
+    ai_generated = composed.composer != "human" or bool(parent is not None and parent.ai_generated)
     rev = DraftRevision(
         draft_id=draft.id,
         number=number,
@@ -182,9 +240,12 @@ def _add_revision(
         composer=composed.composer,
         prompt_version=composed.prompt_version,
         model=composed.model,
-        ai_generated=composed.composer != "human",
+        ai_generated=ai_generated,
         audience=composed.audience,
         trace=composed.trace,
+        parent_revision=parent.number if parent is not None else None,
+        edited_by=actor.name if parent is not None and composed.composer == "human" else None,
+        feedback=feedback,
         created_by=actor.user_id,
     )
     session.add(rev)
@@ -213,6 +274,36 @@ def get_draft(session: Session, actor: Principal, draft_id: int) -> Draft:
     return draft
 
 
+def _scope(stmt: Any, actor: Principal, community_id: str | None) -> Any:
+    if community_id:
+        actor.require_community(community_id)
+        return stmt.where(Draft.community_id == community_id)
+    if actor.communities is not None:
+        return stmt.where(Draft.community_id.in_(sorted(actor.communities)))
+    return stmt
+
+
+def _check_filters(status: str | None, kind: str | None, limit: int, offset: int) -> None:
+    if status and status not in STATES:
+        raise InvalidInput(f"status: must be one of {', '.join(STATES)}, got {status!r}")
+    if kind and kind not in KINDS:
+        raise InvalidInput(f"kind: must be one of {', '.join(KINDS)}, got {kind!r}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit: must be between 1 and {MAX_PAGE}, got {limit}")
+    if offset < 0:
+        raise InvalidInput(f"offset: must not be negative, got {offset}")
+
+
+def _severity_count(severity: str) -> Any:
+    return (
+        select(func.count(Finding.id))
+        .where(Finding.revision_id == DraftRevision.id, Finding.severity == severity)
+        .correlate(DraftRevision)
+        .scalar_subquery()
+        .label(severity)
+    )
+
+
 def list_drafts(
     session: Session,
     actor: Principal,
@@ -221,110 +312,120 @@ def list_drafts(
     status: str | None = None,
     kind: str | None = None,
     sku: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    stmt = select(Draft).order_by(Draft.id.desc())
-    if community_id:
-        actor.require_community(community_id)
-        stmt = stmt.where(Draft.community_id == community_id)
-    elif actor.communities is not None:
-        stmt = stmt.where(Draft.community_id.in_(sorted(actor.communities)))
+    """Drafts newest first, one page. One query: each draft joined to its current revision, findings counted
+    per severity by an indexed subquery; no revision text or finding rows are loaded."""
+    _check_filters(status, kind, limit, offset)
+    stmt = select(
+        Draft.id,
+        Draft.kind,
+        Draft.status,
+        Draft.community_id,
+        Draft.sku,
+        Draft.segment,
+        Draft.event,
+        Draft.created_at,
+        Draft.updated_at,
+        DraftRevision.number,
+        DraftRevision.composer,
+        DraftRevision.content_hash,
+        *[_severity_count(s) for s in SEVERITIES],
+    ).join(
+        DraftRevision,
+        (DraftRevision.draft_id == Draft.id) & (DraftRevision.number == Draft.current_revision),
+    )
+    stmt = _scope(stmt, actor, community_id)
     for column, value in ((Draft.status, status), (Draft.kind, kind), (Draft.sku, sku)):
         if value:
             stmt = stmt.where(column == value)
-    out = []
-    for draft in session.scalars(stmt):
-        rev = _revision(session, draft)
-        out.append(
-            {
-                **_head(draft, rev),
-                "findings": {s: sum(1 for f in rev.findings if f.severity == s) for s in SEVERITIES},
-                "composer": rev.composer,
-                "created_at": iso(draft.created_at),
-            }
-        )
-    return out
+    stmt = stmt.order_by(Draft.id.desc()).limit(limit).offset(offset)
+    return [
+        {
+            "id": row.id,
+            "revision": row.number,
+            "kind": row.kind,
+            "status": row.status,
+            "community_id": row.community_id,
+            "sku": row.sku,
+            "segment": row.segment,
+            "event": row.event,
+            "findings": {s: getattr(row, s) for s in SEVERITIES},
+            "composer": row.composer,
+            "content_hash": row.content_hash,
+            "created_at": iso(row.created_at),
+            "updated_at": iso(row.updated_at),
+        }
+        for row in session.execute(stmt)
+    ]
 
 
-def _transition(draft: Draft, action: str) -> str:
-    allowed, target = TRANSITIONS[action]
-    if draft.status not in allowed:
-        raise Conflict(
-            f"draft {draft.id} is {draft.status}; cannot {action} (allowed from: {', '.join(sorted(allowed))})"
-        )
-    return target
-
-
-def _review(
+def status_counts(
     session: Session,
     actor: Principal,
-    draft: Draft,
-    rev: DraftRevision,
-    action: str,
-    reason: str | None,
-    detail: dict[str, Any],
+    *,
+    community_id: str | None = None,
+    kind: str | None = None,
+    sku: str | None = None,
+) -> dict[str, int]:
+    """How many drafts stand in each state (every state named, zeros included), within the caller's scope."""
+    stmt = _scope(select(Draft.status, func.count(Draft.id)), actor, community_id)
+    for column, value in ((Draft.kind, kind), (Draft.sku, sku)):
+        if value:
+            stmt = stmt.where(column == value)
+    counts = dict.fromkeys(STATES, 0)
+    for state, n in session.execute(stmt.group_by(Draft.status)):
+        counts[state] = n
+    return counts
+
+
+def draft_page(
+    session: Session,
+    actor: Principal,
+    *,
+    community_id: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    sku: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    offset: int = 0,
 ) -> dict[str, Any]:
-    """Move a draft to the state the action leads to; record the review and its audit event in one unit."""
-    target = _transition(draft, action)
-    before = draft.status
-    draft.status = target
-    draft.updated_at = utcnow()
-    session.add(
-        Review(
-            draft_id=draft.id,
-            revision=rev.number,
-            action=action,
-            reason=reason,
-            content_hash=rev.content_hash,
-            findings_snapshot=[_finding_dict(f) for f in rev.findings],
-            user_id=actor.user_id,
-            actor=actor.name,
-            actor_role=actor.role,
-        )
-    )
-    audit.record(
+    """One page of the inbox with the total that matches the filters and the counts per state (the counts ignore
+    the status filter, so the tabs show every state)."""
+    rows = list_drafts(
         session,
         actor,
-        f"draft.{action}",
-        "draft",
-        draft.id,
-        community_id=draft.community_id,
-        before_hash=rev.content_hash,
-        after_hash=rev.content_hash if action == "approve" else None,
-        detail={"revision": rev.number, "from": before, "to": target, **detail},
+        community_id=community_id,
+        status=status,
+        kind=kind,
+        sku=sku,
+        limit=limit,
+        offset=offset,
     )
-    session.flush()
-    return draft_document(session, draft)
+    counts = status_counts(session, actor, community_id=community_id, kind=kind, sku=sku)
+    total = counts[status] if status else sum(counts.values())
+    return {
+        "drafts": rows,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < total else None,
+        "counts": counts,
+    }
 
 
 def approve(
     session: Session, actor: Principal, draft_id: int, revision: int, override_reason: str | None = None
 ) -> dict[str, Any]:
-    """Approve exactly one revision. Blocking findings need an operator's written override reason."""
-    actor.require_reviewer()
-    draft = get_draft(session, actor, draft_id)
-    _transition(draft, "approve")
-    if revision != draft.current_revision:
-        raise Conflict(
-            f"draft {draft.id}: revision {revision} is not the current revision {draft.current_revision}"
-        )
-    rev = _revision(session, draft)
-    blocking = [f for f in rev.findings if f.severity == "block"]
-    if blocking and not (override_reason and override_reason.strip()):
-        raise Conflict(
-            f"draft {draft.id} revision {revision} has {len(blocking)} blocking finding(s); "
-            "approval needs a written override reason"
-        )
-    detail = {
-        "override_reason": override_reason,
-        "blocking_overridden": len(blocking),
-        "audience": rev.audience,
-    }
-    return _review(session, actor, draft, rev, "approve", override_reason, detail)
+    """Kept for old callers: :func:`community.review.approve`."""
+    from community import review
+
+    return review.approve(session, actor, draft_id, revision, override_reason)
 
 
 def reject(session: Session, actor: Principal, draft_id: int, reason: str) -> dict[str, Any]:
-    actor.require_reviewer()
-    if not reason or not reason.strip():
-        raise InvalidInput("reason: a rejection needs a reason")
-    draft = get_draft(session, actor, draft_id)
-    return _review(session, actor, draft, _revision(session, draft), "reject", reason, {"reason": reason})
+    """Kept for old callers: :func:`community.review.reject`."""
+    from community import review
+
+    return review.reject(session, actor, draft_id, reason)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AppError(Exception):
     status_code = 400
     error = "bad_request"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, current: dict[str, Any] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        # where the object stands now (a 409 says the current state, so the client need not ask again)
+        self.current = current
 
 
 class NotFound(AppError):

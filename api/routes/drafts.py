@@ -1,4 +1,7 @@
-"""Drafts: request (hosts, operators), read, approve / reject (operators and admins only)."""
+"""Drafts: request (hosts, operators), read, edit, and the review actions (operators and admins only).
+
+Every route is an adapter: parse, call one service (``community.review``, ``api.services``), return. Errors are ``{"error", "detail"}``; a 409 also says where the draft stands now.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,28 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from agent.drafting import create_draft, submit_text
+from api import services
 from api.deps import CurrentUser, KnowledgeDep, SessionDep
-from api.schemas import Approve, DraftCreate, DraftList, DraftOut, ErrorOut, Reject
-from community import drafts
+from api.schemas import (
+    Approve,
+    ApproveBatch,
+    BatchOut,
+    DraftCreate,
+    DraftList,
+    DraftOut,
+    ErrorOut,
+    Reject,
+    ReviseIn,
+    RevisionIn,
+)
+from community import drafts, review
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut},
-    403: {"model": ErrorOut},
-    404: {"model": ErrorOut},
-    409: {"model": ErrorOut},
-    422: {"model": ErrorOut},
+    401: {"model": ErrorOut, "description": "No or an invalid Bearer token."},
+    403: {"model": ErrorOut, "description": "The caller's role may not do this (e.g. a host approving)."},
+    404: {"model": ErrorOut, "description": "No such draft in the caller's communities."},
+    409: {"model": ErrorOut, "description": "Illegal or stale: the detail and `current` say the state now."},
+    422: {"model": ErrorOut, "description": "Invalid input; the detail names the field."},
 }
 router = APIRouter(prefix="/api/drafts", tags=["drafts"], responses=ERRORS)
 
@@ -46,25 +61,60 @@ def get_drafts(
     kind: str | None = None,
     sku: str | None = None,
     community_id: str | None = Query(default=None),
+    limit: int = Query(default=drafts.DEFAULT_PAGE, ge=1, le=drafts.MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
-    return {
-        "drafts": drafts.list_drafts(
-            session, user, community_id=community_id, status=status, kind=kind, sku=sku
-        )
-    }
+    """The inbox, newest first, one page (default 50), with the total and the counts per state."""
+    return drafts.draft_page(
+        session,
+        user,
+        community_id=community_id,
+        status=status,
+        kind=kind,
+        sku=sku,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/approve-batch", response_model=BatchOut)
+def approve_batch(body: ApproveBatch, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Approve several drafts, each on its own: a stale or illegal item fails alone (see its `ok` and `error`)."""
+    return review.approve_batch(session, user, [item.model_dump() for item in body.items])
 
 
 @router.get("/{draft_id}", response_model=DraftOut)
-def get_draft(draft_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return drafts.draft_document(session, drafts.get_draft(session, user, draft_id))
+def get_draft(
+    draft_id: int, session: SessionDep, user: CurrentUser, revision: int | None = Query(default=None, ge=1)
+) -> dict[str, Any]:
+    """A draft's current revision (or, with `revision`, an earlier one), its findings and its history."""
+    return drafts.draft_document(session, drafts.get_draft(session, user, draft_id), revision)
+
+
+@router.post("/{draft_id}/revisions", status_code=201, response_model=DraftOut)
+def post_revision(
+    draft_id: int, body: RevisionIn, session: SessionDep, user: CurrentUser, kb: KnowledgeDep
+) -> dict[str, Any]:
+    """Edit: a new revision with every check run again; the draft returns to review (approval withdrawn)."""
+    return services.edit_draft(session, user, kb, draft_id, body.text, body.base_revision)
 
 
 @router.post("/{draft_id}/approve", response_model=DraftOut)
 def approve(draft_id: int, body: Approve, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Approve exactly the revision named; blocking findings need `override_reason`."""
-    return drafts.approve(session, user, draft_id, body.revision, body.override_reason)
+    return review.approve(session, user, draft_id, body.revision, body.override_reason)
 
 
 @router.post("/{draft_id}/reject", response_model=DraftOut)
 def reject(draft_id: int, body: Reject, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return drafts.reject(session, user, draft_id, body.reason)
+    """Reject with a reason (final)."""
+    return review.reject(session, user, draft_id, body.reason)
+
+
+@router.post("/{draft_id}/revise", response_model=DraftOut)
+def revise(
+    draft_id: int, body: ReviseIn, session: SessionDep, user: CurrentUser, kb: KnowledgeDep
+) -> dict[str, Any]:
+    """Send back with feedback: composed again with the operator's words (a hand-typed draft waits for its
+    author's edit)."""
+    return services.revise_draft(session, user, kb, draft_id, body.feedback, body.revision)
