@@ -40,6 +40,11 @@ class TagDef:
     fact_keys: tuple[str, ...]
     audience: str  # how group copy may address the segment, e.g. "注意控盐饮食的家人"
     family_is_self: bool = False  # family words describe the member's own role (a parent and their 宝宝)
+    # lexicon words that name a product attribute or an ambiguous everyday word rather than the member's state
+    # ("低钠", "热量", "老人家"): alone they do not make a tag, a second message or semantic support must agree
+    weak_lexicon: frozenset[str] = frozenset()
+    # characters a message must contain before it is embedded and compared with this tag's examples ("胃肚肠便")
+    cue_chars: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ class Taxonomy:
     tags: dict[str, TagDef]
     hedges: tuple[str, ...] = ()
     third_party_markers: tuple[str, ...] = ()
+    # a later clause or the member's next message saying the state is over ("生完就正常了", "调理好了")
+    resolutions: tuple[str, ...] = ()
+    # a clause right after a hit that answers it with no ("减肥？我不需要")
+    denials: tuple[str, ...] = ()
+    chatter_examples: tuple[
+        str, ...
+    ] = ()  # everyday chat with no interest in it (semantic matching's background)
 
     @cached_property
     def lexicon_index(self) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
@@ -94,7 +106,14 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             fact_keys=tuple(raw.get("fact_keys") or ()),
             audience=raw.get("audience") or f"关注{raw['name']}的家人",
             family_is_self=bool(raw.get("family_is_self", False)),
+            weak_lexicon=frozenset(str(w) for w in raw.get("weak_lexicon") or ()),
+            cue_chars=str(raw.get("cue_chars") or ""),
         )
+        stray = tags[raw["id"]].weak_lexicon - set(tags[raw["id"]].lexicon)
+        if stray:
+            raise TaxonomyError(
+                f"{where} ({raw['id']}): weak_lexicon words not in lexicon: {', '.join(sorted(stray))}"
+            )
     missing = CONTRACT_TAGS - set(tags)
     if missing:
         raise TaxonomyError(f"{path}: contract tag ids missing: {', '.join(sorted(missing))}")
@@ -106,6 +125,9 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         tags=tags,
         hedges=tuple(data.get("hedges") or ()),
         third_party_markers=tuple(data.get("third_party_markers") or ()),
+        resolutions=tuple(data.get("resolutions") or ()),
+        denials=tuple(data.get("denials") or ()),
+        chatter_examples=tuple(data.get("chatter_examples") or ()),
     )
 
 

