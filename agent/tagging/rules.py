@@ -145,10 +145,55 @@ def age_weight(sent_at: datetime | None, today: date | None) -> float:
     return float(0.5 ** (days / HALF_LIFE_DAYS))
 
 
+CHAIN_POST = ("#接龙", "＃接龙", "接龙")
+_SELF_NUMBER = (
+    re.compile(r"(?:第\s*)?(\d{1,3})\s*(?:号|个)?\s*(?:就)?是我"),
+    re.compile(r"我\s*(?:就)?是\s*(?:第\s*)?(\d{1,3})(?!\d)"),
+    re.compile(r"^\s*(\d{1,3})\s*[^\d\s，,]{0,4}\s*就是我"),
+)
+_SELF_NAME = (
+    re.compile(r"^\s*([^\d\s，,。!！?？]{1,4}?)\s*(?:就)?是我"),
+    re.compile(r"我\s*(?:就)?是\s*([^\d\s，,。!！?？第]{1,4})(?=$|[\s，,。!！])"),
+)
+
+
+def _self_ids(texts: Sequence[str]) -> tuple[set[str], set[str]]:
+    """The 接龙 numbers and names a member says are theirs: "3是我", "第15个是我", "我是王姐", "4老宁 就是我"."""
+    numbers: set[str] = set()
+    names: set[str] = set()
+    for text in texts:
+        if text.lstrip().startswith(CHAIN_POST):
+            continue
+        for pattern in _SELF_NUMBER:
+            numbers.update(m.group(1) for m in pattern.finditer(text))
+        for pattern in _SELF_NAME:
+            names.update(m.group(1) for m in pattern.finditer(text) if m.group(1) not in {"不", "也", "就"})
+    return numbers, names
+
+
+def own_chain_entries(messages: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A 接龙 re-post repeats everybody's lines: keep only the entries the member says are theirs ("3是我"), under
+    the post's message id; a post with no such entry is dropped. Other messages pass unchanged."""
+    numbers, names = _self_ids([text for _, text in messages])
+    out = []
+    for message_id, text in messages:
+        if not (text or "").lstrip().startswith(CHAIN_POST):
+            out.append((message_id, text))
+            continue
+        mine = []
+        for line in text.splitlines()[1:]:
+            m = re.match(r"^\s*(\d{1,4})\s*[.、．]\s*(\S+)", line)
+            if m and (m.group(1) in numbers or any(m.group(2).startswith(n) for n in names)):
+                mine.append(line.strip())
+        if mine:
+            out.append((message_id, "\n".join(mine)))
+    return out
+
+
 def _usable(text: str, tax: Taxonomy) -> bool:
     if not text or looks_like_injection(text):
         return False  # instructions inside chat never create or change a tag
-    if text.lstrip().startswith(("#接龙", "＃接龙")):
+    if text.lstrip().startswith(CHAIN_POST):
         return False  # a 接龙 re-post repeats other people's lines: not this member's evidence
     return not _proxy(text, tax)
 
@@ -166,9 +211,16 @@ def _third_party_before(text: str, end: int, tax: Taxonomy) -> bool:
     return any(marker in head for marker in tax.third_party_markers)
 
 
-def lexicon_hits(messages: Sequence[tuple[int, str]], tax: Taxonomy) -> list[Hit]:
-    """Every lexicon and age hit that survives negation, hedges, denials and resolution, in message order."""
+def lexicon_hits(
+    messages: Sequence[tuple[int, str]], tax: Taxonomy, blocked: set[int] | None = None
+) -> list[Hit]:
+    """Every lexicon and age hit that survives negation, hedges, denials and resolution, in message order.
+
+    ``blocked`` collects the messages that must not make a tag on semantic evidence either: those where a hit was
+    dropped, or that speak of the past, hearsay, someone else or a state that is over."""
     hits: list[Hit] = []
+    blocked = set() if blocked is None else blocked
+    guards = tax.past_markers + tax.hedges + tax.third_party_markers + tax.resolutions
     referent = ""  # whom a later 他/她 points at: "family", "other" or nobody yet
     texts = [text for _, text in messages]
     for index, (message_id, text) in enumerate(messages):
@@ -176,7 +228,10 @@ def lexicon_hits(messages: Sequence[tuple[int, str]], tax: Taxonomy) -> list[Hit
         other_in_message = any(marker in text for marker in tax.third_party_markers)
         if not _usable(text, tax):
             referent = "other" if other_in_message else referent
+            blocked.add(message_id)
             continue
+        if any(marker in text for marker in guards):
+            blocked.add(message_id)
         pronoun_referent = referent
         if other_in_message:
             referent = "other"
@@ -192,6 +247,7 @@ def lexicon_hits(messages: Sequence[tuple[int, str]], tax: Taxonomy) -> list[Hit
             later = "".join(clauses[n + 1 :])
             has_pronoun = bool(PRONOUN.search(clause))
             if has_pronoun and pronoun_referent == "other" and not family_in_message:
+                blocked.add(message_id)
                 continue  # "楼下王奶奶让我帮她问…" then "她血压高": still the neighbour
             denied = n + 1 < len(clauses) and _denied(clauses[n + 1], tax)
             found = [(tag_id, pos, word, False) for tag_id, pos, word in _clause_hits(clause, tax)]
@@ -199,14 +255,17 @@ def lexicon_hits(messages: Sequence[tuple[int, str]], tax: Taxonomy) -> list[Hit
             for tag_id, pos, word, is_age in found:
                 tag = tax.tags[tag_id]
                 head = clause[:pos]
-                if not is_age and _negated(clause, pos, word, tax):
+                if (
+                    (not is_age and _negated(clause, pos, word, tax))
+                    or any(marker in head for marker in tax.past_markers + tax.hedges)
+                    or denied
+                    or resolved_next
+                    or _resolved(clause[max(pos, 0) :] + later, tax)
+                    # "我朋友天天泡健身房"; but "做的豆沙包邻居都说好吃" is still the member's
+                    or _third_party_before(text, start + max(pos, 0), tax)
+                ):
+                    blocked.add(message_id)
                     continue
-                if any(marker in head for marker in tax.past_markers + tax.hedges):
-                    continue
-                if denied or resolved_next or _resolved(clause[max(pos, 0) :] + later, tax):
-                    continue
-                if _third_party_before(text, start + max(pos, 0), tax):
-                    continue  # "我朋友天天泡健身房"; but "做的豆沙包邻居都说好吃" is still the member's
                 family = not tag.family_is_self and (
                     any(marker in clause for marker in tax.family_markers)
                     or (family_in_message and not head.strip().startswith("我"))
@@ -238,13 +297,15 @@ def tag_messages(
         matcher = default_matcher(tax)
     else:
         matcher = semantic or None
-    hits = lexicon_hits(messages, tax)
+    messages = own_chain_entries(messages)
+    blocked: set[int] = set()
+    hits = lexicon_hits(messages, tax, blocked)
     by_tag: dict[str, list[Hit]] = {}
     for hit in hits:
         by_tag.setdefault(hit.tag, []).append(hit)
     scores: dict[int, dict[str, float]] = {}
     if matcher is not None:
-        usable = [(mid, text) for mid, text in messages if _usable(text, tax)]
+        usable = [(mid, text) for mid, text in messages if _usable(text, tax)]  # blocked ones only support
         scores = matcher.scores(usable)
     kept: dict[str, list[Hit]] = {}
     for tag_id, tag_hits in by_tag.items():
@@ -259,6 +320,8 @@ def tag_messages(
             kept[tag_id] = supported
     if matcher is not None:
         for message_id, text in messages:
+            if message_id in blocked:
+                continue
             for tag_id in matcher.asserts(scores.get(message_id, {})):
                 if tag_id in kept:
                     continue
