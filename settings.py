@@ -7,11 +7,13 @@ embedding cache and the per-deployment pseudonym secret. Nothing is read at impo
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # List prices in yuan (CNY) per million tokens (input, output) as the providers published them in 2025, used only
@@ -27,6 +29,27 @@ LLM_PRICES_CNY = {
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "xxx", "your-api-key", "sk-xxx", ""}
 
 
+class OutboxChannel(BaseModel):
+    """One delivery target: a WeCom group robot webhook or a generic HMAC-signed webhook."""
+
+    model_config = ConfigDict(extra="forbid")
+    adapter: Literal["wecom", "webhook"]
+    url: str
+    community: str
+    format: Literal["text", "markdown"] = "text"
+    secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _signed(self) -> OutboxChannel:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url: must be http(s), got {self.url!r}")
+        if self.adapter == "webhook":
+            key = self.secret.get_secret_value().strip() if self.secret else ""
+            if key.lower() in PLACEHOLDER_SECRETS or len(key) < 16:
+                raise ValueError("secret: a webhook channel needs a real signing secret (16+ characters)")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LINLI_", env_file=".env", extra="ignore")
 
@@ -40,7 +63,6 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 2
-
     # Cost estimate of live evals: price per million tokens in LINLI_LLM_PRICE_CURRENCY (default: LLM_PRICES_CNY).
     llm_price_input: float | None = None
     llm_price_output: float | None = None
@@ -60,6 +82,28 @@ class Settings(BaseSettings):
 
     # "Today" for validity checks; None = the real date. Lets evals and demos be reproducible.
     today: str | None = None
+
+    # Outbox: where approved pushes and 接龙 posts go. JSON object of channel name → {"adapter": "wecom" | "webhook",
+    # "url", "community", "format": "text" | "markdown" (wecom), "secret" (webhook: HMAC-SHA256 key)}.
+    outbox_channels: dict[str, OutboxChannel] = {}
+    # Local time window without sends ("22:00-08:00"; empty = none), in the groups' UTC offset (China: +8).
+    outbox_quiet_hours: str = "22:00-08:00"
+    outbox_utc_offset_hours: float = 8.0
+    # WeCom-style frequency caps per channel (a group robot takes at most 20 messages a minute).
+    outbox_per_minute: int = 20
+    outbox_per_day: int = 10
+    outbox_max_attempts: int = 5
+    outbox_backoff_s: float = 30.0  # doubled on every retry (5xx, timeout, WeCom's rate-limit errcode)
+    outbox_timeout_s: float = 10.0
+    outbox_lease_s: float = 300.0  # a claimed delivery whose worker vanished is looked at again after this
+
+    @field_validator("outbox_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must look like 22:00-08:00 (local time), or be empty for none")
+        return value
 
     @field_validator("llm_api_key", "embeddings_api_key", "pseudonym_secret")
     @classmethod

@@ -640,13 +640,17 @@ def drafts_list(
     status: Annotated[str | None, typer.Option()] = None,
     kind: Annotated[str | None, typer.Option()] = None,
     sku: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(help="Page size.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many (newest first).")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Drafts, newest first."""
-    from community.drafts import list_drafts
+    """Drafts, newest first, one page, with the counts per state."""
+    from community.drafts import draft_page
 
     with session() as s:
-        data = {"drafts": list_drafts(s, CLI, community_id=community, status=status, kind=kind, sku=sku)}
+        data = draft_page(
+            s, CLI, community_id=community, status=status, kind=kind, sku=sku, limit=limit, offset=offset
+        )
     emit(
         data,
         as_json,
@@ -706,6 +710,155 @@ def drafts_reject(
     with session() as s:
         data = reject(s, CLI, draft_id, reason)
     emit(data, as_json, lambda d: out.print(f"draft {d['id']} {d['status']}"))
+
+
+def _read_text(source: str) -> str:
+    return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+
+
+@drafts_app.command("edit")
+def drafts_edit(
+    draft_id: int,
+    text_file: Annotated[str, typer.Option("--file", help="The new text: a file, or - for stdin.")],
+    base_revision: Annotated[
+        int | None, typer.Option(help="The revision you edited (refused if another one is current).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Save an edit as a new revision; every check runs again and the draft returns to review."""
+    from api.services import edit_draft
+    from knowledge.index import get_knowledge_base
+
+    text = _read_text(text_file)
+    with session() as s:
+        data = edit_draft(s, CLI, get_knowledge_base(), draft_id, text, base_revision)
+    emit(data, as_json, _print_draft)
+
+
+@drafts_app.command("revise")
+def drafts_revise(
+    draft_id: int,
+    feedback: Annotated[str, typer.Option(help="What should change (the composer gets it as instruction).")],
+    revision: Annotated[int | None, typer.Option(help="The revision you read.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send back with feedback: composed again (a hand-typed draft waits for its author's edit)."""
+    from api.services import revise_draft
+    from knowledge.index import get_knowledge_base
+
+    with session() as s:
+        data = revise_draft(s, CLI, get_knowledge_base(), draft_id, feedback, revision)
+    emit(data, as_json, _print_draft)
+
+
+@drafts_app.command("schedule")
+def drafts_schedule(
+    draft_id: int,
+    at: Annotated[str | None, typer.Option(help="ISO 8601 time (naive = UTC); default now.")] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="Channel name (repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue an approved push or 接龙 post for delivery (`linli outbox run` sends it)."""
+    from datetime import datetime
+
+    from community.outbox import schedule
+
+    when = datetime.fromisoformat(at) if at else None
+    with session() as s:
+        data = schedule(s, CLI, draft_id, at=when, channels=channel or None)
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(f"draft {d['id']} {d['status']}: {len(d['deliveries'])} delivery(ies)"),
+    )
+
+
+@drafts_app.command("recall")
+def drafts_recall(
+    draft_id: int, reason: Annotated[str, typer.Option(help="Why.")], as_json: JsonOpt = False
+) -> None:
+    """Withdraw an approved or scheduled draft; pending deliveries are cancelled."""
+    from community.outbox import recall
+
+    with session() as s:
+        data = recall(s, CLI, draft_id, reason)
+    emit(data, as_json, lambda d: out.print(f"draft {d['id']} {d['status']}"))
+
+
+@drafts_app.command("send")
+def drafts_send(
+    draft_id: int,
+    channel: Annotated[list[str] | None, typer.Option(help="Channel name (repeatable).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Schedule an approved push or 接龙 post now and run its deliveries (quiet hours and caps still apply)."""
+    from community.drafts import draft_document, get_draft
+    from community.outbox import run_due, schedule
+
+    with session() as s:
+        schedule(s, CLI, draft_id, channels=channel or None)
+    summary = run_due(draft_id=draft_id)
+    with session() as s:
+        data = {**draft_document(s, get_draft(s, CLI, draft_id)), "outbox": summary}
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"draft {d['id']} {d['status']}: "
+            + ", ".join(
+                f"{x['channel']} {x['status']}" + (f" ({x['last_error']})" if x["last_error"] else "")
+                for x in d["deliveries"]
+            )
+        ),
+    )
+
+
+outbox_app = typer.Typer(help="Deliveries of approved pushes and 接龙 posts.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("run")
+def outbox_run(as_json: JsonOpt = False) -> None:
+    """Send the deliveries that are due (safe to run from cron, even twice at once)."""
+    from community.outbox import run_due
+
+    db.require_schema()
+    data = run_due()
+    emit(data, as_json, lambda d: out.print(", ".join(f"{k} {v}" for k, v in d.items())))
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="pending | sending | sent | failed | cancelled")] = None,
+    draft: Annotated[int | None, typer.Option(help="Only this draft's deliveries.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deliveries, newest first."""
+    from community.outbox import list_deliveries
+
+    with session() as s:
+        data = {"deliveries": list_deliveries(s, CLI, status=status, draft_id=draft)}
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            "deliveries",
+            ["id", "draft", "rev", "channel", "status", "attempts", "next", "error"],
+            [
+                [
+                    x["id"],
+                    x["draft_id"],
+                    x["revision"],
+                    x["channel"],
+                    x["status"],
+                    x["attempts"],
+                    x["next_attempt_at"] or "",
+                    x["last_error"] or "",
+                ]
+                for x in d["deliveries"]
+            ],
+        ),
+    )
 
 
 @app.command("eval")

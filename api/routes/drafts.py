@@ -1,6 +1,7 @@
 """Drafts: request (hosts, operators), read, edit, and the review actions (operators and admins only).
 
-Every route is an adapter: parse, call one service (``community.review``, ``api.services``), return. Errors are ``{"error", "detail"}``; a 409 also says where the draft stands now.
+Every route is an adapter: parse, call one service (``community.review``, ``community.outbox``,
+``api.services``), return. Errors are ``{"error", "detail"}``; a 409 also says where the draft stands now.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from api.schemas import (
     DraftList,
     DraftOut,
     ErrorOut,
+    RecallIn,
     Reject,
     ReviseIn,
     RevisionIn,
+    ScheduleIn,
 )
-from community import drafts, review
+from community import drafts, outbox, review
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No or an invalid Bearer token."},
@@ -118,3 +121,15 @@ def revise(
     """Send back with feedback: composed again with the operator's words (a hand-typed draft waits for its
     author's edit)."""
     return services.revise_draft(session, user, kb, draft_id, body.feedback, body.revision)
+
+
+@router.post("/{draft_id}/schedule", response_model=DraftOut)
+def schedule(draft_id: int, body: ScheduleIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Queue an approved push or 接龙 post for delivery to its community's channels (`linli outbox run` sends)."""
+    return outbox.schedule(session, user, draft_id, at=body.at, channels=body.channels)
+
+
+@router.post("/{draft_id}/recall", response_model=DraftOut)
+def recall(draft_id: int, body: RecallIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Withdraw an approved or scheduled draft; deliveries not yet sent are cancelled."""
+    return outbox.recall(session, user, draft_id, body.reason)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -56,6 +57,28 @@ def get_audit(
     session: SessionDep,
     user: CurrentUser,
     community_id: str | None = None,
+    action: str | None = Query(default=None, description="Exact, or a prefix ending in '.' (e.g. 'draft.')."),
+    object_type: str | None = None,
+    object_id: str | None = None,
+    actor: str | None = Query(default=None, description="User name."),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = Query(default=None, ge=1, description="Page backwards: the last id you got."),
     limit: int = Query(default=200, ge=1, le=1000),
 ) -> dict[str, Any]:
-    return {"events": audit.list_events(session, user, community_id=community_id, limit=limit)}
+    """The append-only audit log, newest first: who (name, role), when, what, content hashes before and after."""
+    return {
+        "events": audit.list_events(
+            session,
+            user,
+            community_id=community_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            who=actor,
+            since=since,
+            until=until,
+            before_id=before_id,
+            limit=limit,
+        )
+    }
