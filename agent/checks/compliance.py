@@ -37,6 +37,8 @@ class Rule:
     allow_contexts: tuple[str, ...]
     message: str
     suggestion: str | None
+    allow_patterns: tuple[re.Pattern[str], ...] = ()  # regex contexts, for families of lawful uses (最多三瓶)
+    denial: re.Pattern[str] | None = None  # the file's denial cues: "我们不说它能降血压" denies, not claims
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,12 @@ class Finding:
 def load_rule_file(path: Path) -> list[Rule]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     family = data.get("family") or path.stem
+    denial = None
+    if data.get("denials"):
+        try:
+            denial = re.compile("(?:" + "|".join(str(d) for d in data["denials"]) + ")")
+        except re.error as exc:
+            raise RuleFileError(f"{path}: denials: bad pattern: {exc}") from exc
     rules = []
     for n, raw in enumerate(data.get("rules") or [], start=1):
         where = f"{path}: rules[{n}]"
@@ -81,6 +89,14 @@ def load_rule_file(path: Path) -> list[Rule]:
             pattern = re.compile(re.escape(str(raw["term"])) if "term" in raw else str(raw["pattern"]))
         except re.error as exc:
             raise RuleFileError(f"{where} ({raw['id']}): bad pattern: {exc}") from exc
+        allow_patterns = []
+        for k, context in enumerate(raw.get("allow_patterns") or (), start=1):
+            try:
+                allow_patterns.append(re.compile(str(context)))
+            except re.error as exc:
+                raise RuleFileError(
+                    f"{where} ({raw['id']}): allow_patterns[{k}]: bad pattern: {exc}"
+                ) from exc
         rules.append(
             Rule(
                 id=str(raw["id"]),
@@ -93,6 +109,8 @@ def load_rule_file(path: Path) -> list[Rule]:
                 allow_contexts=tuple(str(c) for c in raw.get("allow_contexts") or ()),
                 message=str(raw.get("message") or f"「{raw.get('term', raw.get('pattern'))}」"),
                 suggestion=raw.get("suggestion"),
+                allow_patterns=tuple(allow_patterns),
+                denial=denial,
             )
         )
     return rules
@@ -111,8 +129,36 @@ def rules(directory: str | None = None) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-def _allowed(text: str, start: int, end: int, contexts: tuple[str, ...]) -> bool:
-    """True when the hit lies inside an occurrence of one of the rule's allow-contexts."""
+CLAUSE_END = re.compile(r"[，,。！!？?；;：:\n]")
+DENIAL_REACH = 10  # characters before a hit, within its clause, in which a denial cue counts
+
+
+def _denied(text: str, start: int, end: int, denial: re.Pattern[str] | None) -> bool:
+    """True when the hit is denied or asked about rather than claimed: a denial cue of its file stands shortly
+    before it in the same clause (我们不说它能降血压, 不敢说能增强免疫力), or the clause asks (能降血糖吗？)."""
+    if denial is None:
+        return False
+    before = text[max(0, start - DENIAL_REACH) : start]
+    cut = [m.end() for m in CLAUSE_END.finditer(before)]
+    before = before[cut[-1] :] if cut else before
+    if denial.search(before):
+        return True
+    after = text[end : end + 6]
+    stop = CLAUSE_END.search(after)
+    tail = after[: stop.start()] if stop else after
+    return bool(re.search(r"[吗么嘛]$", tail)) or bool(stop and stop.group() in "？?" and "不" not in before)
+
+
+def _allowed(
+    text: str, start: int, end: int, contexts: tuple[str, ...], patterns: tuple[re.Pattern[str], ...] = ()
+) -> bool:
+    """True when the hit lies inside an occurrence of one of the rule's allow-contexts (literal or pattern)."""
+    window = text[max(0, start - 12) : end + 12]
+    offset = max(0, start - 12)
+    for allowed in patterns:
+        for match in allowed.finditer(window):
+            if offset + match.start() <= start and offset + match.end() >= end:
+                return True
     for context in contexts:
         lo = max(0, end - len(context))
         for match in re.finditer(re.escape(context), text[lo : start + len(context)]):
@@ -141,7 +187,11 @@ def check_compliance(text: str, rule_set: tuple[Rule, ...] | None = None) -> lis
     findings: list[Finding] = []
     taken: set[tuple[str, int, int]] = set()
     for start, end, rule in sorted(hits, key=lambda h: (h[0], h[1], h[2].id)):
-        if start == end or _allowed(seen.text, start, end, rule.allow_contexts):
+        if (
+            start == end
+            or _allowed(seen.text, start, end, rule.allow_contexts, rule.allow_patterns)
+            or _denied(seen.text, start, end, rule.denial)
+        ):
             continue
         o_start, o_end = seen.span(start, end)
         key = (rule.family, o_start, o_end)

@@ -60,6 +60,44 @@ def test_evasions_are_seen_through_and_reported_on_the_original_text() -> None:
     for text, found in (
         ("天天吃能降 血 压", "降 血 压"),
         ("降*血*压的酱油", "降*血*压"),
-        ("治療高血壓", "治療"),
+        ("治療高血壓", "治療高血壓"),
     ):
         assert found in [f.text for f in check_compliance(text)]
+
+
+def test_allow_patterns_keep_limits_and_usage_tips_clean_but_not_rankings() -> None:
+    for clean in (
+        "每户最多三瓶，卖完下周补",
+        "冰箱里最长放三天",
+        "这个面粉最适合做吐司",
+        "最高气温三十度时放阴凉处",
+    ):
+        assert [f.rule for f in check_compliance(clean) if f.rule == "abs.zui"] == [], clean
+    assert [f.rule for f in check_compliance("这是最适合宝宝的米粉")] == ["abs.zui"]
+    assert [f.rule for f in check_compliance("全群买得最多的就是它")] == ["abs.zui"]
+
+
+def test_a_denied_or_asked_claim_is_not_a_claim_but_the_claim_itself_is() -> None:
+    assert check_compliance("我们从来不说这个酱油能降血压，它就是少了钠") == []
+    assert check_compliance("问：这个能降血糖吗？答：不能，这是普通食品") == []
+    assert check_compliance("橄榄油没有软化血管的功效") == []
+    assert [f.rule for f in check_compliance("这个酱油能降血压")] == ["dis.blood_pressure"]
+    # a denial in another clause does not reach the claim
+    assert [f.rule for f in check_compliance("不是我吹，这个酱油能降血压")] == ["dis.blood_pressure"]
+    # safety absolutes are negations themselves: "不会" does not deny "不会过敏"
+    assert [f.family for f in check_compliance("吃了绝不会过敏")] == ["safety_absolutes"]
+
+
+def test_health_functions_are_their_own_family() -> None:
+    found = {(f.family, f.text) for f in check_compliance("这款蜂蜜能增强免疫力，还能止咳")}
+    assert found == {("health_function", "增强免疫力"), ("disease_claims", "止咳")}
+
+
+def test_bad_allow_pattern_or_denial_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("rules:\n  - id: x.a\n    term: 最\n    allow_patterns: ['最(']\n", encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"x\.yaml.*x\.a.*allow_patterns\[1\]"):
+        load_rule_file(path)
+    path.write_text("denials: ['不(']\nrules:\n  - id: x.a\n    term: 最\n", encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"x\.yaml: denials"):
+        load_rule_file(path)
