@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api import web
 from api.routes import drafts, knowledge, members
 from community.db import require_schema
 from community.errors import AppError
@@ -20,6 +21,7 @@ INDEX_PAGE = """<!doctype html>
 code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
 <body><h1>Linli (邻里)</h1>
 <p>AI-assisted community manager for 社区团购 and 私域直播. Nothing reaches a group until an operator approves it.</p>
+<p><a href="/login">登录审核台 (log in to the operator and host pages)</a> with the same token the API takes.</p>
 <p>The HTTP API is described at <a href="/docs">/docs</a> (OpenAPI: <a href="/openapi.json">/openapi.json</a>).
 Every call needs <code>Authorization: Bearer &lt;token&gt;</code>; <code>linli demo</code> printed a host and an
 operator token, and <code>linli users add</code> makes more.</p>
@@ -52,19 +54,25 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
     app.state.kb = kb
 
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
+    async def app_error(request: Request, exc: AppError) -> Response:
+        if web.is_page(request):
+            return web.error_page(request, exc.status_code, exc.detail)
         body: dict[str, object] = {"error": exc.error, "detail": exc.detail}
         if exc.current is not None:
             body["current"] = exc.current
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        if web.is_page(request):
+            return web.error_page(request, 422, "; ".join(parts))
         return JSONResponse({"error": "invalid_input", "detail": "; ".join(parts)}, status_code=422)
 
     @app.exception_handler(ValueError)
-    async def value_error(_: Request, exc: ValueError) -> JSONResponse:
+    async def value_error(request: Request, exc: ValueError) -> Response:
+        if web.is_page(request):
+            return web.error_page(request, 422, str(exc))
         return JSONResponse({"error": "invalid_input", "detail": str(exc)}, status_code=422)
 
     @app.get("/api/health", tags=["meta"])
@@ -73,9 +81,10 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     def index() -> str:
-        """Where the demo's printed URL lands: what is here and how to call it (the operator pages come later)."""
+        """Where the demo's printed URL lands: what is here, the login link and how to call the API."""
         return INDEX_PAGE
 
+    web.install(app)
     app.include_router(drafts.router)
     app.include_router(members.router)
     app.include_router(knowledge.router)

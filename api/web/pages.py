@@ -1,0 +1,548 @@
+"""The web pages for hosts and operators: server-rendered Jinja2, thin routes over the JSON API's services.
+
+Every page needs a logged-in web session (``session.py``); every POST form carries the session's CSRF token and is
+refused without it. Routes parse the form, call the same service the JSON API calls, and redirect back to a page
+(post/redirect/get), so a reload never repeats an action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from agent.drafting import create_draft, submit_text
+from agent.taxonomy import taxonomy
+from api import services
+from api.deps import KnowledgeDep
+from api.web import session as web_session
+from api.web import views
+from community import audit, documents, drafts, members, review
+from community.db import session_scope
+from community.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthorized
+from community.principal import Principal
+from community.users import hash_token, list_communities, principal_for_token, principal_for_token_hash
+from knowledge.index import Hit
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(
+    STATUS=views.STATUS_LABELS,
+    KIND=views.KIND_LABELS,
+    SEVERITY=views.SEVERITY_LABELS,
+    DOC_TYPE=views.DOC_TYPE_LABELS,
+    ROLE=views.ROLE_LABELS,
+    CONSENT=views.CONSENT_LABELS,
+    TAG_STATUS=views.TAG_STATUS_LABELS,
+    FLAG=views.FLAG_LABELS,
+    ACTION=views.ACTION_LABELS,
+    REVIEW=views.REVIEW_LABELS,
+)
+templates.env.filters["short"] = views.short_hash
+templates.env.trim_blocks = True
+templates.env.lstrip_blocks = True
+
+router = APIRouter(include_in_schema=False)
+INBOX_PAGE = 100
+
+
+class LoginRequired(Unauthorized):
+    """No valid web session: pages redirect to the login form."""
+
+
+class CsrfRefused(Forbidden):
+    error = "csrf"
+
+
+def get_session() -> Iterator[Session]:
+    # scope="function" (below): the unit of work commits before the response leaves, so the page a redirect
+    # leads to already sees what the POST changed.
+    with session_scope() as session:
+        yield session
+
+
+PageSession = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class WebUser:
+    principal: Principal
+    session: web_session.WebSession
+
+
+def get_web_user(request: Request, session: PageSession) -> WebUser:
+    ws = web_session.read(request)
+    if ws is None or ws.token_hash is None:
+        raise LoginRequired("请先登录")
+    try:
+        principal = principal_for_token_hash(session, ws.token_hash)
+    except Unauthorized as exc:
+        raise LoginRequired("登录已失效（令牌已吊销），请重新登录") from exc
+    return WebUser(principal, ws)
+
+
+PageUser = Annotated[WebUser, Depends(get_web_user)]
+
+
+def get_form_user(user: PageUser, csrf: Annotated[str, Form()] = "") -> WebUser:
+    """The caller of a POST form, once the form's CSRF token matches the session's."""
+    if not user.session.csrf_ok(csrf):
+        raise CsrfRefused("表单缺少或带有错误的 CSRF 令牌，请刷新页面后重试")
+    return user
+
+
+FormUser = Annotated[WebUser, Depends(get_form_user)]
+
+
+def render(
+    request: Request, name: str, user: WebUser | None, status_code: int = 200, **context: Any
+) -> Response:
+    csrf = user.session.csrf if user else None
+    principal = user.principal if user else None
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"me": principal, "csrf": csrf, "path": request.url.path, **context},
+        status_code=status_code,
+    )
+
+
+def back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def communities_of(session: Session, principal: Principal) -> list[str]:
+    if principal.communities is None:
+        return [c["id"] for c in list_communities(session)]
+    return sorted(principal.communities)
+
+
+def pick_community(session: Session, principal: Principal, wanted: str | None) -> str:
+    """The community a page is about: the one asked for (if the caller may see it), else the caller's first."""
+    if wanted:
+        principal.require_community(wanted)
+        return wanted
+    mine = communities_of(session, principal)
+    if not mine:
+        raise NotFound("没有可访问的社区")
+    return mine[0]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site (never //host or a scheme) may be a post-login destination."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+# ---- login -------------------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    ws = web_session.read(request)
+    fresh = ws is None
+    if ws is None:
+        ws = web_session.WebSession.fresh()
+    response = render(request, "login.html", None, csrf_login=ws.csrf, next=safe_next(next) or "", error=None)
+    if fresh:
+        web_session.write(request, response, ws)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: PageSession,
+    token: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    ws = web_session.read(request)
+    if ws is None or not ws.csrf_ok(csrf):
+        raise CsrfRefused("登录表单已过期或缺少 CSRF 令牌，请重新打开登录页")
+    try:
+        principal = principal_for_token(session, token.strip())
+    except Unauthorized:
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            csrf_login=ws.csrf,
+            next=safe_next(next) or "",
+            error="令牌无效或已吊销",
+        )
+    # a new session (new CSRF token) on login, so a token planted before login is worthless after it
+    fresh = web_session.WebSession.fresh(hash_token(token.strip()))
+    response = back(safe_next(next) or ("/host" if principal.role == "host" else "/inbox"))
+    web_session.write(request, response, fresh)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: FormUser) -> Response:
+    response = back("/login")
+    web_session.clear(request, response)
+    return response
+
+
+# ---- operator inbox ----------------------------------------------------------------------------------------
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox(
+    request: Request,
+    session: PageSession,
+    user: PageUser,
+    status: str | None = None,
+    kind: str | None = None,
+    sku: str | None = None,
+    community: str | None = None,
+    offset: int = 0,
+) -> Response:
+    p = user.principal
+    page = drafts.draft_page(
+        session,
+        p,
+        community_id=community or None,
+        status=status or None,
+        kind=kind or None,
+        sku=sku or None,
+        limit=INBOX_PAGE,
+        offset=max(offset, 0),
+    )
+    filters = {"status": status or "", "kind": kind or "", "sku": sku or "", "community": community or ""}
+    return render(
+        request,
+        "inbox.html",
+        user,
+        page=page,
+        drafts=page["drafts"],
+        counts=page["counts"],
+        total=sum(page["counts"].values()),
+        filters=filters,
+        skus=[x["sku"] for x in _products(session)],
+        communities=communities_of(session, p),
+        can_review=p.role in ("operator", "admin"),
+    )
+
+
+@router.post("/inbox/approve", response_class=HTMLResponse)
+def approve_selected(
+    request: Request,
+    session: PageSession,
+    user: FormUser,
+    items: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Batch approval of the ticked rows; each value is ``id:revision`` as the list showed it, and each item
+    stands or fails alone (a stale revision fails, the others pass)."""
+    parsed = []
+    for value in items or []:
+        draft_id, _, revision = value.partition(":")
+        if not (draft_id.isdigit() and revision.isdigit()):
+            raise InvalidInput(f"items: {value!r} is not id:revision")
+        parsed.append({"id": int(draft_id), "revision": int(revision)})
+    if not parsed:
+        raise InvalidInput("请至少勾选一条草稿")
+    result = review.approve_batch(session, user.principal, parsed)
+    return render(request, "batch.html", user, result=result)
+
+
+# ---- one draft ---------------------------------------------------------------------------------------------
+
+
+def _chunks(kb: KnowledgeDep, chunk_ids: list[str]) -> dict[str, Hit]:
+    return {h.chunk_id: h for h in kb.get_chunks(chunk_ids)}
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+def draft_page(
+    request: Request,
+    draft_id: int,
+    session: PageSession,
+    user: PageUser,
+    kb: KnowledgeDep,
+    done: str | None = None,
+    revision: int | None = None,
+) -> Response:
+    doc = drafts.draft_document(session, drafts.get_draft(session, user.principal, draft_id), revision)
+    rows, cited, unplaced = views.draft_rows(doc)
+    return render(
+        request,
+        "draft.html",
+        user,
+        d=doc,
+        rows=rows,
+        cited=cited,
+        chunks=_chunks(kb, cited),
+        unplaced=unplaced,
+        blocking=sum(1 for f in doc["findings"] if f["severity"] == "block"),
+        can_review=user.principal.role in ("operator", "admin"),
+        done=done,
+    )
+
+
+@router.get("/drafts/{draft_id}/chunks/{chunk_id}", response_class=HTMLResponse)
+def cited_chunk(
+    request: Request, draft_id: int, chunk_id: str, session: PageSession, user: PageUser, kb: KnowledgeDep
+) -> Response:
+    """A source paragraph the draft cites, with its document, batch and validity (only chunks this draft cites)."""
+    doc = drafts.draft_document(session, drafts.get_draft(session, user.principal, draft_id))
+    citing = [s for s in doc["sentences"] if chunk_id in (s.get("citations") or [])]
+    found = _chunks(kb, [chunk_id]) if citing else {}
+    if chunk_id not in found:
+        raise NotFound(f"草稿 {draft_id} 没有引用片段 {chunk_id}")
+    return render(request, "chunk.html", user, d=doc, chunk=found[chunk_id], citing=citing)
+
+
+@router.get("/drafts/{draft_id}/print", response_class=HTMLResponse)
+def print_view(
+    request: Request, draft_id: int, session: PageSession, user: PageUser, kb: KnowledgeDep
+) -> Response:
+    """The script as a host takes it to the live room: the text, then one evidence card per cited paragraph."""
+    doc = drafts.draft_document(session, drafts.get_draft(session, user.principal, draft_id))
+    rows, cited, _ = views.draft_rows(doc)
+    return render(request, "print.html", user, d=doc, rows=rows, cited=cited, chunks=_chunks(kb, cited))
+
+
+@router.post("/drafts/{draft_id}/approve")
+def approve(
+    draft_id: int,
+    session: PageSession,
+    user: FormUser,
+    revision: Annotated[int, Form()],
+    override_reason: Annotated[str, Form()] = "",
+) -> Response:
+    review.approve(session, user.principal, draft_id, revision, override_reason.strip() or None)
+    return back(f"/drafts/{draft_id}?done=approve")
+
+
+@router.post("/drafts/{draft_id}/revisions")
+def edit(
+    draft_id: int,
+    session: PageSession,
+    user: FormUser,
+    kb: KnowledgeDep,
+    text: Annotated[str, Form()],
+    revision: Annotated[int, Form()],
+) -> Response:
+    """The edit box: a new revision of what the editor read (``revision``), checked again, back in review."""
+    services.edit_draft(session, user.principal, kb, draft_id, text.replace("\r\n", "\n"), revision)
+    return back(f"/drafts/{draft_id}?done=edit")
+
+
+@router.post("/drafts/{draft_id}/revise")
+def revise(
+    draft_id: int,
+    session: PageSession,
+    user: FormUser,
+    kb: KnowledgeDep,
+    feedback: Annotated[str, Form()] = "",
+    revision: Annotated[int | None, Form()] = None,
+) -> Response:
+    services.revise_draft(session, user.principal, kb, draft_id, feedback, revision)
+    return back(f"/drafts/{draft_id}?done=revise")
+
+
+@router.post("/drafts/{draft_id}/reject")
+def reject(
+    draft_id: int, session: PageSession, user: FormUser, reason: Annotated[str, Form()] = ""
+) -> Response:
+    review.reject(session, user.principal, draft_id, reason)
+    return back(f"/drafts/{draft_id}?done=reject")
+
+
+# ---- host: ask for a script --------------------------------------------------------------------------------
+
+
+def _products(session: Session) -> list[dict[str, str]]:
+    """Products a draft can be asked for: one entry per sku, named by its product sheet's title."""
+    out: dict[str, str] = {}
+    for d in documents.list_documents(session):
+        if d["sku"] == "ALL":
+            continue
+        if d["doc_type"] == "product" or d["sku"] not in out:
+            out[d["sku"]] = d["title"]
+    return [{"sku": sku, "title": title} for sku, title in sorted(out.items())]
+
+
+@router.get("/host", response_class=HTMLResponse)
+def host_page(
+    request: Request, session: PageSession, user: PageUser, community: str | None = None
+) -> Response:
+    p = user.principal
+    community_id = pick_community(session, p, community)
+    recent = drafts.list_drafts(session, p, community_id=community_id)[:20]
+    tags = [{"id": t.id, "name": t.name} for t in taxonomy().tags.values()]
+    return render(
+        request,
+        "host.html",
+        user,
+        community_id=community_id,
+        communities=communities_of(session, p),
+        products=_products(session),
+        tags=tags,
+        recent=recent,
+    )
+
+
+@router.post("/host/drafts")
+def ask_for_draft(
+    session: PageSession,
+    user: FormUser,
+    kb: KnowledgeDep,
+    community_id: Annotated[str, Form()],
+    kind: Annotated[str, Form()],
+    sku: Annotated[str, Form()],
+    segment: Annotated[str, Form()] = "",
+    event: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    """Compose a draft for review, or (with ``text``) queue a script the host typed; both run every check."""
+    if len(event) > 300:
+        raise InvalidInput("活动说明最多 300 字")
+    if text.strip():
+        doc = submit_text(
+            session,
+            user.principal,
+            kb,
+            community_id=community_id,
+            kind=kind,
+            sku=sku,
+            text=text,
+            event=event or None,
+        )
+    else:
+        doc = create_draft(
+            session,
+            user.principal,
+            kb,
+            community_id=community_id,
+            kind=kind,
+            sku=sku,
+            segment=segment or None,
+            event=event or None,
+        )
+    return back(f"/drafts/{doc['id']}?done=create")
+
+
+# ---- members -----------------------------------------------------------------------------------------------
+
+
+def _tag_names() -> dict[str, str]:
+    return {t.id: t.name for t in taxonomy().tags.values()}
+
+
+@router.get("/members", response_class=HTMLResponse)
+def members_page(
+    request: Request, session: PageSession, user: PageUser, community: str | None = None
+) -> Response:
+    p = user.principal
+    community_id = pick_community(session, p, community)
+    return render(
+        request,
+        "members.html",
+        user,
+        community_id=community_id,
+        communities=communities_of(session, p),
+        people=members.list_members(session, p, community_id),
+        tag_names=_tag_names(),
+    )
+
+
+@router.get("/members/{member_id}", response_class=HTMLResponse)
+def member_page(
+    request: Request, member_id: int, session: PageSession, user: PageUser, original: bool = False
+) -> Response:
+    """A member's tags with the messages behind them: pseudonymised text; the text as sent only when an operator
+    or admin asks for it (``?original=1``)."""
+    p = user.principal
+    member = members.get_member(session, p, member_id)
+    summary = members.member_summary(session, member)
+    evidence = {mid for t in summary["tags"] for mid in t["evidence"]}
+    show_original = original and p.role in ("operator", "admin")
+    messages = {
+        m["message_id"]: m
+        for m in members.member_messages(session, p, member.community_id, member.id, original=show_original)
+        if m["message_id"] in evidence
+    }
+    return render(
+        request,
+        "member.html",
+        user,
+        m=summary,
+        messages=messages,
+        consent=members.consent_history(session, member.id),
+        tag_names=_tag_names(),
+        show_original=show_original,
+        can_review=p.role in ("operator", "admin"),
+    )
+
+
+@router.post("/members/{member_id}/tags/{tag}")
+def label_tag(
+    member_id: int, tag: str, session: PageSession, user: FormUser, status: Annotated[str, Form()]
+) -> Response:
+    services.label_tag(session, user.principal, member_id, tag, status)
+    return back(f"/members/{member_id}")
+
+
+# ---- audit -------------------------------------------------------------------------------------------------
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request, session: PageSession, user: PageUser, community: str | None = None
+) -> Response:
+    events = audit.list_events(session, user.principal, community_id=community or None, limit=300)
+    return render(request, "audit.html", user, events=events, community=community or "")
+
+
+# ---- errors ------------------------------------------------------------------------------------------------
+
+ERROR_TITLES = {401: "需要登录", 403: "没有权限", 404: "没有找到", 409: "状态冲突", 422: "输入有误"}
+
+
+def error_page(request: Request, status_code: int, detail: str) -> Response:
+    """An error as a page (the JSON API renders the same errors as ``{"error", "detail"}``)."""
+    if status_code == 401 and request.method == "GET":
+        return back(
+            f"/login?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}"
+        )
+    ws = web_session.read(request)
+    user = None
+    if ws is not None and ws.token_hash is not None:
+        try:
+            with session_scope() as s:
+                user = WebUser(principal_for_token_hash(s, ws.token_hash), ws)
+        except AppError:
+            user = None
+    return render(
+        request,
+        "error.html",
+        user,
+        status_code=status_code,
+        title=ERROR_TITLES.get(status_code, "出错了"),
+        detail=detail,
+        referer=safe_next(_local_referer(request)),
+    )
+
+
+def _local_referer(request: Request) -> str | None:
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return referer[len(origin) :] if referer.startswith(origin + "/") else None
+
+
+def is_page(request: Request) -> bool:
+    """Whether a request is for a web page (its errors render as HTML) rather than the JSON API."""
+    path = request.url.path
+    return not (path.startswith("/api/") or path in ("/openapi.json", "/docs", "/redoc"))
