@@ -5,7 +5,11 @@ The model name picks the behaviour:
 - ``stub-adversarial``: the same, plus claims the validation must drop (unknown tags, other members' or invented
   evidence, an instruction used as evidence, sensitive tags for everyone);
 - ``stub-malformed``: tool-call arguments that are not JSON;
-- ``stub-fail``: HTTP 500 every time.
+- ``stub-fail``: HTTP 500 every time;
+- ``stub-composer``: an honest composer that states the evidence pack's figures with their chunk ids;
+  ``stub-composer-fabricate`` adds an invented, absolute figure on the first call (fixed by the repair pass),
+  ``stub-composer-stubborn`` on every call.
+Any model name answers both kinds of request (tagging and drafting), so one name runs ``linli eval --live``.
 Every answer carries a ``usage`` block so token accounting is exercised.
 """
 
@@ -21,12 +25,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-KEYWORDS = {
+KEYWORDS = {  # a plausible, naive "model": keywords, no negation, no hearsay; validation must cope with it
     "baking": ("吐司", "烤箱", "戚风", "烘焙", "面包"),
     "blood_pressure": ("血压", "减盐", "少盐", "低钠"),
     "maternal_infant": ("宝宝", "辅食", "月龄"),
     "fitness": ("健身", "增肌", "撸铁"),
     "vegetarian": ("吃素", "素食"),
+    "blood_sugar": ("血糖", "控糖", "糖尿病"),
+    "blood_lipids": ("血脂", "胆固醇"),
+    "weight": ("减肥", "减脂", "瘦身"),
+    "digestive": ("肠胃", "便秘", "胃不好"),
+    "allergy": ("过敏",),
+    "elderly": ("老人", "牙口"),
+    "organic": ("有机",),
 }
 CHAT_DATA = re.compile(r"<chat_data>\s*(\{.*\})\s*</chat_data>", re.S)
 DOCUMENTS = re.compile(r"<documents>\n(.*?)\n</documents>", re.S)
