@@ -60,9 +60,10 @@ class Taxonomy:
     resolutions: tuple[str, ...] = ()
     # a clause right after a hit that answers it with no ("减肥？我不需要")
     denials: tuple[str, ...] = ()
-    chatter_examples: tuple[
-        str, ...
-    ] = ()  # everyday chat with no interest in it (semantic matching's background)
+    claim_prefixes: tuple[str, ...] = ()  # right before a word, a product claim: "能降血糖"
+    figurative: tuple[str, ...] = ()  # earlier in the clause, a figure of speech: "气得我血压都上来了"
+    # everyday chat with no interest in it (semantic matching's background)
+    chatter_examples: tuple[str, ...] = ()
 
     @cached_property
     def lexicon_index(self) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
@@ -127,6 +128,8 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         third_party_markers=tuple(data.get("third_party_markers") or ()),
         resolutions=tuple(data.get("resolutions") or ()),
         denials=tuple(data.get("denials") or ()),
+        claim_prefixes=tuple(data.get("claim_prefixes") or ()),
+        figurative=tuple(data.get("figurative") or ()),
         chatter_examples=tuple(data.get("chatter_examples") or ()),
     )
 

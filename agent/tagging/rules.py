@@ -36,7 +36,7 @@ NEGATION_WINDOW = 4
 EVIDENCE_BELIEF = 0.55  # what one fresh message showing an interest is worth
 HALF_LIFE_DAYS = 180
 # "血压一直正常", "血糖没问题": the state after the word cancels it
-NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|还行|OK|ok|过了)")
+NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了)")
 PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
 
 _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -257,7 +257,8 @@ def lexicon_hits(
                 head = clause[:pos]
                 if (
                     (not is_age and _negated(clause, pos, word, tax))
-                    or any(marker in head for marker in tax.past_markers + tax.hedges)
+                    or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
+                    or any(head.endswith(claim) for claim in tax.claim_prefixes)
                     or denied
                     or resolved_next
                     or _resolved(clause[max(pos, 0) :] + later, tax)
@@ -319,14 +320,23 @@ def tag_messages(
         if supported:
             kept[tag_id] = supported
     if matcher is not None:
-        for message_id, text in messages:
-            if message_id in blocked:
+        texts = dict(messages)
+        allowed = {mid for mid, _ in messages if mid not in blocked}
+        for tag_id, ids in matcher.asserts(scores, allowed).items():
+            if tag_id in kept:
                 continue
-            for tag_id in matcher.asserts(scores.get(message_id, {})):
-                if tag_id in kept:
-                    continue
-                family = not tax.tags[tag_id].family_is_self and any(m in text for m in tax.family_markers)
-                kept[tag_id] = [Hit(tag_id, message_id, -1, family, False, "")]
+            family_is_self = tax.tags[tag_id].family_is_self
+            kept[tag_id] = [
+                Hit(
+                    tag_id,
+                    mid,
+                    -1,
+                    not family_is_self and any(m in texts[mid] for m in tax.family_markers),
+                    False,
+                    "",
+                )
+                for mid in ids
+            ]
     votes: dict[str, TagVote] = {}
     for tag_id, tag_hits in kept.items():
         vote = votes.setdefault(tag_id, TagVote(tag_id, "self"))

@@ -20,10 +20,13 @@ import numpy as np
 from agent.taxonomy import Taxonomy, taxonomy
 from knowledge.embed import Embedder
 
-SUPPORT_MARGIN = (
-    0.0  # a weak lexicon hit stands when its message is at least this much closer to the positives
-)
-ASSERT_MARGIN = 0.12  # a message with no lexicon hit makes a tag on its own only above this margin
+SUPPORT_MARGIN = -0.05  # a weak lexicon hit stands when its message's margin is at least this
+ASSERT_MARGIN = 0.25  # a message with no lexicon hit makes a tag on its own only above this margin
+# sensitive tags (a wrong health tag is a privacy harm): their own support floor, and semantic evidence alone
+# must come from at least SENSITIVE_ASSERT_MESSAGES messages
+SENSITIVE_SUPPORT_MARGIN = -0.05
+SENSITIVE_ASSERT_MARGIN = 0.25
+SENSITIVE_ASSERT_MESSAGES = 2
 TOP_K = 2
 MIN_CHARS = 4  # "嗯嗯", "好的": too short to say anything
 
@@ -35,11 +38,17 @@ class SemanticMatcher:
         tax: Taxonomy | None = None,
         support_margin: float = SUPPORT_MARGIN,
         assert_margin: float = ASSERT_MARGIN,
+        sensitive_support_margin: float = SENSITIVE_SUPPORT_MARGIN,
+        sensitive_assert_margin: float = SENSITIVE_ASSERT_MARGIN,
+        sensitive_assert_messages: int = SENSITIVE_ASSERT_MESSAGES,
     ) -> None:
         self.tax = tax or taxonomy()
         self.embedder = embedder
         self.support_margin = support_margin
         self.assert_margin = assert_margin
+        self.sensitive_support_margin = sensitive_support_margin
+        self.sensitive_assert_margin = sensitive_assert_margin
+        self.sensitive_assert_messages = sensitive_assert_messages
         self._memo: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self.embedded = 0  # texts actually sent to the embedder (not found in the memo)
@@ -112,10 +121,28 @@ class SemanticMatcher:
         return out
 
     def supports(self, margins: dict[str, float], tag: str) -> bool:
-        return margins.get(tag, float("-inf")) >= self.support_margin
+        """A weak lexicon hit in this message stands."""
+        floor = self.sensitive_support_margin if self.tax.tags[tag].sensitive else self.support_margin
+        return margins.get(tag, float("-inf")) >= floor
 
-    def asserts(self, margins: dict[str, float]) -> list[str]:
-        return sorted(tag for tag, margin in margins.items() if margin >= self.assert_margin)
+    def asserts(
+        self, scores: dict[int, dict[str, float]], allowed: set[int] | None = None
+    ) -> dict[str, list[int]]:
+        """Tags made on semantic evidence alone, with the messages behind them (member-level: a sensitive tag
+        needs ``sensitive_assert_messages`` messages over its margin)."""
+        found: dict[str, list[int]] = {}
+        for message_id, margins in scores.items():
+            if allowed is not None and message_id not in allowed:
+                continue
+            for tag, margin in margins.items():
+                sensitive = self.tax.tags[tag].sensitive
+                if margin >= (self.sensitive_assert_margin if sensitive else self.assert_margin):
+                    found.setdefault(tag, []).append(message_id)
+        return {
+            tag: ids
+            for tag, ids in sorted(found.items())
+            if not self.tax.tags[tag].sensitive or len(ids) >= self.sensitive_assert_messages
+        }
 
 
 _MATCHERS: dict[int, tuple[Taxonomy, SemanticMatcher]] = {}
