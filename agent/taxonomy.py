@@ -45,6 +45,8 @@ class TagDef:
     weak_lexicon: frozenset[str] = frozenset()
     # characters a message must contain before it is embedded and compared with this tag's examples ("胃肚肠便")
     cue_chars: str = ""
+    # words that, in the same clause, put a hit outside the definition: 花粉/鼻炎 for 过敏忌口 (food only)
+    exclusions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             family_is_self=bool(raw.get("family_is_self", False)),
             weak_lexicon=frozenset(str(w) for w in raw.get("weak_lexicon") or ()),
             cue_chars=str(raw.get("cue_chars") or ""),
+            exclusions=tuple(str(w) for w in raw.get("exclusions") or ()),
         )
         stray = tags[raw["id"]].weak_lexicon - set(tags[raw["id"]].lexicon)
         if stray:

@@ -50,6 +50,16 @@ CHILD_AGE = re.compile(CHILD + rf"[^，。！？,!?]{{0,3}}?(?P<n>{_CN_NUMBER})(
 ELDER_AGE = re.compile(
     rf"(?:{ELDER}|^我)[^，。！？,!?]{{0,4}}?(?:(?P<n>\d{{2,3}})(?:多|几)?(?:岁|了)|(?P<cn>[六七八九]十[一二三四五六七八九]?))"
 )
+# a number right after a weak word is a reading, and a reading is the member's own state: "空腹七点一",
+# "体重150斤", "一测一百七"
+READING = re.compile(
+    r"^[^，。！？,!?\d]{0,4}?(\d{2,3}(\.\d)?|\d\.\d|[一二两三四五六七八九十]{1,3}点[一二三四五六七八九]|一百[一二三四五六七八九十]{0,2})"
+    r"(?!\d|\s*(年|个|天|次|袋|盒|瓶|块|元|周|月|号|点钟))"
+)
+# a weight change in 斤/公斤: "医生让我减十斤", "胖了二十斤", "瘦了6公斤"
+WEIGHT_CHANGE = re.compile(
+    r"(减|瘦|掉|甩|胖)了?[^，。！？,!?]{0,2}?(\d{1,3}|[一二两三四五六七八九十几]{1,3})多?(斤|公斤|kg|KG)"
+)
 INFANT_MAX_MONTHS = 36  # 婴幼儿: up to three years
 ELDER_MIN_YEARS = 70
 
@@ -122,7 +132,8 @@ def _resolved(text: str, tax: Taxonomy) -> bool:
 
 
 def age_hits(clause: str) -> list[tuple[str, str]]:
-    """(tag, matched text) for ages read as numbers: a child of three or under, a family elder of seventy or more."""
+    """(tag, matched text) for numbers read as states: a child of three or under, a family elder of seventy or
+    more, a weight change in 斤."""
     found = []
     for m in CHILD_AGE.finditer(clause):
         n = chinese_number(m.group("n"))
@@ -131,6 +142,8 @@ def age_hits(clause: str) -> list[tuple[str, str]]:
         months = n if m.group("unit").endswith("月") else n * 12
         if 0 < months <= INFANT_MAX_MONTHS:
             found.append(("maternal_infant", m.group()))
+    for m in WEIGHT_CHANGE.finditer(clause):
+        found.append(("weight", m.group()))
     for m in ELDER_AGE.finditer(clause):
         n = chinese_number(m.group("n") or m.group("cn"))
         if n is not None and ELDER_MIN_YEARS <= n < 120:
@@ -259,6 +272,7 @@ def lexicon_hits(
                     (not is_age and _negated(clause, pos, word, tax))
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
+                    or any(word in clause for word in tag.exclusions)
                     or denied
                     or resolved_next
                     or _resolved(clause[max(pos, 0) :] + later, tax)
@@ -272,7 +286,9 @@ def lexicon_hits(
                     or (family_in_message and not head.strip().startswith("我"))
                     or (pronoun_referent == "family" and has_pronoun)
                 )
-                weak = not is_age and word in tag.weak_lexicon
+                weak = (
+                    not is_age and word in tag.weak_lexicon and not READING.match(clause[pos + len(word) :])
+                )
                 hits.append(Hit(tag_id, message_id, index, family, weak, word))
     return hits
 
