@@ -317,11 +317,16 @@ def grounding(rows: list[dict[str, Any]], kb: KnowledgeBase) -> tuple[Metrics, F
     claims block, and how many true claims are blocked by mistake."""
     from agent.checks.grounding import Grounder
 
-    grounders: dict[str, Grounder] = {}
+    grounders: dict[tuple[str, str], Grounder] = {}
     right = bad = bad_blocked = good = good_blocked = 0
     failures: Failures = []
     for row in rows:
-        grounder = grounders.setdefault(row["sku"], Grounder(kb, row["sku"]))
+        # a row may carry the request's price (团购价) that a price claim is judged against
+        price = str(row.get("price") or "")
+        key = (row["sku"], price)
+        if key not in grounders:
+            grounders[key] = Grounder(kb, row["sku"], (price,) if price else ())
+        grounder = grounders[key]
         start = row["text"].find(row["claim"])
         if start < 0:
             raise ValueError(f"grounding row {row['id']}: claim {row['claim']!r} not in the sentence")

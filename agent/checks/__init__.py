@@ -122,13 +122,19 @@ def check_injection(text: str) -> list[dict[str, Any]]:
 
 
 def run_checks(
-    text: str, *, sku: str | None = None, member_names: Iterable[str] = (), kb: KnowledgeBase | None = None
+    text: str,
+    *,
+    sku: str | None = None,
+    member_names: Iterable[str] = (),
+    kb: KnowledgeBase | None = None,
+    prices: Iterable[str | None] = (),
 ) -> list[dict[str, Any]]:
     """Every check on a text; findings sorted by position. Grounding runs when the sku and a knowledge base are
-    given: every figure, batch, place, certification and date must stand in that sku's valid documents."""
+    given: every figure, batch, place, certification and date must stand in that sku's valid documents, and every
+    price must be one of ``prices`` (the request's 团购价) or one a document states."""
     findings = [f.as_dict() for f in check_compliance(text)]
     if sku and kb is not None:
-        findings += check_grounding(text, sku, kb)
+        findings += check_grounding(text, sku, kb, tuple(p for p in prices if p))
     findings += check_completeness(text)
     findings += check_member_names(text, member_names)
     findings += check_pii(text)

@@ -73,7 +73,7 @@ def compose_draft(
     )
 
     def check(text: str) -> list[dict[str, Any]]:
-        return run_checks(text, sku=sku, member_names=member_names or [], kb=kb)
+        return run_checks(text, sku=sku, member_names=member_names or [], kb=kb, prices=[price])
 
     settings = get_settings()
     if settings.offline:

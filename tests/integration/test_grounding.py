@@ -55,3 +55,46 @@ def test_findings_name_what_was_expected_and_where(egg_kb: KnowledgeBase) -> Non
     assert (
         run_checks("过氧化值5 mmol/kg", kb=egg_kb) == []
     )  # without a sku there is nothing to ground against
+
+
+def test_prices_must_be_the_requests_or_a_documents(egg_kb: KnowledgeBase) -> None:
+    def price_labels(text: str, *prices: str) -> list[tuple[str, str]]:
+        return [
+            (c.text, c.label)
+            for c in Grounder(egg_kb, "OIL-EVOO-500", prices).claims(text)
+            if c.kind == "price"
+        ]
+
+    assert price_labels("团购价59元一瓶", "¥59") == [("59元", "supported")]
+    assert price_labels("团购价：¥59", "59元") == [("¥59", "supported")]
+    assert price_labels("团购价69元一瓶", "¥59") == [("69元", "wrong_value")]
+    # a comparison price no document states is invented, even when the request has a price
+    assert price_labels("专柜价128元，今天59元", "¥59") == [("128元", "invented"), ("59元", "supported")]
+    # with no price to check against, a price is only a warning for the operator
+    assert price_labels("今天59元") == [("59元", "unverified")]
+    findings = run_checks("团购价69元，专柜价128元", sku="OIL-EVOO-500", kb=egg_kb, prices=["¥59"])
+    by_rule = {f["rule"]: f for f in findings}
+    assert by_rule["grounding.price_wrong_value"]["severity"] == "block"
+    assert "59" in by_rule["grounding.price_wrong_value"]["message"]
+    assert by_rule["grounding.price_invented"]["severity"] == "block"
+    unchecked = run_checks("今天59元", sku="OIL-EVOO-500", kb=egg_kb)
+    assert [(f["rule"], f["severity"]) for f in unchecked] == [("grounding.price_unverified", "warn")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a figure without a unit, said of a measured item
+        ("这批紫外吸光度K270只有0.14。", [("0.14", "supported")]),
+        ("这批K270是0.30。", [("0.30", "wrong_value")]),
+        # units written another way (分钟 for min) and an item the documents state in prose
+        ("这批面团稳定时间11.5分钟。", [("11.5分钟", "supported")]),
+        # a figure that is not said of any item is no claim
+        ("今晚8点开播，3号链接。", []),
+    ],
+)
+def test_bare_figures_and_unit_spellings(home, text: str, expected: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]
+    kb = KnowledgeBase(get_settings())
+    kb.ingest(sorted(DEMO_DOCS.glob("oil-evoo-500-*.md")) + sorted(DEMO_DOCS.glob("flour-org-1kg-*.md")))
+    sku = "FLOUR-ORG-1KG" if "面团" in text else "OIL-EVOO-500"
+    assert [(c.text, c.label) for c in Grounder(kb, sku).claims(text) if c.kind == "measurement"] == expected
