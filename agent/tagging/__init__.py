@@ -8,6 +8,7 @@ messages (or a new tagger version, or changed consent) looked at again unless ``
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -18,6 +19,7 @@ from agent.tagging.rules import PROMPT_VERSION, tag_messages
 from agent.taxonomy import taxonomy
 from community.members import InferredTag, MemberHistory, histories, mark_tagged, replace_inferred_tags
 from community.principal import Principal
+from community.runs import record_tagging_run
 from community.users import get_community
 from settings import get_settings
 
@@ -53,11 +55,21 @@ def infer_community(
         llm = LLMTagger(chat_model(settings))
         tagger, model_name = f"{llm.prompt_version}+{tax.version}@{llm.model_name}", llm.model_name
     pending = [h for h in all_histories if full or h.tags_state != h.state(tagger)]
+    started = time.perf_counter()
     if settings.offline:
         found = _rule_tags(pending)
+        steps = [
+            {
+                "step": "rules",
+                "members": [h.member_id for h in pending],
+                "prompt_version": PROMPT_VERSION,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        ]
     else:
         outcome = llm.tag(pending)
         found = outcome.tags
+        steps = outcome.steps
         stats = {
             "calls": outcome.calls,
             "failed_calls": outcome.failed_calls,
@@ -99,7 +111,25 @@ def infer_community(
                 ],
             }
         )
+    run_id = record_tagging_run(
+        session,
+        community_id,
+        source="rules" if settings.offline else "llm",
+        tagger=tagger,
+        model=model_name,
+        considered=len(pending),
+        tagged=sum(1 for m in members_out if m["tags"]),
+        seconds=time.perf_counter() - started,
+        trace={
+            "taxonomy_version": tax.version,
+            "full": full,
+            "steps": steps,
+            "withheld_without_consent": dict(withheld),
+            **stats,
+        },
+    )
     return {
+        "run_id": run_id,
         "members": members_out,
         "considered": len(pending),
         "skipped_unchanged": len(all_histories) - len(pending),

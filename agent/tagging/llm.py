@@ -9,6 +9,7 @@ message of that member in this batch that is not itself an instruction aimed at 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,6 +48,7 @@ class BatchOutcome:
     failed_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    steps: list[dict[str, Any]] = field(default_factory=list)  # the trace: one entry per call
 
 
 def taxonomy_table(tax: Taxonomy) -> str:
@@ -108,6 +110,7 @@ class LLMTagger:
     def _tag_batch(self, batch: list[MemberHistory], outcome: BatchOutcome) -> None:
         data = chat_data(batch)
         outcome.calls += 1
+        started = time.perf_counter()
         try:
             response = self._runnable.invoke(
                 [
@@ -121,6 +124,16 @@ class LLMTagger:
         usage = usage_of(response.get("raw"))
         outcome.input_tokens += usage["input_tokens"]
         outcome.output_tokens += usage["output_tokens"]
+        outcome.steps.append(
+            {
+                "step": "llm_batch",
+                "members": [h.member_id for h in batch],
+                "model": self.model_name,
+                "prompt_version": self.prompt_version,
+                **usage,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            }
+        )
         parsed = response.get("parsed")
         if parsed is None:
             outcome.failed_calls += 1

