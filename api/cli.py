@@ -112,10 +112,13 @@ def demo(
     from api.demo import run_demo
 
     run_demo(out)
-    if not no_serve:
+    if no_serve:
+        out.print(f"\nServe it with `linli serve --port {port}`, then log in at http://{host}:{port}/login")
+    else:
         import uvicorn
 
         out.print(f"\nServing on http://{host}:{port}  (API docs: http://{host}:{port}/docs; Ctrl-C to stop)")
+        out.print(f"Operator and host pages: http://{host}:{port}/login  (log in with a token above)")
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="warning")
 
 
