@@ -44,7 +44,9 @@ class FixedMatcher(SemanticMatcher):
         self.assert_margin = self.sensitive_assert_margin = 0.25
         self.sensitive_assert_messages = 2
 
-    def scores(self, messages: Sequence[tuple[int, str]]) -> dict[int, dict[str, float]]:
+    def scores(
+        self, messages: Sequence[tuple[int, str]], needed: dict[int, set[str]] | None = None
+    ) -> dict[int, dict[str, float]]:
         return {mid: self.margins[mid] for mid, _ in messages if mid in self.margins}
 
 
