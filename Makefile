@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LINLI_HOME ?= .linli/demo
 
-.PHONY: install demo test lint typecheck unit eval serve bench clean
+.PHONY: install demo test lint typecheck unit eval serve bench clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# Debian's chromium for tests/browser (apt-get, only when it is missing); Playwright never downloads a browser.
+browser-deps:
+	scripts/install-browser.sh
+
+unit: $(STAMP) browser-deps
 	$(BIN)/pytest
 
 eval: $(STAMP)
