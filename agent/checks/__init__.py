@@ -53,6 +53,52 @@ def check_member_names(text: str, names: Iterable[str]) -> list[dict[str, Any]]:
     return findings
 
 
+# someone in particular (楼上那位阿姨, 3号楼王姐, 她) and, in the same clause, a health condition: group copy may speak
+# to a segment's interest ("控盐的家人"), never about a person's condition (PIPL Art. 28/29)
+PERSON = r"(?:有位|有个|那位|这位|一位|某位|楼上|楼下|隔壁|对门|[0-9一二三四五六七八九十]+号楼|[0-9]+室|他家|她家|他|她)"
+CONDITION = (
+    r"(?:血压高|高血压|血糖高|高血糖|糖尿病|血脂高|高血脂|三高|痛风|尿酸高|脂肪肝|心脏病|冠心病|贫血|便秘|失眠|"
+    r"胃病|胃炎|过敏|湿疹|怀孕|怀上|孕期|哺乳期|坐月子|抑郁|癌|肿瘤|做过手术|住院|在吃药|吃降压药|打胰岛素)"
+)
+HEALTH_STATEMENT = re.compile(rf"{PERSON}[^，。！？!?；;\n]{{0,10}}?{CONDITION}")
+OPT_OUT_CUE = re.compile(r"退订|不想收到|不再推送|取消推送")
+
+
+def check_health_statements(text: str) -> list[dict[str, Any]]:
+    """Group copy never says something about a particular person's health, named or not."""
+    return [
+        {
+            "rule": "privacy.health_statement",
+            "category": "个人信息",
+            "severity": "block",
+            "start": m.start(),
+            "end": m.end(),
+            "text": m.group(),
+            "message": "群发文案在说某一个人的身体状况（依据：《个人信息保护法》第二十八条、第二十九条）",
+            "suggestion": "删去对个人的描述，改为面向人群的说法（如“注意控盐饮食的家人”）",
+        }
+        for m in HEALTH_STATEMENT.finditer(text)
+    ]
+
+
+def check_opt_out(text: str, *, kind: str | None, segment: str | None) -> list[dict[str, Any]]:
+    """A push chosen by profiling (a segment) must tell members how to stop such pushes (PIPL Art. 24)."""
+    if kind != "push" or not segment or OPT_OUT_CUE.search(text):
+        return []
+    return [
+        {
+            "rule": "privacy.opt_out_missing",
+            "category": "个人信息",
+            "severity": "block",
+            "start": 0,
+            "end": 0,
+            "text": "",
+            "message": "按人群标签推送的消息必须给出便捷的拒绝方式（依据：《个人信息保护法》第二十四条）",
+            "suggestion": "在结尾加上：不想收到这类推荐的家人，回复“退订”即可，我们不再推送。",
+        }
+    ]
+
+
 URL = re.compile(
     r"(?:https?://|www\.)[^\s，。]+|[A-Za-z0-9-]+\.(?:com|cn|net|top|xyz|shop|vip)(?:/[^\s，。]*)?", re.I
 )
@@ -128,15 +174,20 @@ def run_checks(
     member_names: Iterable[str] = (),
     kb: KnowledgeBase | None = None,
     prices: Iterable[str | None] = (),
+    kind: str | None = None,
+    segment: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every check on a text; findings sorted by position. Grounding runs when the sku and a knowledge base are
     given: every figure, batch, place, certification and date must stand in that sku's valid documents, and every
-    price must be one of ``prices`` (the request's 团购价) or one a document states."""
+    price must be one of ``prices`` (the request's 团购价) or one a document states. With ``kind`` and ``segment``,
+    a push chosen by profiling must carry its opt-out line."""
     findings = [f.as_dict() for f in check_compliance(text)]
     if sku and kb is not None:
         findings += check_grounding(text, sku, kb, tuple(p for p in prices if p))
     findings += check_completeness(text)
     findings += check_member_names(text, member_names)
+    findings += check_health_statements(text)
+    findings += check_opt_out(text, kind=kind, segment=segment)
     findings += check_pii(text)
     findings += check_injection(text)
     return sorted(findings, key=lambda f: (f["start"], f["end"], f["rule"]))

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.checks import run_checks
+from agent.checks import check_opt_out, run_checks
 from agent.drafting.composer import OPT_OUT, Request, Sentence, TemplateComposer, render
 from agent.drafting.templates import TemplateError, template_for
 from agent.taxonomy import taxonomy
@@ -93,6 +93,8 @@ def compose_draft(
         if kind == "push" and tag:
             sentences.append(Sentence(OPT_OUT, [], "退订"))
     text = render(sentences, kind)
+    # on the final text, after either composer: a push chosen by profiling tells members how to stop it
+    findings = findings + check_opt_out(text, kind=kind, segment=segment)
     trace["host_notes"] = {"禁说": HOST_DONTS} if kind == "script" else {}
     revision = draft_store.ComposedRevision(
         text=text,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.checks.compliance import check_compliance
+from agent.checks.grounding import Grounder
 from agent.drafting.templates import PLACEHOLDER, Template, TemplateError
 from agent.taxonomy import TagDef
 from knowledge.documents import Fact
@@ -22,6 +23,10 @@ META_KEYS = re.compile(
 SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]?")
 MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^[-*]\s+|^\d+[.、]\s*")
 MISSING = "【待填写】"
+# what a segment's angle may state: a figure, a 未检出/未添加 result, or a certificate number
+STATABLE = re.compile(r"\d|未检出|未添加|不添加")
+# what a fact's name may add to the taxonomy's key and still name the same item (钠含量, 证书编号)
+SAME_ITEM_SUFFIXES = ("含量", "总量", "证书编号", "证书")
 OPT_OUT = "不想收到这类推荐的家人，回复“退订”即可，我们不再推送。"
 
 
@@ -91,11 +96,26 @@ def _lawful(sentence: str) -> bool:
     return not check_compliance(sentence) and not check_pii(sentence) and not check_injection(sentence)
 
 
+def fact_match(key: str, fact_key: str) -> int:
+    """How well a fact's name matches a taxonomy fact key: 3 the item itself (钠, 蔗糖（天然存在，实测）), 2 a name
+    built on it (钠含量, 每15ml含钠, 有机产品认证证书编号), 0 another item that merely contains the word (脂肪酸值,
+    苯甲酸及其钠盐, 酸度（以游离脂肪酸计）)."""
+    base = re.sub(r"[（(].*?[)）]", "", fact_key).strip()
+    if base == key:
+        return 3
+    if base.startswith(key) and base[len(key) :] in SAME_ITEM_SUFFIXES:
+        return 2
+    if base.endswith("含" + key):
+        return 2
+    return 0
+
+
 class TemplateComposer:
     name = "template"
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self._grounder: Grounder | None = None
 
     def fact_book(self, sku: str) -> FactBook:
         entries = [
@@ -156,6 +176,9 @@ class TemplateComposer:
         if template.kind != request.kind:
             raise TemplateError(f"template {template.version} is for {template.kind}, not {request.kind}")
         book = self.fact_book(request.sku)
+        # a quoted document sentence must also pass grounding: a current FAQ may well speak of an expired
+        # certificate or the last batch ("以前的有机证书到2026-06-30到期"), and such a sentence would block the draft
+        self._grounder = Grounder(self.kb, request.sku, (request.price,) if request.price else ())
         if not book.entries:
             raise TemplateError(
                 f"no valid documents for sku {request.sku!r}: ingest its product sheet and report first"
@@ -175,7 +198,7 @@ class TemplateComposer:
                 sentences.extend(self._quote(segment.blocks["quote"], request, trace))
             if "segment_facts" in segment.blocks and request.segment:
                 sentences.extend(
-                    self._segment_facts(segment.blocks["segment_facts"], request.segment, book, values)
+                    self._segment_facts(segment.blocks["segment_facts"], request.segment, book, values, trace)
                 )
             if "facts" in segment.blocks:
                 block = segment.blocks["facts"]
@@ -202,30 +225,60 @@ class TemplateComposer:
         for hit in hits:
             if hit.flags:
                 continue
-            chosen = [s for s in _sentences(hit.text) if _lawful(s) and len(s) <= 120][
+            chosen = [s for s in _sentences(hit.text) if self._fits(s) and len(s) <= 120][
                 : int(block.get("sentences", 2))
             ]
             if chosen:
                 return [Sentence(s, [hit.chunk_id], "") for s in chosen]
         return []
 
-    def _segment_facts(
-        self, block: dict[str, Any], tag: TagDef, book: FactBook, values: dict[str, tuple[str, list[str]]]
-    ) -> list[Sentence]:
+    def _fits(self, sentence: str) -> bool:
+        """A document sentence may be quoted when no check objects to it and every claim in it is grounded."""
+        if not _lawful(sentence):
+            return False
+        return self._grounder is None or all(c.label == "supported" for c in self._grounder.claims(sentence))
+
+    def angle_facts(self, tag: TagDef, book: FactBook) -> tuple[list[tuple[Fact, Hit]], list[str]]:
+        """The facts the segment's lawful angle (taxonomy ``fact_keys``) can stand on for this product, the best
+        match per key, and the keys the product's valid documents say nothing about."""
         picked: list[tuple[Fact, Hit]] = []
+        missing: list[str] = []
         for key in tag.fact_keys:
-            for fact, hit in book.entries:
-                if (
-                    key in fact.key
-                    and fact not in [p[0] for p in picked]
-                    and (fact.number is not None or "未检出" in fact.value)
-                ):
-                    picked.append((fact, hit))
-                    break
+            scored = [
+                (fact_match(key, f.key), n, f, h)
+                for n, (f, h) in enumerate(book.entries)
+                if STATABLE.search(f.value) and f not in [p[0] for p in picked]
+            ]
+            scored = [s for s in scored if s[0] > 0]
+            if not scored:
+                missing.append(key)
+                continue
+            _, _, fact, hit = max(scored, key=lambda s: (s[0], -s[1]))
+            picked.append((fact, hit))
+        return picked, missing
+
+    def _segment_facts(
+        self,
+        block: dict[str, Any],
+        tag: TagDef,
+        book: FactBook,
+        values: dict[str, tuple[str, list[str]]],
+        trace: dict[str, Any],
+    ) -> list[Sentence]:
+        picked, missing = self.angle_facts(tag, book)
         picked = picked[: int(block.get("limit", 3))]
+        audience = values.get("audience", ("", []))[0]
+        trace["angle"] = {
+            "tag": tag.id,
+            "angle": tag.angle,
+            "facts": [{"key": f.key, "value": f.value, "chunk_id": h.chunk_id} for f, h in picked],
+            "missing": missing,
+        }
         if not picked:
-            return []
-        out = [Sentence(block["intro"].format(audience=values.get("audience", ("", []))[0]), [], "")]
+            # nothing in the documents for this angle: say so rather than reach for something else
+            none = block.get("none")
+            return [Sentence(none.format(audience=audience, keys="、".join(missing)), [], "")] if none else []
+        out = [Sentence(block["intro"].format(audience=audience), [], "")]
         out.extend(
             Sentence(block["line"].format(key=f.key, value=f.value), [h.chunk_id], "") for f, h in picked
         )
@@ -245,8 +298,8 @@ class TemplateComposer:
             if hit.flags or not hit.heading_path or hit.sku != request.sku:
                 continue
             question = hit.heading_path[-1]
-            answer = [s for s in _sentences(hit.text) if _lawful(s)][:2]
-            if question in asked or not answer or not _lawful(question):
+            answer = [s for s in _sentences(hit.text) if self._fits(s)][:2]
+            if question in asked or not answer or not self._fits(question):
                 continue
             asked.add(question)
             out.append(Sentence(block["question"].format(question=question), [], ""))

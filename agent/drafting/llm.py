@@ -104,7 +104,8 @@ class LLMComposer:
         system = self.prompt.render(kind_guide=KIND_GUIDE[request.kind])
         ask = (
             f"<request>\n商品：{request.sku}\n活动：{request.event or '（未给）'}\n主播：{request.host or '主播'}\n"
-            f"人群：{request.segment.audience if request.segment else '全群'}\n</request>\n{documents}"
+            f"人群：{request.segment.audience if request.segment else '全群'}\n"
+            f"角度：{request.segment.angle if request.segment else '（无）'}\n</request>\n{documents}"
         )
         run = LLMRun()
         messages = [("system", system), ("human", ask)]

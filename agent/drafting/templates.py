@@ -21,13 +21,14 @@ PLACEHOLDER = re.compile(r"\{(fact:)?([^{}]+)\}")
 BLOCK_FIELDS = {
     "quote": {"query", "doc_type", "sentences"},
     "facts": {"doc_type", "limit", "line"},
-    "segment_facts": {"limit", "intro", "line"},
+    "segment_facts": {"limit", "intro", "line", "none"},
     "faq": {"limit", "question", "answer"},
 }
 BLOCK_PLACEHOLDERS = {
     "facts.line": {"key", "value"},
     "segment_facts.line": {"key", "value"},
     "segment_facts.intro": {"audience"},
+    "segment_facts.none": {"audience", "keys"},
     "faq.question": {"question"},
     "faq.answer": {"answer"},
 }

@@ -65,3 +65,13 @@ def test_honest_model_needs_one_call(
     use(monkeypatch, stub, "stub-composer")
     draft = compose_draft(kb, kind="chain", sku="SOY-LOWNA-500")
     assert draft.revision.trace["calls"] == 1 and blocking(draft) == []
+
+
+def test_a_segment_request_gives_the_model_the_taxonomys_lawful_angle(
+    kb: KnowledgeBase, stub: StubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use(monkeypatch, stub, "stub-composer")
+    draft = compose_draft(kb, kind="push", sku="SOY-LOWNA-500", segment="blood_pressure")
+    asked = stub.app.state.requests[-1]["messages"][-1]["content"]
+    assert "角度：如实说明每15毫升钠含量" in asked and "人群：注意控盐饮食的家人" in asked
+    assert draft.revision.text.endswith("我们不再推送。") and "privacy.opt_out_missing" not in blocking(draft)
