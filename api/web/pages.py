@@ -44,6 +44,7 @@ templates.env.globals.update(
     FLAG=views.FLAG_LABELS,
     ACTION=views.ACTION_LABELS,
     REVIEW=views.REVIEW_LABELS,
+    source_blocks=views.source_blocks,
 )
 templates.env.filters["short"] = views.short_hash
 templates.env.trim_blocks = True

@@ -135,3 +135,38 @@ def status_counts(drafts: list[dict[str, Any]]) -> dict[str, int]:
 
 def short_hash(value: str | None) -> str:
     return value[:12] if value else ""
+
+
+@dataclass
+class SourceBlock:
+    """A piece of a source paragraph as the page shows it: running text, or a table (test reports are tables)."""
+
+    kind: str  # "text" | "table"
+    text: str = ""
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def source_blocks(text: str) -> list[SourceBlock]:
+    """A chunk's text cut into running text and pipe tables (``| 检测项目 | 结果 |`` lines), the separator row
+    (``|---|---|``) dropped; the first row of a table is its header."""
+    blocks: list[SourceBlock] = []
+    for line in text.split("\n"):
+        is_row = line.strip().startswith("|") and line.strip().endswith("|") and line.count("|") >= 2
+        if is_row:
+            cells = _cells(line)
+            if blocks and blocks[-1].kind == "table":
+                if not all(set(c) <= set("-: ") and c for c in cells):
+                    blocks[-1].rows.append(cells)
+            else:
+                blocks.append(SourceBlock("table", rows=[cells]))
+        elif blocks and blocks[-1].kind == "text":
+            blocks[-1].text += "\n" + line
+        else:
+            blocks.append(SourceBlock("text", text=line))
+    for block in blocks:
+        block.text = block.text.strip("\n")
+    return [b for b in blocks if b.kind == "table" or b.text.strip()]
