@@ -323,3 +323,22 @@ class AuditEvent(Base):
     before_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     after_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class TaggingRun(Base):
+    """One run of tag inference over a community, and its trace: which tagger (prompt and taxonomy version,
+    model), how many members, and per step (each rule pass or LLM batch) the members, tokens and milliseconds."""
+
+    __tablename__ = "tagging_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    source: Mapped[str] = mapped_column(String(16))  # rules | llm
+    tagger: Mapped[str] = mapped_column(String(200))  # prompt version + taxonomy version (+ @model)
+    model: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    considered: Mapped[int] = mapped_column(Integer)
+    tagged: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float)
+    trace: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -198,6 +198,16 @@ def create_app() -> FastAPI:
             },
         }
 
+    app.state.tracing = []
+
+    @app.api_route("/{path:path}", methods=["GET", "POST", "PATCH", "PUT"])
+    async def anything_else(path: str, request: Request) -> Any:
+        """Stands in for a LangSmith endpoint (LANGSMITH_ENDPOINT) in tests: records what a tracer sends."""
+        app.state.tracing.append(
+            {"method": request.method, "path": "/" + path, "bytes": len(await request.body())}
+        )
+        return {}
+
     return app
 
 

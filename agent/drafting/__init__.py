@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,10 @@ HOST_DONTS = [
     "任何成员的昵称或身体状况",
     "其他批次或过期证书上的数字",
 ]
+
+
+def _ms(start: float, end: float) -> float:
+    return round((end - start) * 1000, 1)
 
 
 @dataclass
@@ -76,13 +81,19 @@ def compose_draft(
         return run_checks(text, sku=sku, member_names=member_names or [], kb=kb, prices=[price])
 
     settings = get_settings()
+    started = time.perf_counter()
     if settings.offline:
         try:
             sentences, trace = composer.compose(template, request)
         except TemplateError as exc:
             raise InvalidInput(str(exc)) from exc
         name, version, model = composer.name, template.version, None
+        composed = time.perf_counter()
         findings = check(render(sentences, kind))
+        trace["steps"] = [
+            {"step": "retrieve_and_compose", "chunks": len(trace["retrieved"]), "ms": _ms(started, composed)},
+            {"step": "checks", "findings": len(findings), "ms": _ms(composed, time.perf_counter())},
+        ]
     else:
         from agent.drafting.llm import LLMComposer
         from agent.llm import chat_model
@@ -95,6 +106,7 @@ def compose_draft(
     text = render(sentences, kind)
     # on the final text, after either composer: a push chosen by profiling tells members how to stop it
     findings = findings + check_opt_out(text, kind=kind, segment=segment)
+    trace.update(composer=name, prompt_version=version, model=model, ms=_ms(started, time.perf_counter()))
     trace["host_notes"] = {"禁说": HOST_DONTS} if kind == "script" else {}
     revision = draft_store.ComposedRevision(
         text=text,

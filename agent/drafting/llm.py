@@ -8,6 +8,7 @@ blocked after the repair is stored as blocked, never as clean.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,10 @@ KIND_GUIDE = {
     "push": "群内直播预告或提醒，3到5句；若面向特定人群，结尾加一句退订说明。",
 }
 MAX_PASSAGES = 24
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
 
 
 class DraftSentence(BaseModel):
@@ -47,6 +52,9 @@ class LLMRun:
     input_tokens: int = 0
     output_tokens: int = 0
     dropped_citations: Counter[str] = field(default_factory=Counter)
+    steps: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # the trace: each call and each check pass, timed
 
 
 class LLMComposer:
@@ -72,8 +80,9 @@ class LLMComposer:
         lines = [f"[{cid}] {' '.join(text.split())}" for cid, text in list(passages.items())[:MAX_PASSAGES]]
         return "<documents>\n" + "\n".join(lines) + "\n</documents>", passages
 
-    def _call(self, messages: list[tuple[str, str]], run: LLMRun) -> DraftOutput:
+    def _call(self, messages: list[tuple[str, str]], run: LLMRun, step: str) -> DraftOutput:
         run.calls += 1
+        started = time.perf_counter()
         try:
             response = self._runnable.invoke(messages)
         except Exception as exc:  # noqa: BLE001 - transport and API errors of any client become one error of ours
@@ -81,6 +90,7 @@ class LLMComposer:
         usage = usage_of(response.get("raw"))
         run.input_tokens += usage["input_tokens"]
         run.output_tokens += usage["output_tokens"]
+        run.steps.append({"step": step, "model": self.model_name, **usage, "ms": _ms(started)})
         parsed = response.get("parsed")
         if parsed is None:
             raise LLMFailed("drafting call returned no usable structured output")
@@ -100,6 +110,7 @@ class LLMComposer:
         """Draft, check, and repair once if a blocking finding remains. ``check(text)`` returns findings."""
         from agent.drafting.composer import render
 
+        started = time.perf_counter()
         documents, passages = self.evidence(request)
         system = self.prompt.render(kind_guide=KIND_GUIDE[request.kind])
         ask = (
@@ -108,9 +119,12 @@ class LLMComposer:
             f"角度：{request.segment.angle if request.segment else '（无）'}\n</request>\n{documents}"
         )
         run = LLMRun()
+        run.steps.append({"step": "retrieve", "chunks": len(passages), "ms": _ms(started)})
         messages = [("system", system), ("human", ask)]
-        sentences = self._sentences(self._call(messages, run), passages, run)
+        sentences = self._sentences(self._call(messages, run, "draft"), passages, run)
+        checked = time.perf_counter()
         findings = check(render(sentences, request.kind))
+        run.steps.append({"step": "checks", "findings": len(findings), "ms": _ms(checked)})
         repaired = False
         blocking = [f for f in findings if f["severity"] == "block"]
         if blocking:
@@ -123,8 +137,10 @@ class LLMComposer:
                     f"以下阻断问题必须修改，只能使用 <documents> 里的事实：\n{problems}\n请输出修改后的完整稿件。",
                 ),
             ]
-            sentences = self._sentences(self._call(messages, run), passages, run)
+            sentences = self._sentences(self._call(messages, run, "repair"), passages, run)
+            checked = time.perf_counter()
             findings = check(render(sentences, request.kind))
+            run.steps.append({"step": "checks", "findings": len(findings), "ms": _ms(checked)})
             repaired = True
         trace = {
             "composer": "llm",
@@ -136,5 +152,6 @@ class LLMComposer:
             "repaired": repaired,
             "dropped_citations": dict(run.dropped_citations),
             "retrieved": list(passages),
+            "steps": run.steps,
         }
         return sentences, findings, trace
