@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from community.errors import NotFound
 from knowledge.index import SHARED_SKU, Hit, KnowledgeBase
 
 UNIT = (
@@ -557,4 +558,9 @@ def check_grounding(
 ) -> list[dict[str, Any]]:
     """Blocking findings for every claim the sku's current, valid documents do not support; ``prices`` are the
     prices the request set (团购价), which a price in the text must match."""
-    return [c.finding() for c in Grounder(kb, sku, prices).claims(text) if c.label != "supported"]
+    grounder = Grounder(kb, sku, prices)
+    if not grounder.current and not grounder.flagged:
+        raise NotFound(
+            f"sku {sku!r}: no documents in the knowledge base to check against (linli docs ingest PATH)"
+        )
+    return [c.finding() for c in grounder.claims(text) if c.label != "supported"]

@@ -98,3 +98,10 @@ def test_bare_figures_and_unit_spellings(home, text: str, expected: list[tuple[s
     kb.ingest(sorted(DEMO_DOCS.glob("oil-evoo-500-*.md")) + sorted(DEMO_DOCS.glob("flour-org-1kg-*.md")))
     sku = "FLOUR-ORG-1KG" if "面团" in text else "OIL-EVOO-500"
     assert [(c.text, c.label) for c in Grounder(kb, sku).claims(text) if c.kind == "measurement"] == expected
+
+
+def test_checking_against_a_sku_with_no_documents_is_an_error(egg_kb: KnowledgeBase) -> None:
+    from community.errors import NotFound
+
+    with pytest.raises(NotFound, match="NOPE-1"):
+        run_checks("酸度0.2%", sku="NOPE-1", kb=egg_kb)
