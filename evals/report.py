@@ -135,8 +135,9 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     rows_of = {m["dataset"]: m["rows"] for m in report["metrics"]}
     for name, seconds in report["dataset_seconds"].items():
-        rows = rows_of.get(name, {})
-        lines.append(f"| {name} | {rows.get('dev', 0)} / {rows.get('test', 0)} | {seconds:.2f} |")
+        rows = rows_of.get(name)
+        counts = f"{rows.get('dev', 0)} / {rows.get('test', 0)}" if rows else ""
+        lines.append(f"| {name} | {counts} | {seconds:.2f} |")
     lines.append(f"| **total** (incl. building the knowledge base) | | {report['seconds']:.2f} |")
     for name in [n for n in report["dataset_seconds"] if n in rows_of]:
         metrics = [m for m in report["metrics"] if m["dataset"] == name]
