@@ -51,7 +51,8 @@ def add_deltas(report: dict[str, Any], baseline: dict[str, Any] | None, source: 
     for m in report["metrics"]:
         now = m["test"] if m["test"] is not None else m["all"]
         old = before.get((m["dataset"], m["metric"]))
-        m["baseline"] = old
+        if baseline is not None:  # no "baseline" key at all when there is nothing to compare with
+            m["baseline"] = old
         m["delta"] = None if old is None or now is None else now - old
 
 
@@ -60,8 +61,11 @@ def _fmt(value: float | None) -> str:
 
 
 def fmt_delta(m: dict[str, Any]) -> str:
-    if m.get("baseline") is None:
-        return "new" if m.get("delta") is None and "baseline" in m else ""
+    """'' without a baseline, 'new' for a metric the baseline lacks, '=' or the signed change."""
+    if "baseline" not in m:
+        return ""
+    if m["baseline"] is None:
+        return "new"
     delta = m["delta"]
     if delta is None or abs(delta) < 0.0005:
         return "="
