@@ -36,12 +36,19 @@ NEGATION_WINDOW = 4
 EVIDENCE_BELIEF = 0.55  # what one fresh message showing an interest is worth
 HALF_LIFE_DAYS = 180
 # "血压一直正常", "血糖没问题": the state after the word cancels it
-NEGATED_STATE = re.compile(r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了)")
+NEGATED_STATE = re.compile(
+    r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了|(有点|偏|太|比较)低(?![钠盐脂糖卡]))"
+)
 PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
 
 _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_NUMBER = r"\d{1,3}|[一二两三四五六七八九十]{1,3}"
-CHILD = r"(孩子|宝宝|宝贝|娃|小孩|闺女|儿子|女儿|老大|老二|大宝|二宝|小宝|孙子|孙女|外孙|外孙女|他|她)"
+CHILD = (
+    r"(孩子|宝宝|宝贝|娃|小孩|闺女|儿子|女儿|老大|老二|大宝|二宝|小宝|孙子|孙女|外孙|外孙女|小囡|囡囡|小朋友|"
+    r"小家伙|崽|他|她)"
+)
+# "帮我表姐问的", "帮同事带两瓶": asked or bought for someone; the household ("帮我妈问") is family, not a proxy
+PROXY = re.compile(r"[帮替](?:我)?([^\s，。,!?！？]{1,3}?)(?:问|带|拼|买|团|接)")
 ELDER = (
     r"(我妈|我爸|老妈|老爸|妈妈|爸爸|奶奶|爷爷|外婆|外公|姥姥|姥爷|婆婆|公公|老人|老人家|老爷子|老太太|"
     r"老母亲|老父亲|父母|爸妈|丈母娘|老丈人)"
@@ -211,12 +218,23 @@ def _usable(text: str, tax: Taxonomy) -> bool:
     return not _proxy(text, tax)
 
 
-def _proxy(text: str, tax: Taxonomy) -> bool:
-    """Asked on someone else's behalf: "帮邻居问的", "帮她带一瓶"."""
-    return any(
-        m.startswith("帮") and m in text or f"帮{m}" in text or f"替{m}" in text
-        for m in tax.third_party_markers
-    )
+def _proxy(text: str, tax: Taxonomy, named_only: bool = False) -> bool:
+    """Asked on someone else's behalf: "帮邻居问的", "帮她带一瓶", "帮我表姐问的"; not for the household.
+    ``named_only``: only when the person is named (a bare "帮她" may point back at the member's mother)."""
+    markers = tax.third_party_markers
+    if any(
+        (m.startswith("帮") and m in text and not named_only) or f"帮{m}" in text or f"替{m}" in text
+        for m in markers
+    ):
+        return True
+    for m in PROXY.finditer(text):
+        who = m.group(1)
+        if who in ("我", "我们", "我家", "忙") or any(f in who or who in f for f in tax.family_markers):
+            continue
+        if named_only and who in ("她", "他", "她们", "他们"):
+            continue
+        return True
+    return False
 
 
 def _third_party_before(text: str, end: int, tax: Taxonomy) -> bool:
@@ -255,6 +273,9 @@ def lexicon_hits(
         elif family_in_message:
             referent = "family"
         next_text = texts[index + 1] if index + 1 < len(texts) else ""
+        if next_text and _proxy(next_text, tax, named_only=True):
+            blocked.add(message_id)  # "这个米粉适合几个月的宝宝啊" then "我帮我表姐问的"
+            continue
         resolved_next = _resolved(next_text, tax)
         clauses = CLAUSE.split(text)
         offset = 0
