@@ -44,6 +44,7 @@ templates.env.globals.update(
     FLAG=views.FLAG_LABELS,
     ACTION=views.ACTION_LABELS,
     REVIEW=views.REVIEW_LABELS,
+    DELIVERY=views.DELIVERY_LABELS,
     source_blocks=views.source_blocks,
 )
 templates.env.filters["short"] = views.short_hash
@@ -52,6 +53,8 @@ templates.env.lstrip_blocks = True
 
 router = APIRouter(include_in_schema=False)
 INBOX_PAGE = 100
+# the same limits as the JSON API's DraftCreate
+FIELD_LIMITS = {"event": 300, "host": 100, "price": 100, "deadline": 100, "pickup": 200, "limit": 100}
 
 
 class LoginRequired(Unauthorized):
@@ -102,17 +105,30 @@ def get_form_user(user: PageUser, csrf: Annotated[str, Form()] = "") -> WebUser:
 FormUser = Annotated[WebUser, Depends(get_form_user)]
 
 
+# Pages load only this site's own CSS and script (no inline script or style), may not be framed, and are not
+# kept in a shared device's cache: they show members' messages and drafts under review.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
 def render(
     request: Request, name: str, user: WebUser | None, status_code: int = 200, **context: Any
 ) -> Response:
     csrf = user.session.csrf if user else None
     principal = user.principal if user else None
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request,
         name,
         {"me": principal, "csrf": csrf, "path": request.url.path, **context},
         status_code=status_code,
     )
+    response.headers.update(PAGE_HEADERS)
+    return response
 
 
 def back(url: str) -> RedirectResponse:
@@ -406,10 +422,17 @@ def ask_for_draft(
     segment: Annotated[str, Form()] = "",
     event: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    host: Annotated[str, Form()] = "",
+    price: Annotated[str, Form()] = "",
+    deadline: Annotated[str, Form()] = "",
+    pickup: Annotated[str, Form()] = "",
+    limit: Annotated[str, Form()] = "",
 ) -> Response:
     """Compose a draft for review, or (with ``text``) queue a script the host typed; both run every check."""
-    if len(event) > 300:
-        raise InvalidInput("活动说明最多 300 字")
+    details = {"host": host, "price": price, "deadline": deadline, "pickup": pickup, "limit": limit}
+    for name, value in {"event": event, **details}.items():
+        if len(value) > FIELD_LIMITS[name]:
+            raise InvalidInput(f"{name}: 最多 {FIELD_LIMITS[name]} 字")
     if text.strip():
         doc = submit_text(
             session,
@@ -431,6 +454,7 @@ def ask_for_draft(
             sku=sku,
             segment=segment or None,
             event=event or None,
+            **{k: v.strip() or None for k, v in details.items()},
         )
     return back(f"/drafts/{doc['id']}?done=create")
 

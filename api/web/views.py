@@ -20,6 +20,13 @@ STATUS_LABELS = {
     "failed": "发送失败",
     "recalled": "已撤回",
 }
+DELIVERY_LABELS = {
+    "pending": "待发送",
+    "sending": "发送中",
+    "sent": "已送达",
+    "failed": "失败",
+    "cancelled": "已取消",
+}
 KIND_LABELS = {"script": "直播脚本", "chain": "接龙", "push": "推送"}
 SEVERITY_LABELS = {"block": "阻断", "warn": "警告", "info": "提示"}
 DOC_TYPE_LABELS = {

@@ -345,3 +345,45 @@ def test_members_show_pseudonymised_evidence_and_the_original_only_to_operators(
     confirmed = app.post(f"{url}/tags/baking", data={"status": "confirmed", "csrf": csrf})
     assert confirmed.status_code == 200 and "已确认" in confirmed.text
     assert 'data-action="tag.confirmed"' in app.get("/audit").text
+
+
+def test_pages_refuse_framing_and_inline_script_and_are_not_cached(
+    world: dict[str, Any], app: TestClient
+) -> None:
+    login(app, world["tokens"]["operator"])
+    for url in ("/login", "/inbox", f"/drafts/{world['script']['id']}", "/audit"):
+        headers = app.get(url).headers
+        assert "default-src 'self'" in headers["content-security-policy"], url
+        assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store", url
+    assert "<script>" not in app.get(f"/drafts/{world['script']['id']}").text
+
+
+def test_the_inbox_pages_through_long_lists(
+    world: dict[str, Any], app: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.web import pages
+
+    monkeypatch.setattr(pages, "INBOX_PAGE", 1)
+    login(app, world["tokens"]["operator"])
+    first = app.get("/inbox?kind=script").text
+    assert f"#{world['typed']['id']}<" in first and f"#{world['script']['id']}<" not in first
+    assert "共 2 条" in first
+    link = re.search(r'<a href="\?([^"]+)">下一页</a>', first)
+    assert link
+    second = app.get("/inbox?" + link.group(1).replace("&amp;", "&")).text
+    assert f"#{world['script']['id']}<" in second and "上一页" in second and "下一页" not in second
+
+
+def test_a_chain_request_carries_price_and_deadline(world: dict[str, Any], app: TestClient) -> None:
+    csrf = login(app, world["tokens"]["host"])
+    data = {
+        "csrf": csrf,
+        "community_id": "linjia",
+        "kind": "chain",
+        "sku": "OIL-EVOO-500",
+        "price": "¥89/瓶",
+        "deadline": "11月25日 22:00",
+    }
+    page = app.post("/host/drafts", data=data).text
+    assert "¥89/瓶" in page and "11月25日 22:00" in page
+    assert app.post("/host/drafts", data={**data, "pickup": "南" * 201}).status_code == 422
