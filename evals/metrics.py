@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from agent.checks.compliance import check_compliance
 from agent.tagging.rules import tag_messages
@@ -212,18 +215,42 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
     return metrics, failures
 
 
+MUST_MENTION = Path(__file__).parent / "data" / "must_mention.yaml"
+
+
+def must_mention_lists(path: Path = MUST_MENTION) -> dict[str, dict[str, list[str]]]:
+    """sku → kind → what a draft of that kind must mention (evals/data/must_mention.yaml)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for sku, kinds in data.items():
+        if not isinstance(kinds, dict) or not all(isinstance(v, list) for v in kinds.values()):
+            raise ValueError(f"{path}: {sku}: expected kind: [fact, ...] lists")
+    return {
+        sku: {kind: [str(m) for m in items] for kind, items in kinds.items()} for sku, kinds in data.items()
+    }
+
+
 def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple[Metrics, Failures]:
-    """End to end offline drafting: blocking-free share, must-mention coverage, citation validity."""
+    """End to end offline drafting: blocking-free share, must-mention coverage (the sku's list for the kind in
+    must_mention.yaml plus the row's own, overall and per product, ``must_mention_min_product`` the worst
+    product), citation validity."""
     block_free = mention_hit = mention_total = cited_ok = cited_total = factual = factual_cited = 0
     failures: Failures = []
+    lists = must_mention_lists()
+    per_product: dict[str, list[int]] = {}  # sku → [mentioned, needed]
     for row in rows:
         draft = compose(row)
         blocking = [f for f in draft["findings"] if f["severity"] == "block"]
         block_free += not blocking
         text = draft["text"]
-        missing = [m for m in row.get("must_mention", []) if m not in text]
-        mention_total += len(row.get("must_mention", []))
-        mention_hit += len(row.get("must_mention", [])) - len(missing)
+        needed = list(
+            dict.fromkeys(lists.get(row["sku"], {}).get(row["kind"], []) + row.get("must_mention", []))
+        )
+        missing = [m for m in needed if m not in text]
+        mention_total += len(needed)
+        mention_hit += len(needed) - len(missing)
+        counts = per_product.setdefault(row["sku"], [0, 0])
+        counts[0] += len(needed) - len(missing)
+        counts[1] += len(needed)
         bad_citations = []
         for sentence in draft["sentences"]:
             has_number = bool(MEASUREMENT.search(sentence["text"]))
@@ -245,12 +272,17 @@ def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple
                 }
             )
     n = max(len(rows), 1)
-    return {
+    coverage = {sku: hit / need if need else 1.0 for sku, (hit, need) in sorted(per_product.items())}
+    metrics: Metrics = {
         "block_free": block_free / n,
         "must_mention": mention_hit / mention_total if mention_total else 1.0,
+        "must_mention_min_product": min(coverage.values(), default=1.0),
         "citation_valid": cited_ok / cited_total if cited_total else 1.0,
         "numeric_sentences_cited": factual_cited / factual if factual else 1.0,
-    }, failures
+    }
+    for sku, value in coverage.items():
+        metrics[f"must_mention.{sku}"] = value
+    return metrics, failures
 
 
 PII_TYPES = ("手机", "电话", "身份证", "银行卡", "邮箱", "微信", "QQ", "尾号", "地址")

@@ -26,6 +26,7 @@ MISSING = "【待填写】"
 # what a segment's angle may state: a figure, a 未检出/未添加 result, or a certificate number
 STATABLE = re.compile(r"\d|未检出|未添加|不添加")
 # what a fact's name may add to the taxonomy's key and still name the same item (钠含量, 证书编号)
+SAY_LINE = re.compile(r"可以说的[：:]([^\n]+)")  # a product sheet's sanctioned talking points
 SAME_ITEM_SUFFIXES = ("含量", "总量", "证书编号", "证书")
 OPT_OUT = "不想收到这类推荐的家人，回复“退订”即可，我们不再推送。"
 
@@ -194,6 +195,8 @@ class TemplateComposer:
                     if sentence is not None:
                         sentences.append(sentence)
                         break
+            if "points" in segment.blocks:
+                sentences.extend(self._points(segment.blocks["points"], request))
             if "quote" in segment.blocks:
                 sentences.extend(self._quote(segment.blocks["quote"], request, trace))
             if "segment_facts" in segment.blocks and request.segment:
@@ -218,6 +221,21 @@ class TemplateComposer:
         if request.kind == "push" and request.segment:
             sentences.append(Sentence(OPT_OUT, [], "退订"))
         return sentences, trace
+
+    def _points(self, block: dict[str, Any], request: Request) -> list[Sentence]:
+        """The talking points the product sheet itself sanctions (its “可以说的：” line), each kept only if it
+        passes every check, said in one sentence that cites the sheet."""
+        for hit in self.kb.chunks_for_sku(request.sku):
+            if hit.flags or hit.sku != request.sku or hit.doc_type != "product":
+                continue
+            found = SAY_LINE.search(hit.text)
+            if not found:
+                continue
+            items = [i.strip() for i in re.split(r"[、；;]", found.group(1).rstrip("。 ")) if i.strip()]
+            kept = [i for i in items if self._fits(i)][: int(block.get("limit", 6))]
+            if kept:
+                return [Sentence(block["intro"].format(points="；".join(kept)), [hit.chunk_id], "")]
+        return []
 
     def _quote(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:
         hits = self.kb.search(str(block["query"]), sku=request.sku, doc_type=block.get("doc_type"), k=4)

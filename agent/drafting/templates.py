@@ -23,6 +23,7 @@ BLOCK_FIELDS = {
     "facts": {"doc_type", "limit", "line"},
     "segment_facts": {"limit", "intro", "line", "none"},
     "faq": {"limit", "question", "answer"},
+    "points": {"limit", "intro"},
 }
 BLOCK_PLACEHOLDERS = {
     "facts.line": {"key", "value"},
@@ -31,6 +32,7 @@ BLOCK_PLACEHOLDERS = {
     "segment_facts.none": {"audience", "keys"},
     "faq.question": {"question"},
     "faq.answer": {"answer"},
+    "points.intro": {"points"},
 }
 
 

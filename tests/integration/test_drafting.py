@@ -80,3 +80,13 @@ def test_a_chains_price_is_the_requests(kb: KnowledgeBase) -> None:
         f for f in run_checks(edited, sku="SOY-LOWNA-500", kb=kb, prices=["¥19.9"]) if "price" in f["rule"]
     ]
     assert [(f["rule"], f["text"]) for f in wrong] == [("grounding.price_wrong_value", "¥15.9")]
+
+
+def test_a_script_states_the_product_sheets_sanctioned_points_that_pass_every_check(
+    kb: KnowledgeBase,
+) -> None:
+    draft = compose_draft(kb, kind="script", sku="SOY-LOWNA-500")
+    points = next(s for s in draft.revision.sentences if s["text"].startswith("产品资料里写明可以说的几点："))
+    assert "每15ml含钠683mg" in points["text"] and "钠含量比普通酿造酱油降低30%" in points["text"]
+    assert points["citations"] and points["citations"][0].startswith("soy-lowna-500-product#")
+    assert draft.revision.trace["prompt_version"] == "script-v2" and blocking(draft) == []

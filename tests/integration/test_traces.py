@@ -68,7 +68,7 @@ def test_an_offline_draft_revision_records_its_steps(community: str, kb: Knowled
         draft = create_draft(s, CLI, kb, community_id=community, kind="script", sku="OIL-EVOO-500")
     trace = draft["trace"]
     assert (
-        trace["composer"] == "template" and trace["prompt_version"] == "script-v1" and trace["model"] is None
+        trace["composer"] == "template" and trace["prompt_version"] == "script-v2" and trace["model"] is None
     )
     assert trace["retrieved"] and all(c.startswith(("oil-evoo-500-", "policy-")) for c in trace["retrieved"])
     assert [s["step"] for s in trace["steps"]] == ["retrieve_and_compose", "checks"]
