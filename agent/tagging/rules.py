@@ -119,8 +119,16 @@ def _clause_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
     return [(tag, m.start(), m.group()) for m in pattern.finditer(clause) for tag in owners[m.group()]]
 
 
+# A-not-A questions hold a negation word but negate nothing: "有没有低钠的", "是不是过敏", "能不能吃无麸质的"
+QUESTION_FORMS = re.compile(r"有没有|有木有|是不是|能不能|会不会|要不要|可不可以|用不用|算不算")
+# asking the group about other people: "有没有吃素的姐妹", "谁家有控糖的老人"
+ASKING_OTHERS = re.compile(
+    r"(有没有|有木有|谁家|哪位|有人)[^，。,!?！？]{0,8}的(姐妹|人|宝妈|朋友|群友|邻居|家长|老人)"
+)
+
+
 def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
-    before = clause[max(0, pos - NEGATION_WINDOW) : pos]
+    before = QUESTION_FORMS.sub("", clause[max(0, pos - NEGATION_WINDOW - 3) : pos])[-NEGATION_WINDOW:]
     if any(neg in before for neg in tax.negations):
         return True
     return bool(NEGATED_STATE.match(clause[pos + len(word) :]))
@@ -300,6 +308,7 @@ def lexicon_hits(
                     denials.add(tag_id)  # "我又不减肥": weak words elsewhere will not stand for this tag
                 if (
                     self_denied
+                    or ASKING_OTHERS.search(clause)
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
                     or any(word in clause for word in tag.exclusions)
