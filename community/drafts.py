@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from community import audit
@@ -90,15 +91,49 @@ def _head(draft: Draft, rev: DraftRevision) -> dict[str, Any]:
     }
 
 
+_REVIEWS = (
+    select(
+        Review.action,
+        Review.revision,
+        Review.reason,
+        Review.content_hash,
+        Review.actor,
+        Review.actor_role,
+        Review.created_at,
+    )
+    .where(Review.draft_id == bindparam("draft_id"))
+    .order_by(Review.id)
+)
+_HISTORY = (
+    select(
+        DraftRevision.number,
+        DraftRevision.composer,
+        DraftRevision.ai_generated,
+        DraftRevision.content_hash,
+        DraftRevision.parent_revision,
+        DraftRevision.edited_by,
+        DraftRevision.feedback,
+        DraftRevision.created_at,
+    )
+    .where(DraftRevision.draft_id == bindparam("draft_id"))
+    .order_by(DraftRevision.number)
+)
+_DELIVERIES = (
+    select(*Delivery.__table__.columns)
+    .where(Delivery.draft_id == bindparam("draft_id"))
+    .order_by(Delivery.id)
+)
+
+
 def draft_document(session: Session, draft: Draft, revision: int | None = None) -> dict[str, Any]:
     """The whole draft as the API shows it: the current (or the named) revision, its findings, the review
     history, every revision's lineage and the deliveries."""
     rev = get_revision(session, draft, revision)
-    reviews = session.scalars(select(Review).where(Review.draft_id == draft.id).order_by(Review.id))
-    history = session.scalars(
-        select(DraftRevision).where(DraftRevision.draft_id == draft.id).order_by(DraftRevision.number)
-    )
-    deliveries = session.scalars(select(Delivery).where(Delivery.draft_id == draft.id).order_by(Delivery.id))
+    # the history as plain rows: no revision texts, no findings of older revisions
+    conn = session.connection()
+    reviews = conn.execute(_REVIEWS, {"draft_id": draft.id})
+    history = conn.execute(_HISTORY, {"draft_id": draft.id})
+    deliveries = conn.execute(_DELIVERIES, {"draft_id": draft.id})
     return {
         **_head(draft, rev),
         "current_revision": draft.current_revision,
@@ -150,7 +185,8 @@ def draft_document(session: Session, draft: Draft, revision: int | None = None) 
     }
 
 
-def delivery_dict(d: Delivery) -> dict[str, Any]:
+def delivery_dict(d: Any) -> dict[str, Any]:
+    """A delivery (the model or a row of its columns) as the API shows it."""
     return {
         "id": d.id,
         "revision": d.revision,
@@ -274,15 +310,6 @@ def get_draft(session: Session, actor: Principal, draft_id: int) -> Draft:
     return draft
 
 
-def _scope(stmt: Any, actor: Principal, community_id: str | None) -> Any:
-    if community_id:
-        actor.require_community(community_id)
-        return stmt.where(Draft.community_id == community_id)
-    if actor.communities is not None:
-        return stmt.where(Draft.community_id.in_(sorted(actor.communities)))
-    return stmt
-
-
 def _check_filters(status: str | None, kind: str | None, limit: int, offset: int) -> None:
     if status and status not in STATES:
         raise InvalidInput(f"status: must be one of {', '.join(STATES)}, got {status!r}")
@@ -296,7 +323,7 @@ def _check_filters(status: str | None, kind: str | None, limit: int, offset: int
 
 def _severity_count(severity: str) -> Any:
     return (
-        select(func.count(Finding.id))
+        select(func.count())
         .where(Finding.revision_id == DraftRevision.id, Finding.severity == severity)
         .correlate(DraftRevision)
         .scalar_subquery()
@@ -304,20 +331,24 @@ def _severity_count(severity: str) -> Any:
     )
 
 
-def list_drafts(
-    session: Session,
-    actor: Principal,
-    *,
-    community_id: str | None = None,
-    status: str | None = None,
-    kind: str | None = None,
-    sku: str | None = None,
-    limit: int = DEFAULT_PAGE,
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Drafts newest first, one page. One query: each draft joined to its current revision, findings counted
-    per severity by an indexed subquery; no revision text or finding rows are loaded."""
-    _check_filters(status, kind, limit, offset)
+def _filtered(stmt: Any, scope: str, status: bool, kind: bool, sku: bool) -> Any:
+    """The filters as bound parameters, so each shape of query is built and compiled once."""
+    if scope == "one":
+        stmt = stmt.where(Draft.community_id == bindparam("community_id"))
+    elif scope == "some":
+        stmt = stmt.where(Draft.community_id.in_(bindparam("communities", expanding=True)))
+    for column, used, name in (
+        (Draft.status, status, "status"),
+        (Draft.kind, kind, "kind"),
+        (Draft.sku, sku, "sku"),
+    ):
+        if used:
+            stmt = stmt.where(column == bindparam(name))
+    return stmt
+
+
+@lru_cache(maxsize=64)
+def _page_statement(scope: str, status: bool, kind: bool, sku: bool) -> Any:
     stmt = select(
         Draft.id,
         Draft.kind,
@@ -336,28 +367,76 @@ def list_drafts(
         DraftRevision,
         (DraftRevision.draft_id == Draft.id) & (DraftRevision.number == Draft.current_revision),
     )
-    stmt = _scope(stmt, actor, community_id)
-    for column, value in ((Draft.status, status), (Draft.kind, kind), (Draft.sku, sku)):
-        if value:
-            stmt = stmt.where(column == value)
-    stmt = stmt.order_by(Draft.id.desc()).limit(limit).offset(offset)
+    stmt = _filtered(stmt, scope, status, kind, sku)
+    return stmt.order_by(Draft.id.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+@lru_cache(maxsize=64)
+def _count_statement(scope: str, kind: bool, sku: bool) -> Any:
+    stmt = _filtered(select(Draft.status, func.count()), scope, False, kind, sku)
+    return stmt.group_by(Draft.status)
+
+
+def _scope_params(actor: Principal, community_id: str | None) -> tuple[str, dict[str, Any]]:
+    if community_id:
+        actor.require_community(community_id)
+        return "one", {"community_id": community_id}
+    if actor.communities is not None:
+        return "some", {"communities": sorted(actor.communities)}
+    return "all", {}
+
+
+def list_drafts(
+    session: Session,
+    actor: Principal,
+    *,
+    community_id: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    sku: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Drafts newest first, one page. One query: each draft joined to its current revision, findings counted
+    per severity by an indexed subquery; no revision text or finding rows are loaded."""
+    _check_filters(status, kind, limit, offset)
+    scope, params = _scope_params(actor, community_id)
+    stmt = _page_statement(scope, bool(status), bool(kind), bool(sku))
+    params.update(status=status, kind=kind, sku=sku, limit=limit, offset=offset)
+    rows = session.connection().execute(stmt, {k: v for k, v in params.items() if v is not None})
     return [
         {
-            "id": row.id,
-            "revision": row.number,
-            "kind": row.kind,
-            "status": row.status,
-            "community_id": row.community_id,
-            "sku": row.sku,
-            "segment": row.segment,
-            "event": row.event,
-            "findings": {s: getattr(row, s) for s in SEVERITIES},
-            "composer": row.composer,
-            "content_hash": row.content_hash,
-            "created_at": iso(row.created_at),
-            "updated_at": iso(row.updated_at),
+            "id": draft_id,
+            "revision": number,
+            "kind": kind_,
+            "status": status_,
+            "community_id": community,
+            "sku": sku_,
+            "segment": segment,
+            "event": event_,
+            "findings": {"block": block, "warn": warn, "info": info},
+            "composer": composer,
+            "content_hash": digest,
+            "created_at": iso(created),
+            "updated_at": iso(updated),
         }
-        for row in session.execute(stmt)
+        for (
+            draft_id,
+            kind_,
+            status_,
+            community,
+            sku_,
+            segment,
+            event_,
+            created,
+            updated,
+            number,
+            composer,
+            digest,
+            block,
+            warn,
+            info,
+        ) in rows
     ]
 
 
@@ -370,12 +449,11 @@ def status_counts(
     sku: str | None = None,
 ) -> dict[str, int]:
     """How many drafts stand in each state (every state named, zeros included), within the caller's scope."""
-    stmt = _scope(select(Draft.status, func.count(Draft.id)), actor, community_id)
-    for column, value in ((Draft.kind, kind), (Draft.sku, sku)):
-        if value:
-            stmt = stmt.where(column == value)
+    scope, params = _scope_params(actor, community_id)
+    params.update(kind=kind, sku=sku)
+    stmt = _count_statement(scope, bool(kind), bool(sku))
     counts = dict.fromkeys(STATES, 0)
-    for state, n in session.execute(stmt.group_by(Draft.status)):
+    for state, n in session.connection().execute(stmt, {k: v for k, v in params.items() if v is not None}):
         counts[state] = n
     return counts
 

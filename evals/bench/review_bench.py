@@ -1,0 +1,338 @@
+"""Review benchmark: the operator's inbox list and draft page with 20 concurrent clients against `linli serve` on
+loopback, 10,000 drafts in the database; `GET /api/health` under the same load in the same run is the baseline.
+
+    python -m evals.bench.review_bench [--drafts 10000] [--clients 20] [--requests 25]
+
+``LINLI_BENCH_DRAFTS`` and ``LINLI_BENCH_REVIEW_REQUESTS`` shrink it. The database is a fresh SQLite file under a
+temporary LINLI_HOME, seeded by bulk insert: drafts in every state, one to three revisions each (the list must join
+the current one), zero to four findings per revision, 90% of the drafts in the operator's community. The HTML pages
+(``/inbox``, ``/drafts/{id}``) are measured too when the web pages are installed, after a real login through the
+form. Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+STATES = [
+    ("in_review", 40),
+    ("approved", 15),
+    ("changes_requested", 5),
+    ("rejected", 10),
+    ("scheduled", 5),
+    ("sent", 18),
+    ("failed", 2),
+    ("recalled", 5),
+]
+SENTENCES = [
+    "家人们晚上好，今晚八点我们在橄榄园现场直播。",
+    "这批特级初榨橄榄油的检测报告就在我手里，酸度0.2%。",
+    "报告编号和批次都可以在详情页查到，欢迎对照。",
+    "凉拌、蒸菜都合适，开瓶后放阴凉处。",
+    "接龙今晚十点截止，明早十点南门自提。",
+    "控盐的家人可以看看这款低钠酱油。",
+    "有任何问题随时在群里问我们。",
+]
+FINDINGS = [
+    ("absolute_terms", "compliance", "warn", "最好", "绝对化用语", "换成具体事实"),
+    ("disease_claims", "compliance", "block", "降血压", "普通食品不得宣称疾病功效", "写钠含量"),
+    ("grounding.number", "grounding", "block", "0.3%", "文档写的是 0.2%", "改为 0.2%"),
+    ("privacy.name", "privacy", "info", "王阿姨", "成员昵称", None),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(n: int, rng: random.Random) -> dict[str, Any]:
+    """Bulk-insert ``n`` drafts with their revisions and findings; return the operator's token and some ids."""
+    from sqlalchemy import insert
+
+    from community import db
+    from community.drafts import content_hash
+    from community.models import Draft, DraftRevision, Finding
+    from community.principal import CLI
+    from community.users import add_community, add_user
+
+    db.migrate()
+    with db.session_scope() as s:
+        add_community(s, CLI, "bench", "压测社区")
+        add_community(s, CLI, "elsewhere", "别家")
+        _, token = add_user(s, CLI, "bench-op", "operator", ["bench"])
+    weights = [w for _, w in STATES]
+    names = [s for s, _ in STATES]
+    start = datetime(2026, 11, 1)
+    drafts, revisions, findings = [], [], []
+    revision_id = 0
+    for i in range(1, n + 1):
+        status = rng.choices(names, weights)[0]
+        count = rng.choice((1, 1, 2, 3))
+        community = "bench" if rng.random() < 0.9 else "elsewhere"
+        created = start + timedelta(minutes=3 * i)
+        approved_hash = None
+        for number in range(1, count + 1):
+            revision_id += 1
+            lines = rng.sample(SENTENCES, 5)
+            text = "\n".join(lines)
+            audience = {"scope": "group"}
+            digest = content_hash(text, audience)
+            revisions.append(
+                {
+                    "id": revision_id,
+                    "draft_id": i,
+                    "number": number,
+                    "text": text,
+                    "content_hash": digest,
+                    "sentences": [
+                        {"text": line, "citations": [f"oil-evoo-500-report#{k}"] if "0.2%" in line else []}
+                        for k, line in enumerate(lines)
+                    ],
+                    "composer": "template" if number == 1 else "human",
+                    "prompt_version": "script-v1",
+                    "model": None,
+                    "ai_generated": True,
+                    "audience": audience,
+                    "trace": {"retrieved": []},
+                    "parent_revision": number - 1 or None,
+                    "edited_by": "bench-op" if number > 1 else None,
+                    "feedback": None,
+                    "created_at": created,
+                }
+            )
+            for rule, category, severity, snippet, message, suggestion in rng.sample(
+                FINDINGS, rng.randint(0, 4)
+            ):
+                findings.append(
+                    {
+                        "revision_id": revision_id,
+                        "rule": rule,
+                        "category": category,
+                        "severity": severity,
+                        "start": 3,
+                        "end": 3 + len(snippet),
+                        "text": snippet,
+                        "message": message,
+                        "suggestion": suggestion,
+                    }
+                )
+            approved_hash = digest
+        reviewed = status not in ("in_review", "changes_requested", "rejected")
+        drafts.append(
+            {
+                "id": i,
+                "community_id": community,
+                "kind": rng.choice(("script", "chain", "push")),
+                "sku": rng.choice(("OIL-EVOO-500", "SOY-LOWNA-500", "RICE-INF-225", "OAT-WHOLE-1KG")),
+                "segment": None,
+                "event": "周四晚8点直播",
+                "status": status,
+                "current_revision": count,
+                "version": count + (1 if status != "in_review" else 0),
+                "approved_revision": count if reviewed else None,
+                "approved_hash": approved_hash if reviewed else None,
+                "created_by": None,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    started = time.perf_counter()
+    with db.get_engine().begin() as conn:
+        conn.execute(insert(Draft.__table__), drafts)
+        conn.execute(insert(DraftRevision.__table__), revisions)
+        conn.execute(insert(Finding.__table__), findings)
+    seconds = time.perf_counter() - started
+    visible = [d["id"] for d in drafts if d["community_id"] == "bench"]
+    db.reset_engine()
+    return {
+        "token": token,
+        "visible": visible,
+        "revisions": len(revisions),
+        "findings": len(findings),
+        "seed_s": seconds,
+    }
+
+
+def login(client: httpx.Client, token: str) -> bool:
+    """Log in through the web form (CSRF token from the page); False when the web pages are not installed."""
+    page = client.get("/login")
+    if page.status_code == 404:
+        return False
+    match = re.search(r'name="csrf"\s+value="([^"]+)"', page.text)
+    if match is None:
+        raise RuntimeError("the login page has no csrf field")
+    done = client.post("/login", data={"token": token, "csrf": match.group(1), "next": "/inbox"})
+    if done.status_code not in (200, 303) or "linli_session" not in client.cookies:
+        raise RuntimeError(f"login failed: HTTP {done.status_code}")
+    return True
+
+
+def load(
+    base: str, token: str, paths: list[str], clients: int, requests: int, html: bool
+) -> tuple[list[float], int, float]:
+    """``clients`` threads, each with its own connection, each sending ``requests`` requests; latencies in ms."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def client_thread(k: int) -> None:
+        nonlocal errors
+        rng = random.Random(k)
+        headers = {} if html else {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            if html:
+                login(client, token)
+            mine: list[float] = []
+            bad = 0
+            barrier.wait()
+            for _ in range(requests):
+                path = rng.choice(paths)
+                t = time.perf_counter()
+                response = client.get(path)
+                mine.append((time.perf_counter() - t) * 1000)
+                if response.status_code != 200:
+                    bad += 1
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    threads = [threading.Thread(target=client_thread, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), to tell a saturated server from a slow client."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summary(latencies: list[float], errors: int, seconds: float, server_cpu: float) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "server_cpu_share": server_cpu / seconds,
+        "requests": len(ordered),
+        "errors": errors,
+        "p50_ms": statistics.median(ordered),
+        "p95_ms": ordered[max(0, int(len(ordered) * 0.95) - 1)],
+        "max_ms": ordered[-1],
+        "per_s": len(ordered) / seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--drafts", type=int, default=int(os.environ.get("LINLI_BENCH_DRAFTS", "10000")))
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=int(os.environ.get("LINLI_BENCH_REVIEW_REQUESTS", "25")),
+        help="per client",
+    )
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory(prefix="linli-rbench-") as tmp:
+        os.environ["LINLI_HOME"] = str(Path(tmp) / "home")
+        os.environ["LINLI_EMBEDDING_CACHE"] = str(Path(tmp) / "vectors.sqlite")
+        from settings import reset_settings
+
+        reset_settings()
+        seeded = seed(args.drafts, rng)
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_LLM_")}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 120
+            while True:
+                try:
+                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(
+                        f"linli serve did not start: {server.stderr.read() if server.stderr else ''}"
+                    )
+                time.sleep(0.2)
+            visible = seeded["visible"]
+            ids = rng.sample(visible, min(200, len(visible)))
+            pages = max(1, min(20, len(visible) // 50))
+            list_paths = (
+                ["/api/drafts"] * 4
+                + ["/api/drafts?status=in_review", "/api/drafts?status=approved&kind=push"] * 2
+                + [f"/api/drafts?offset={50 * p}" for p in range(1, pages)]
+            )
+            with httpx.Client(base_url=base) as probe:
+                html = login(probe, seeded["token"])
+            phases: dict[str, list[str]] = {
+                "health": ["/api/health"],
+                "api_list": list_paths,
+                "api_draft": [f"/api/drafts/{i}" for i in ids],
+            }
+            if html:
+                phases["html_inbox"] = [p.replace("/api/drafts", "/inbox") for p in list_paths]
+                phases["html_draft"] = [f"/drafts/{i}" for i in ids]
+            results: dict[str, Any] = {}
+            for name, paths in phases.items():
+                is_html = name.startswith("html")
+                load(base, seeded["token"], paths, args.clients, 3, is_html)  # warm-up
+                before = cpu_seconds(server.pid)
+                measured = load(base, seeded["token"], paths, args.clients, args.requests, is_html)
+                results[name] = summary(*measured, cpu_seconds(server.pid) - before)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    print(
+        json.dumps(
+            {
+                "drafts": args.drafts,
+                "revisions": seeded["revisions"],
+                "findings": seeded["findings"],
+                "visible_to_operator": len(seeded["visible"]),
+                "seed_s": seeded["seed_s"],
+                "clients": args.clients,
+                "requests_per_client": args.requests,
+                "html_pages": html,
+                "endpoints": results,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
