@@ -171,10 +171,10 @@ def revise_draft(
         segment=draft.segment,
         event=draft.event,
         member_names=members.member_names(session, draft.community_id),
+        feedback=feedback.strip(),
         **details,
     )
     composed.revision.audience = dict(parent.audience)
-    composed.revision.trace["operator_feedback"] = feedback.strip()
     return review.new_revision(
         session,
         actor,

@@ -53,8 +53,10 @@ def compose_draft(
     pickup: str | None = None,
     limit: str | None = None,
     member_names: list[str] | None = None,
+    feedback: str | None = None,
 ) -> ComposedDraft:
-    """Plan, retrieve, compose and check; no database involved (the eval suite calls this directly)."""
+    """Plan, retrieve, compose and check; no database involved (the eval suite calls this directly).
+    ``feedback`` is an operator's "send back" note: the LLM composer is told it; the template composer records it."""
     if kind not in draft_store.KINDS:
         raise InvalidInput(f"kind: must be one of {', '.join(draft_store.KINDS)}, got {kind!r}")
     tax = taxonomy()
@@ -75,6 +77,7 @@ def compose_draft(
         deadline=deadline,
         pickup=pickup,
         limit=limit,
+        feedback=feedback,
     )
 
     def check(text: str) -> list[dict[str, Any]]:
@@ -108,6 +111,11 @@ def compose_draft(
     findings = findings + check_opt_out(text, kind=kind, segment=segment)
     trace.update(composer=name, prompt_version=version, model=model, ms=_ms(started, time.perf_counter()))
     trace["host_notes"] = {"禁说": HOST_DONTS} if kind == "script" else {}
+    # what the request said, so a re-composition (send back with feedback) can ask for the same draft again
+    details = {"host": host, "price": price, "deadline": deadline, "pickup": pickup, "limit": limit}
+    trace["request"] = {k: v for k, v in details.items() if v is not None}
+    if feedback:
+        trace["operator_feedback"] = feedback
     revision = draft_store.ComposedRevision(
         text=text,
         sentences=[s.as_dict() for s in sentences],

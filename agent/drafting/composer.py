@@ -52,6 +52,8 @@ class Request:
     deadline: str | None = None
     pickup: str | None = None
     limit: str | None = None
+    # an operator's "send back with feedback": the LLM composer gets it as the reviewer's instruction
+    feedback: str | None = None
 
 
 @dataclass

@@ -118,6 +118,12 @@ class LLMComposer:
             f"人群：{request.segment.audience if request.segment else '全群'}\n"
             f"角度：{request.segment.angle if request.segment else '（无）'}\n</request>\n{documents}"
         )
+        if request.feedback:
+            # the reviewing operator's words are an instruction (unlike chat or documents), but never above the rules
+            ask += (
+                f"\n<operator_feedback>\n{request.feedback}\n</operator_feedback>\n"
+                "上一稿被审核运营退回，请按 <operator_feedback> 里的意见重写整篇稿件；意见与铁律冲突时，以铁律为准。"
+            )
         run = LLMRun()
         run.steps.append({"step": "retrieve", "chunks": len(passages), "ms": _ms(started)})
         messages = [("system", system), ("human", ask)]

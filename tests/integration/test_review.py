@@ -19,6 +19,7 @@ from community.errors import Conflict
 from community.models import AuditEvent, Draft, Review
 from community.principal import CLI
 from community.users import add_user, principal_for_token
+from evals.llm_stub import StubServer
 from knowledge.index import KnowledgeBase
 from settings import get_settings
 
@@ -464,6 +465,29 @@ def test_revise_composes_again_with_the_feedback_and_keeps_the_history(api_kb: C
     assert [(h["number"], h["feedback"]) for h in r["revisions"]] == [(1, None), (2, "价格写清楚")]
     assert [x["action"] for x in r["reviews"]] == ["request_changes"]
     assert audit_actions(client, op, d["id"]) == ["draft.create", "draft.request_changes", "draft.recompose"]
+
+
+def test_revise_gives_the_llm_composer_the_feedback_as_the_operators_instruction(
+    api_kb: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, tokens = api_kb
+    body = {"kind": "push", "sku": "OIL-EVOO-500", "community_id": "linjia"}
+    d = client.post("/api/drafts", json=body, headers=auth(tokens["host"])).json()  # offline: templates
+    with StubServer() as stub:
+        monkeypatch.setenv("LINLI_LLM_BASE_URL", stub.url)
+        monkeypatch.setenv("LINLI_LLM_MODEL", "stub-composer-honest")
+        monkeypatch.setenv("LINLI_LLM_MAX_RETRIES", "0")
+        get_settings.cache_clear()
+        response = post(
+            client, f"/api/drafts/{d['id']}/revise", tokens["op"], {"feedback": "开头先说检测报告"}
+        )
+        prompts = [m["content"] for r in stub.app.state.requests for m in r["messages"]]
+    assert response.status_code == 200, response.text
+    r = response.json()
+    assert (r["revision"], r["composer"], r["model"]) == (2, "llm", "stub-composer-honest")
+    assert r["trace"]["operator_feedback"] == "开头先说检测报告"
+    asked = [p for p in prompts if "<operator_feedback>" in p]
+    assert asked and "开头先说检测报告" in asked[0] and "以铁律为准" in asked[0]
 
 
 # -- inbox, audit, OpenAPI -----------------------------------------------------------------------------------------
