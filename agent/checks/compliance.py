@@ -176,11 +176,24 @@ def _index(rule_set: tuple[Rule, ...]) -> tuple[Automaton, dict[str, list[Rule]]
     return Automaton(by_term), by_term, [r for r in rule_set if r.term is None]
 
 
+Index = tuple[Automaton, dict[str, list[Rule]], list[Rule]]
+_default: tuple[tuple[Rule, ...], Index] | None = None
+
+
+def _default_index() -> Index:
+    """The index of :func:`rules`, rebuilt only when that cache hands out another rule set."""
+    global _default
+    current = rules()
+    if _default is None or _default[0] is not current:
+        _default = (current, _index(current))
+    return _default[1]
+
+
 def check_compliance(text: str, rule_set: tuple[Rule, ...] | None = None) -> list[Finding]:
     """Findings for every rule hit outside its allow-contexts. Matching reads a normalised view of the text (full
     width, traditional characters, separators inside words) and reports spans of the original text."""
-    rule_set = rule_set or rules()
-    automaton, by_term, regex_rules = _index(rule_set)
+    # the default rules' index is built once: hashing 128 rules for the cache on every call cost more than matching
+    automaton, by_term, regex_rules = _index(rule_set) if rule_set else _default_index()
     seen = view(text)
     hits = [(s, e, rule) for s, e, term in automaton.find(seen.text) for rule in by_term[term]]
     hits += [(m.start(), m.end(), rule) for rule in regex_rules for m in rule.pattern.finditer(seen.text)]
