@@ -52,7 +52,7 @@ templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 
 router = APIRouter(include_in_schema=False)
-INBOX_PAGE = 100
+INBOX_PAGE = drafts.DEFAULT_PAGE  # as the JSON API: one screen of drafts, the rest a page away
 # the same limits as the JSON API's DraftCreate
 FIELD_LIMITS = {"event": 300, "host": 100, "price": 100, "deadline": 100, "pickup": 200, "limit": 100}
 

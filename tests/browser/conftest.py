@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from agent.drafting import create_draft
 from agent.tagging import infer_community
@@ -180,7 +180,9 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browse
             locale="zh-CN",
             viewport={"width": 1280, "height": 900},
         )
+        # the machine running the suite may be busy: generous waits, every one still bounded
         context.set_default_timeout(15_000)
+        expect.set_options(timeout=15_000)
         try:
             yield context
         finally:
