@@ -156,9 +156,9 @@ def seed(n: int, rng: random.Random) -> dict[str, Any]:
         )
     started = time.perf_counter()
     with db.get_engine().begin() as conn:
-        conn.execute(insert(Draft.__table__), drafts)
-        conn.execute(insert(DraftRevision.__table__), revisions)
-        conn.execute(insert(Finding.__table__), findings)
+        conn.execute(insert(Draft), drafts)
+        conn.execute(insert(DraftRevision), revisions)
+        conn.execute(insert(Finding), findings)
     seconds = time.perf_counter() - started
     visible = [d["id"] for d in drafts if d["community_id"] == "bench"]
     db.reset_engine()
@@ -255,6 +255,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     rng = random.Random(7)
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="linli-rbench-") as tmp:
         os.environ["LINLI_HOME"] = str(Path(tmp) / "home")
         os.environ["LINLI_EMBEDDING_CACHE"] = str(Path(tmp) / "vectors.sqlite")
@@ -327,6 +328,9 @@ def main() -> None:
                 "clients": args.clients,
                 "requests_per_client": args.requests,
                 "html_pages": html,
+                # the machine's 1-minute load average before and after: other work on a shared box shows here
+                "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+                "cpus": os.cpu_count(),
                 "endpoints": results,
             },
             indent=2,
