@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     outbox_backoff_s: float = 30.0  # doubled on every retry (5xx, timeout, WeCom's rate-limit errcode)
     outbox_timeout_s: float = 10.0
     outbox_lease_s: float = 300.0  # a claimed delivery whose worker vanished is looked at again after this
+    # `linli serve` delivers what is due every this many seconds in-process (0 = off: run `linli outbox run`)
+    outbox_worker_interval_s: float = 30.0
 
     @field_validator("outbox_quiet_hours")
     @classmethod

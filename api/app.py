@@ -11,9 +11,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import web
 from api.routes import drafts, knowledge, members
+from community import outbox
 from community.db import require_schema
 from community.errors import AppError
 from knowledge.index import KnowledgeBase, get_knowledge_base
+from settings import get_settings
 
 INDEX_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>Linli (邻里)</title>
@@ -40,7 +42,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     require_schema()
     if getattr(app.state, "kb", None) is None:
         app.state.kb = get_knowledge_base()
+    interval = get_settings().outbox_worker_interval_s
+    worker = outbox.Worker(interval).start() if interval > 0 and get_settings().outbox_channels else None
+    app.state.outbox_worker = worker
     yield
+    if worker is not None:
+        worker.stop()
 
 
 def create_app(kb: KnowledgeBase | None = None) -> FastAPI:

@@ -10,6 +10,7 @@ Public functions:
   compare-and-set committed before any request), sent, and its outcome committed; two workers never send the same
   delivery, and a delivery once sent is never sent again.
 - ``list_deliveries(session, actor, status=None, draft_id=None, limit=100)`` → list of deliveries
+- ``Worker(interval).start()`` / ``.stop()``: ``run_due`` on a thread (what `linli serve` runs in-process)
 - ``wecom_payload(text, fmt)`` and ``sign(secret, timestamp, body)``: the adapters' wire formats
 
 Only the approved content goes out: at schedule time and again right before each request, the draft's current
@@ -23,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -619,3 +622,33 @@ def _process(delivery_id: int, settings: Settings, now: datetime, http: httpx.Cl
     else:
         outcome = send_webhook(http, channel, payload)
     return _record(delivery_id, outcome, settings, now)
+
+
+class Worker:
+    """The in-process outbox worker of `linli serve`: ``run_due`` every ``interval`` seconds on a daemon thread
+    (``LINLI_OUTBOX_WORKER_INTERVAL_S``; 0 = off, deliver with `linli outbox run` from cron instead). Running it
+    next to a cron job is safe: deliveries are claimed, never sent twice."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="linli-outbox", daemon=True)
+        self.last: dict[str, Any] | None = None
+        self.error: str | None = None
+
+    def start(self) -> Worker:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=self.interval + get_settings().outbox_timeout_s + 5)
+
+    def _loop(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.last = run_due()
+                self.error = None
+            except Exception as exc:  # noqa: BLE001 - one bad round (database busy, …) must not end the worker
+                self.error = f"{type(exc).__name__}: {exc}"
+                logging.getLogger("linli.outbox").exception("outbox round failed")

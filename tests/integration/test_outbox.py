@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from agent.drafting import submit_text
+from api.app import create_app
 from community import db, outbox, review
 from community.errors import Conflict, InvalidInput
 from community.models import AuditEvent, Delivery, Draft
 from community.principal import CLI
+from knowledge.index import KnowledgeBase
 from settings import get_settings
 
 SECRET = "test-signing-secret-0123456789"
@@ -450,6 +453,21 @@ def test_settings_refuse_a_webhook_without_a_real_secret_and_bad_quiet_hours(
     with pytest.raises(ValueError, match="22:00-08:00"):
         get_settings()
     get_settings.cache_clear()
+
+
+def test_linli_serve_delivers_in_process_on_its_own(
+    community: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, receiver, worker_interval_s="0.2")
+    draft_id = scheduled(["群1"], at=datetime(2026, 1, 1))
+    with TestClient(create_app(kb=KnowledgeBase(get_settings()))) as client:
+        worker = client.app.state.outbox_worker  # type: ignore[attr-defined]
+        assert worker is not None
+        deadline = time.time() + 20
+        while not receiver.requests and time.time() < deadline:
+            time.sleep(0.1)
+    assert not worker.thread.is_alive() and worker.error is None
+    assert len(receiver.requests) == 1 and status(draft_id) == "sent"
 
 
 # -- the command line ----------------------------------------------------------------------------------------------

@@ -85,6 +85,7 @@ def test_every_review_transition_over_http(api: Client, monkeypatch: pytest.Monk
         "LINLI_OUTBOX_CHANNELS",
         '{"群1": {"adapter": "wecom", "url": "http://127.0.0.1:9/never", "community": "linjia"}}',
     )
+    monkeypatch.setenv("LINLI_OUTBOX_WORKER_INTERVAL_S", "0")  # nothing is delivered behind this test's back
     get_settings.cache_clear()
 
     d = typed(client, host, kind="push")
