@@ -98,7 +98,7 @@ def test_host_types_a_script_and_sees_the_finding_marked_with_its_rewrite(
     form = page.locator("#ask-form")
     form.get_by_label("商品").select_option("SOY-LOWNA-500")
     form.get_by_label("活动时间与主题").fill("周四晚8点厨房直播")
-    form.locator("summary").click()
+    form.locator("#typed summary").click()
     form.locator("textarea[name=text]").fill(HAND_TYPED)
     shot(page, artifacts, "05-host-request")
     form.get_by_role("button", name="生成并送审").click()
