@@ -39,6 +39,7 @@ FILLER = re.compile(
 )
 # words that name no item of their own (检测值只有0.14 says nothing about which item)
 GENERIC_LABELS = {"检测值", "测值", "实测值", "含量", "数值", "结果", "检测结果", "指标", "数据", "检测"}
+PER_100G = re.compile(r"每\s*100\s*(?:克|g)")
 OTHER_BATCH_WORDS = re.compile(r"上一批|上批|上一期|之前那批|去年那批|老批次")
 BATCH = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{4,6}[A-Z]?(?![A-Za-z0-9])")
 DATE = re.compile(r"(?<!\d)20\d{2}-\d{1,2}-\d{1,2}(?!\d)")
@@ -228,7 +229,8 @@ def _norm(text: str) -> str:
         text.replace("％", "%").replace(" ", "").replace("\u3000", "").replace("mL", "ml").replace("°C", "℃")
     )
     text = text.replace("分钟", "min").replace("毫克", "mg").replace("毫升", "ml")
-    return re.sub(r"(?<=\d)(?:公斤|千克)", "kg", re.sub(r"(?<=\d)克", "g", text))
+    text = re.sub(r"(?<=\d)(?:公斤|千克)", "kg", re.sub(r"(?<=\d)克", "g", text))
+    return re.sub(r"(?<![mμu])g/100g", "%", text)  # a mass fraction: 8.6 g/100g is 8.6%
 
 
 def _price_value(text: str) -> float | None:
@@ -252,6 +254,14 @@ class Grounder:
         self._norm = {h.chunk_id: _norm(h.text) for h in hits}
         names = {re.sub(r"[（(].*?[)）]", "", f.key).strip() for h in hits for f in h.facts}
         names |= {part for n in names for part in n.split() if len(part) >= 2}
+        # the name before a qualifier: 油酸 of "油酸（C18:1）占总脂肪酸"
+        names |= {
+            head
+            for h in hits
+            for f in h.facts
+            for head in [re.split(r"[（(]", f.key)[0].strip()]
+            if len(head) >= 2
+        }
         self.item_names = sorted(
             {n for n in names if len(n) >= 1},
             key=lambda n: (-len(n), n),  # longest first, ties by name: the same answer in every process
@@ -285,10 +295,12 @@ class Grounder:
         if not found:
             return []
         label = found.group()
+        for generic in sorted(GENERIC_LABELS, key=len, reverse=True):
+            if label.endswith(generic) and len(label) > len(generic):
+                label = label[: -len(generic)]  # 油酸含量 → 油酸
+                break
         tails = [label[i:] for i in range(len(label)) if len(label) - i >= 3 or i == 0]
-        return [
-            x for x in tails if x not in GENERIC_LABELS and not any(x.endswith(g) for g in GENERIC_LABELS)
-        ]
+        return [x for x in tails if len(x) >= 2 and x not in GENERIC_LABELS]
 
     def _window(self, text: str, end: int) -> str:
         """What a document says right after an item's name: 30 characters, or the rest of a table row."""
@@ -354,6 +366,8 @@ class Grounder:
     def _measurement(self, text: str, match: re.Match[str]) -> Claim:
         value, unit = match.group(1), match.group(2) if match.re is MEASUREMENT else ""
         said = match.group() if match.re is MEASUREMENT else value
+        if unit in ("g", "克") and PER_100G.search(text[max(0, match.start() - KEY_WINDOW) : match.start()]):
+            unit, said = "%", f"{value}%"  # 每100克…13.4克 is 13.4 g/100g
 
         def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
             return Claim(
@@ -381,14 +395,15 @@ class Grounder:
                 return claim(self._stale(old), old, f"在售批次为 {self.batch_on_sale}")
         labels = self._labels(text, match.start())
         if not items:
-            if match.re is MEASUREMENT:
-                plain = self._label(said, "measurement", match.start(), match.end())
-                if plain.label != "invented":
-                    return plain
             for label in labels:
                 hit = self._near(said, label, self.current) or self._near(said, label, self.shared)
                 if hit:
                     return claim("supported", hit)
+            # the exact figure in a current document will do; only an item the documents measure can contradict it
+            if match.re is MEASUREMENT:
+                plain = self._label(said, "measurement", match.start(), match.end())
+                if plain.label != "invented":
+                    return plain
         # the same item stated with another value: first the documents' facts, then their sentences
         context = text[max(0, match.start() - KEY_WINDOW) : match.start()]
         for pool in (self.current, self.flagged):
