@@ -143,6 +143,11 @@ def _denied(text: str, start: int, end: int, denial: re.Pattern[str] | None) -> 
     before = before[cut[-1] :] if cut else before
     if denial.search(before):
         return True
+    said = text[end : end + 14]
+    cut_said = CLAUSE_END.search(said)
+    said = said[: cut_said.start()] if cut_said else said
+    if re.match(r"(?:这种|这个|这类|之类的|的)说法", said) and denial.search(said):
+        return True  # 抗病毒这种说法我们不说
     after = text[end : end + 6]
     stop = CLAUSE_END.search(after)
     tail = after[: stop.start()] if stop else after
