@@ -46,6 +46,7 @@ templates.env.globals.update(
     REVIEW=views.REVIEW_LABELS,
     DELIVERY=views.DELIVERY_LABELS,
     source_blocks=views.source_blocks,
+    tag_name=lambda tag: taxonomy().tags[tag].name if tag in taxonomy().tags else tag,
 )
 templates.env.filters["short"] = views.short_hash
 templates.env.trim_blocks = True
@@ -387,7 +388,7 @@ def _products(session: Session) -> list[dict[str, str]]:
         if d["sku"] == "ALL":
             continue
         if d["doc_type"] == "product" or d["sku"] not in out:
-            out[d["sku"]] = d["title"]
+            out[d["sku"]] = d["title"].removesuffix("产品资料").strip()
     return [{"sku": sku, "title": title} for sku, title in sorted(out.items())]
 
 
