@@ -31,7 +31,17 @@ def run(module: str, *args: str) -> dict:
     return json.loads(out.stdout)
 
 
+def load() -> str:
+    """The 1/5/15-minute load averages: on a shared machine they say how much the figures can be trusted."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
 def main() -> None:
+    load_before = load()
     messages = os.environ.get("LINLI_BENCH_MESSAGES", "1000000")
     repeat = os.environ.get("LINLI_BENCH_REPEAT", "3")
     imp = run("evals.bench.import_bench", "--messages", messages, "--repeat", repeat)
@@ -134,7 +144,9 @@ def main() -> None:
     lines = [
         "# Linli benchmarks",
         "",
-        f"Run {datetime.now(UTC).isoformat(timespec='seconds')} on {machine()}.",
+        f"Run {datetime.now(UTC).isoformat(timespec='seconds')} on {machine()}; {load_before} at the start, "
+        f"{load()} at the end (above the core count, other work shared the machine and the figures are slower "
+        "than the machine can do).",
         f"Import: medians of {imp['repeat']} runs over a generated WeCom file of {imp['messages']:,} messages; each "
         "import in a fresh process (peak RSS is that process's own). Search: median and 95th percentile over real "
         "member questions against synthetic stores (real texts, random vectors), each query embedded for real. "
