@@ -218,33 +218,36 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
 MUST_MENTION = Path(__file__).parent / "data" / "must_mention.yaml"
 
 
-def must_mention_lists(path: Path = MUST_MENTION) -> dict[str, dict[str, list[str]]]:
-    """sku → kind → what a draft of that kind must mention (evals/data/must_mention.yaml)."""
+def must_mention_lists(path: Path = MUST_MENTION) -> tuple[dict[str, dict[str, list[str]]], dict[str, str]]:
+    """sku → kind → what a draft of that kind must mention (evals/data/must_mention.yaml), and the request
+    values ({price}, {deadline}, {pickup}) a row that gives none is composed with."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    request = {str(k): str(v) for k, v in (data.pop("_request", None) or {}).items()}
     for sku, kinds in data.items():
         if not isinstance(kinds, dict) or not all(isinstance(v, list) for v in kinds.values()):
             raise ValueError(f"{path}: {sku}: expected kind: [fact, ...] lists")
-    return {
+    lists = {
         sku: {kind: [str(m) for m in items] for kind, items in kinds.items()} for sku, kinds in data.items()
     }
+    return lists, request
 
 
 def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple[Metrics, Failures]:
     """End to end offline drafting: blocking-free share, must-mention coverage (the sku's list for the kind in
-    must_mention.yaml plus the row's own, overall and per product, ``must_mention_min_product`` the worst
-    product), citation validity."""
+    must_mention.yaml plus the row's own; overall, and ``must_mention_min_product``, the coverage of the worst
+    product among the rows given; failures name the sku and what is missing), citation validity."""
     block_free = mention_hit = mention_total = cited_ok = cited_total = factual = factual_cited = 0
     failures: Failures = []
-    lists = must_mention_lists()
+    lists, request = must_mention_lists()
     per_product: dict[str, list[int]] = {}  # sku → [mentioned, needed]
     for row in rows:
         draft = compose(row)
         blocking = [f for f in draft["findings"] if f["severity"] == "block"]
         block_free += not blocking
         text = draft["text"]
-        needed = list(
-            dict.fromkeys(lists.get(row["sku"], {}).get(row["kind"], []) + row.get("must_mention", []))
-        )
+        values = {key: str(row.get(key) or default) for key, default in request.items()}
+        listed = [m.format(**values) for m in lists.get(row["sku"], {}).get(row["kind"], [])]
+        needed = list(dict.fromkeys(listed + row.get("must_mention", [])))
         missing = [m for m in needed if m not in text]
         mention_total += len(needed)
         mention_hit += len(needed) - len(missing)
@@ -266,6 +269,7 @@ def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple
             failures.append(
                 {
                     "id": row["id"],
+                    "sku": row["sku"],
                     "blocking": [f["text"] for f in blocking],
                     "missing": missing,
                     "bad_citations": bad_citations,
@@ -280,8 +284,6 @@ def drafts(rows: list[dict[str, Any]], compose: Any, kb: KnowledgeBase) -> tuple
         "citation_valid": cited_ok / cited_total if cited_total else 1.0,
         "numeric_sentences_cited": factual_cited / factual if factual else 1.0,
     }
-    for sku, value in coverage.items():
-        metrics[f"must_mention.{sku}"] = value
     return metrics, failures
 
 

@@ -322,7 +322,8 @@ class TemplateComposer:
             if question in asked or not answer or not self._fits(question):
                 continue
             asked.add(question)
-            out.append(Sentence(block["question"].format(question=question), [], ""))
+            # the question is the FAQ heading: it cites the chunk too (有家人问：酸度0.2%是什么意思？)
+            out.append(Sentence(block["question"].format(question=question), [hit.chunk_id], ""))
             out.append(Sentence(block["answer"].format(answer="".join(answer)), [hit.chunk_id], ""))
             if len(asked) >= int(block.get("limit", 3)):
                 break
