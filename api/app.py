@@ -93,6 +93,7 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
 
     web.install(app)
     app.include_router(drafts.router)
+    app.include_router(drafts.outbox_router)
     app.include_router(members.router)
     app.include_router(knowledge.router)
     return app

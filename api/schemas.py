@@ -78,6 +78,14 @@ class DeliveryOut(BaseModel):
     last_error: str | None
 
 
+class DeliveryRow(DeliveryOut):
+    draft_id: int
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliveryRow]
+
+
 class DraftOut(BaseModel):
     id: int
     revision: int

@@ -6,7 +6,7 @@ Every route is an adapter: parse, call one service (``community.review``, ``comm
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -17,6 +17,7 @@ from api.schemas import (
     Approve,
     ApproveBatch,
     BatchOut,
+    DeliveryList,
     DraftCreate,
     DraftList,
     DraftOut,
@@ -133,3 +134,20 @@ def schedule(draft_id: int, body: ScheduleIn, session: SessionDep, user: Current
 def recall(draft_id: int, body: RecallIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Withdraw an approved or scheduled draft; deliveries not yet sent are cancelled."""
     return outbox.recall(session, user, draft_id, body.reason)
+
+
+outbox_router = APIRouter(prefix="/api/outbox", tags=["outbox"], responses=ERRORS)
+
+
+@outbox_router.get("", response_model=DeliveryList)
+def list_deliveries(
+    session: SessionDep,
+    user: CurrentUser,
+    status: Literal["pending", "sending", "sent", "failed", "cancelled"] | None = None,
+    draft_id: int | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, Any]:
+    """Deliveries in the caller's communities, newest first: what is due, sent, or failed and why."""
+    return {
+        "deliveries": outbox.list_deliveries(session, user, status=status, draft_id=draft_id, limit=limit)
+    }

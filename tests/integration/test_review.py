@@ -129,6 +129,9 @@ def test_every_review_transition_over_http(api: Client, monkeypatch: pytest.Monk
     scheduled = post(client, f"{base}/schedule", op, {}).json()
     assert scheduled["status"] == "scheduled"
     assert [(x["channel"], x["status"]) for x in scheduled["deliveries"]] == [("群1", "pending")]
+    queued = client.get("/api/outbox", params={"status": "pending"}, headers=auth(op)).json()["deliveries"]
+    assert [(x["draft_id"], x["channel"]) for x in queued] == [(d["id"], "群1")]
+    assert client.get("/api/outbox", headers=auth(tokens["other-op"])).json()["deliveries"] == []
     recalled = post(client, f"{base}/recall", op, {"reason": "价格要改"}).json()
     assert recalled["status"] == "recalled"
     assert [x["status"] for x in recalled["deliveries"]] == ["cancelled"]
