@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -24,12 +25,13 @@ from api import services
 from api.deps import KnowledgeDep
 from api.web import session as web_session
 from api.web import views
-from community import audit, documents, drafts, members, review
+from community import audit, documents, drafts, members, outbox, review
 from community.db import session_scope
 from community.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthorized
 from community.principal import Principal
 from community.users import hash_token, list_communities, principal_for_token, principal_for_token_hash
 from knowledge.index import Hit
+from settings import get_settings
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -277,6 +279,11 @@ def approve_selected(
 # ---- one draft ---------------------------------------------------------------------------------------------
 
 
+def _channels(community_id: str) -> list[str]:
+    """The delivery channels configured for a community (LINLI_OUTBOX_CHANNELS)."""
+    return sorted(n for n, c in get_settings().outbox_channels.items() if c.community == community_id)
+
+
 def _chunks(kb: KnowledgeDep, chunk_ids: list[str]) -> dict[str, Hit]:
     return {h.chunk_id: h for h in kb.get_chunks(chunk_ids)}
 
@@ -305,6 +312,8 @@ def draft_page(
         blocking=sum(1 for f in doc["findings"] if f["severity"] == "block"),
         can_review=user.principal.role in ("operator", "admin"),
         done=done,
+        channels=_channels(doc["community_id"]),
+        utc_offset=get_settings().outbox_utc_offset_hours,
     )
 
 
@@ -368,6 +377,34 @@ def revise(
 ) -> Response:
     services.revise_draft(session, user.principal, kb, draft_id, feedback, revision)
     return back(f"/drafts/{draft_id}?done=revise")
+
+
+@router.post("/drafts/{draft_id}/schedule")
+def schedule(
+    draft_id: int,
+    session: PageSession,
+    user: FormUser,
+    at: Annotated[str, Form()] = "",
+    channels: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Queue the approved revision for delivery; ``at`` is the groups' local time (``datetime-local``)."""
+    when = None
+    if at.strip():
+        try:
+            local = datetime.fromisoformat(at.strip())
+        except ValueError as exc:
+            raise InvalidInput(f"at: {at!r} is not a date and time") from exc
+        when = local - timedelta(hours=get_settings().outbox_utc_offset_hours)
+    outbox.schedule(session, user.principal, draft_id, at=when, channels=channels or None)
+    return back(f"/drafts/{draft_id}?done=schedule")
+
+
+@router.post("/drafts/{draft_id}/recall")
+def recall(
+    draft_id: int, session: PageSession, user: FormUser, reason: Annotated[str, Form()] = ""
+) -> Response:
+    outbox.recall(session, user.principal, draft_id, reason)
+    return back(f"/drafts/{draft_id}?done=recall")
 
 
 @router.post("/drafts/{draft_id}/reject")

@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "draft.approve": "批准",
     "draft.reject": "驳回",
     "draft.recall": "撤回",
+    "draft.schedule": "排入发送",
     "tag.confirmed": "确认标签",
     "tag.rejected": "否定标签",
     "consent.set": "记录同意",

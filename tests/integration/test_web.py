@@ -3,6 +3,7 @@ actions as forms, and what each page shows. The real-browser walk-through is in 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from community.importers import import_file
 from community.principal import CLI
 from community.users import add_user, revoke_tokens
 from knowledge.index import KnowledgeBase
+from settings import reset_settings
 
 HAND_TYPED = "这款酱油每15ml含钠683mg。\n天天吃能降血压，家里老人一定要换。\n"
 CHAT = """2026-11-20 20:01:05 王阿姨: 周末烤了吐司，需要的邻居打我电话13812345678
@@ -387,3 +389,44 @@ def test_a_chain_request_carries_price_and_deadline(world: dict[str, Any], app: 
     page = app.post("/host/drafts", data=data).text
     assert "¥89/瓶" in page and "11月25日 22:00" in page
     assert app.post("/host/drafts", data={**data, "pickup": "南" * 201}).status_code == 422
+
+
+def test_an_approved_chain_is_scheduled_then_recalled(
+    world: dict[str, Any], app: TestClient, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.session_scope() as s:
+        chain = create_draft(s, CLI, kb, community_id="linjia", kind="chain", sku="OIL-EVOO-500")
+    csrf = login(app, world["tokens"]["operator"])
+    url = f"/drafts/{chain['id']}"
+    app.post(f"{url}/approve", data={"revision": 1, "csrf": csrf})
+    assert 'id="schedule-form"' in app.get(url).text
+    assert (
+        'id="schedule-form"' not in app.get(f"/drafts/{world['script']['id']}").text
+    )  # a script is read live
+    unconfigured = app.post(f"{url}/schedule", data={"csrf": csrf})
+    assert unconfigured.status_code == 422 and "LINLI_OUTBOX_CHANNELS" in unconfigured.text
+    channels = {
+        "南门群": {
+            "adapter": "webhook",
+            "url": "http://127.0.0.1:9/hook",
+            "community": "linjia",
+            "secret": "k" * 32,
+        }
+    }
+    monkeypatch.setenv("LINLI_OUTBOX_CHANNELS", json.dumps(channels, ensure_ascii=False))
+    reset_settings()
+    form = app.get(url).text
+    assert 'name="channels" value="南门群"' in form
+    scheduled = app.post(
+        f"{url}/schedule", data={"csrf": csrf, "channels": "南门群", "at": "2026-12-24T20:00"}
+    )
+    assert scheduled.status_code == 200 and "已排入发送队列" in scheduled.text
+    assert status_of(app, world["tokens"]["operator"], chain["id"]) == "scheduled"
+    deliveries = app.get(
+        f"/api/drafts/{chain['id']}", headers={"Authorization": f"Bearer {world['tokens']['operator']}"}
+    ).json()["deliveries"]
+    assert [d["scheduled_at"][:16] for d in deliveries] == ["2026-12-24T12:00"]  # 20:00 in UTC+8
+    assert "南门群" in scheduled.text and "待发送" in scheduled.text
+    assert app.post(f"{url}/recall", data={"csrf": csrf, "reason": ""}).status_code == 422
+    recalled = app.post(f"{url}/recall", data={"csrf": csrf, "reason": "价格写错了"})
+    assert recalled.status_code == 200 and "已撤回" in recalled.text and "已取消" in recalled.text
