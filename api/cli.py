@@ -337,6 +337,40 @@ def tags_infer(
     emit(data, as_json, render)
 
 
+@tags_app.command("runs")
+def tags_runs(
+    community: CommunityOpt,
+    limit: Annotated[int, typer.Option(help="How many of the latest runs.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The latest tag inference runs and their traces (tagger, model, tokens, per-step timings)."""
+    from community.runs import tagging_runs
+
+    with session() as s:
+        data = {"runs": tagging_runs(s, CLI, community, limit)}
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            f"tagging runs in {community}",
+            ["run", "started", "source", "tagger", "considered", "tagged", "tokens in/out", "seconds"],
+            [
+                [
+                    str(r["run_id"]),
+                    r["started_at"],
+                    r["source"],
+                    r["tagger"],
+                    str(r["considered"]),
+                    str(r["tagged"]),
+                    f"{r['input_tokens']}/{r['output_tokens']}",
+                    f"{r['seconds']:.2f}",
+                ]
+                for r in d["runs"]
+            ],
+        ),
+    )
+
+
 @tags_app.command("confirm")
 def tags_confirm(member_id: int, tag: str, as_json: JsonOpt = False) -> None:
     """Confirm a member's tag as an operator (inference never overwrites it)."""

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from community.members import iso
 from community.models import TaggingRun
+from community.principal import Principal
+from community.users import get_community
 
 
 def record_tagging_run(
@@ -41,8 +43,12 @@ def record_tagging_run(
     return run.id
 
 
-def tagging_runs(session: Session, community_id: str, limit: int = 20) -> list[dict[str, Any]]:
+def tagging_runs(
+    session: Session, actor: Principal, community_id: str, limit: int = 20
+) -> list[dict[str, Any]]:
     """The latest runs of a community, newest first."""
+    actor.require_community(community_id)
+    get_community(session, community_id)
     rows = session.scalars(
         select(TaggingRun)
         .where(TaggingRun.community_id == community_id)

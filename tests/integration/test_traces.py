@@ -96,7 +96,7 @@ def test_tagging_runs_store_their_trace(chat: str, stub: StubServer, monkeypatch
     with db.session_scope() as s:
         online = infer_community(s, CLI, chat, full=True)
     with db.session_scope() as s:
-        runs = tagging_runs(s, chat)
+        runs = tagging_runs(s, CLI, chat)
     assert [r["run_id"] for r in runs] == [online["run_id"], offline["run_id"]]
     llm, rules = runs
     assert rules["source"] == "rules" and rules["model"] is None and rules["tagger"].startswith("rules-")
@@ -167,3 +167,25 @@ def test_with_langsmith_variables_langchain_traces_our_calls(
         for name in LANGSMITH_VARS:
             os.environ.pop(name, None)
         _clear_langsmith_caches()
+
+
+def test_linli_tags_runs_lists_the_traces(chat: str, home: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_LLM_")}
+    repo = Path(__file__).resolve().parents[2]
+
+    def linli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "api.cli", *args], cwd=repo, env=env, capture_output=True, text=True
+        )
+
+    assert linli("tags", "infer", "--community", chat).returncode == 0
+    done = linli("tags", "runs", "--community", chat, "--json")
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)["runs"]
+    assert len(runs) == 1 and runs[0]["source"] == "rules" and runs[0]["trace"]["steps"][0]["step"] == "rules"
+    missing = linli("tags", "runs", "--community", "nowhere")
+    assert missing.returncode != 0 and "nowhere" in missing.stderr
