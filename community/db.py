@@ -34,7 +34,11 @@ def get_engine() -> Engine:
     if url not in _engines:
         if url.startswith("sqlite"):
             settings.ensure_home()
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            # a pool as large as the server's concurrency: with the default 5 (+10 overflow) a busy `linli serve`
+            # opened and closed a connection (and re-ran the pragmas) for about one request in three
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False}, pool_size=20, max_overflow=20
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
