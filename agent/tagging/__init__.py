@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.tagging.rules import PROMPT_VERSION, tag_messages
+from agent.tagging.rules import PROMPT_VERSION, plan, tag_messages
+from agent.tagging.semantic import default_matcher
 from agent.taxonomy import taxonomy
 from community.members import InferredTag, MemberHistory, histories, mark_tagged, replace_inferred_tags
 from community.principal import Principal
@@ -28,10 +29,17 @@ def _rule_tags(pending: list[MemberHistory]) -> dict[int, list[InferredTag]]:
     tax = taxonomy()
     settings = get_settings()
     today = date.fromisoformat(settings.today) if settings.today else date.today()
+    matcher = default_matcher(tax)
+    wanted = []  # the lines the matcher will need, embedded in a few large batches before tagging
+    for history in pending:
+        texts = {mid: text for mid, _, text in history.messages}
+        found = plan([(mid, text) for mid, _, text in history.messages], tax, matcher)
+        wanted += [dict(found.messages).get(mid, texts.get(mid, "")) for mid in found.needed]
+    matcher.prefetch(wanted)
     out = {}
     for history in pending:
         sent = {mid: when for mid, when, _ in history.messages}
-        votes = tag_messages([(mid, text) for mid, _, text in history.messages], tax, sent, today)
+        votes = tag_messages([(mid, text) for mid, _, text in history.messages], tax, sent, today, matcher)
         out[history.member_id] = [InferredTag(v.tag, v.confidence, v.about, v.evidence) for v in votes]
     return out
 

@@ -332,6 +332,49 @@ def lexicon_hits(
     return hits
 
 
+@dataclass
+class Plan:
+    """What the lexicon decides for a member, and what is left for the semantic matcher to decide."""
+
+    messages: list[tuple[int, str]]  # after own_chain_entries
+    by_tag: dict[str, list[Hit]]
+    blocked: set[int]  # messages that make no tag on semantic evidence alone
+    denied: set[str]  # tags the member denies for themselves
+    decided: set[str]  # tags the lexicon makes on its own (a strong word, two messages or two weak words)
+    needed: dict[int, set[str]]  # message id → tags whose margin in that message can change the outcome
+
+
+def plan(messages: Sequence[tuple[int, str]], tax: Taxonomy, matcher: SemanticMatcher | None) -> Plan:
+    """The lexicon pass, and the messages worth embedding: a weak hit of an undecided tag to confirm, or (not
+    blocked) dense cue characters of a tag not already made. Nothing else is embedded."""
+    own = own_chain_entries(messages)
+    blocked: set[int] = set()
+    denied: set[str] = set()
+    by_tag: dict[str, list[Hit]] = {}
+    for hit in lexicon_hits(own, tax, blocked, denied):
+        by_tag.setdefault(hit.tag, []).append(hit)
+    decided = {
+        tag_id
+        for tag_id, tag_hits in by_tag.items()
+        if any(not h.weak for h in tag_hits)
+        or len({h.message_id for h in tag_hits}) >= 2
+        or len({h.word for h in tag_hits}) >= 2
+    }
+    needed: dict[int, set[str]] = {}
+    if matcher is not None:
+        for tag_id, tag_hits in by_tag.items():
+            if tag_id not in decided and tag_id not in denied:
+                for hit in tag_hits:
+                    needed.setdefault(hit.message_id, set()).add(tag_id)
+        for message_id, text in own:
+            if message_id in blocked or not _usable(text, tax) or not matcher.is_candidate(text):
+                continue
+            open_tags = matcher.cue_tags(text) - decided
+            if open_tags:
+                needed.setdefault(message_id, set()).update(open_tags)
+    return Plan(list(own), by_tag, blocked, denied, decided, needed)
+
+
 def tag_messages(
     messages: Sequence[tuple[int, str]],
     tax: Taxonomy | None = None,
@@ -353,34 +396,24 @@ def tag_messages(
         matcher = default_matcher(tax)
     else:
         matcher = semantic or None
-    messages = own_chain_entries(messages)
-    blocked: set[int] = set()
-    denied: set[str] = set()
-    hits = lexicon_hits(messages, tax, blocked, denied)
-    by_tag: dict[str, list[Hit]] = {}
-    for hit in hits:
-        by_tag.setdefault(hit.tag, []).append(hit)
+    found = plan(messages, tax, matcher)
     scores: dict[int, dict[str, float]] = {}
-    if matcher is not None:
-        usable = [(mid, text) for mid, text in messages if _usable(text, tax)]  # blocked ones only support
-        needed: dict[int, set[str]] = {}
-        for hit in hits:
-            if hit.weak:
-                needed.setdefault(hit.message_id, set()).add(hit.tag)
-        scores = matcher.scores(usable, needed)
+    if matcher is not None and found.needed:
+        texts = dict(found.messages)
+        scores = matcher.scores([(mid, texts[mid]) for mid in found.needed], found.needed)
     kept: dict[str, list[Hit]] = {}
-    for tag_id, tag_hits in by_tag.items():
-        strong = [h for h in tag_hits if not h.weak]
-        if strong or len({h.message_id for h in tag_hits}) >= 2 or len({h.word for h in tag_hits}) >= 2:
+    for tag_id, tag_hits in found.by_tag.items():
+        if tag_id in found.decided:
             kept[tag_id] = tag_hits
             continue
-        if tag_id in denied:
+        if tag_id in found.denied:
             continue  # only weak words, and the member says it is not them
         supported = [
             h for h in tag_hits if matcher and matcher.supports(scores.get(h.message_id, {}), tag_id)
         ]
         if supported:
             kept[tag_id] = supported
+    messages, blocked = found.messages, found.blocked
     if matcher is not None:
         texts = dict(messages)
         allowed = {mid for mid, _ in messages if mid not in blocked}

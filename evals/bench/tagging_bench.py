@@ -34,7 +34,9 @@ INTEREST_LINES = [
 ]
 
 
-def generate(path: Path, members: int, per_member: int, seed: int = 3) -> None:
+def generate(path: Path, members: int, per_member: int, seed: int = 3, unique: bool = False) -> None:
+    """``unique``: every line made distinct (a counter appended), so no embedding is served from the cache: the
+    worst case for the semantic matcher, which embeds each distinct candidate line once."""
     rng = random.Random(seed)
     senders = [f"wm{rng.getrandbits(48):012x}" for _ in range(members)]
     t = 1_760_000_000_000
@@ -46,6 +48,8 @@ def generate(path: Path, members: int, per_member: int, seed: int = 3) -> None:
                 if rng.random() < 0.08
                 else rng.choice(LINES).format(phone="13812345678", building=3, unit=2, room=501, tail=1234)
             )
+            if unique:
+                text = f"{text} ({i})"
             record = {
                 "msgid": f"{t}_{i}",
                 "action": "send",
@@ -62,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--per-member", type=int, default=50)
+    parser.add_argument("--unique", action="store_true", help="every line distinct: no embedding cache hits")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="linli-tbench-") as tmp:
         os.environ["LINLI_HOME"] = str(Path(tmp) / "home")
@@ -76,7 +81,7 @@ def main() -> None:
         from settings import get_settings
 
         file = Path(tmp) / "chat.jsonl"
-        generate(file, args.members, args.per_member)
+        generate(file, args.members, args.per_member, unique=args.unique)
         db.migrate()
         with db.session_scope() as s:
             add_community(s, CLI, "bench", "bench")
@@ -85,10 +90,15 @@ def main() -> None:
                 from community.models import ConsentEvent
 
                 s.add(ConsentEvent(member_id=member.id, scope="health", status="granted", source="bench"))
+        from agent.tagging.semantic import default_matcher
+
+        matcher = default_matcher()
+        embedded_before = matcher.embedded
         started = time.perf_counter()
         with db.session_scope() as s:
             report = infer_community(s, CLI, "bench")
         seconds = time.perf_counter() - started
+        embedded = matcher.embedded - embedded_before
         started = time.perf_counter()
         with db.session_scope() as s:
             again = infer_community(s, CLI, "bench")
@@ -101,6 +111,8 @@ def main() -> None:
         "offline_seconds": seconds,
         "offline_messages_per_s": messages / seconds,
         "members_tagged": report["tagged"],
+        "unique_lines": args.unique,
+        "lines_embedded": embedded,
         "incremental_rerun_seconds": incremental,
         "incremental_considered": again["considered"],
         **llm,

@@ -43,11 +43,19 @@ class FixedMatcher(SemanticMatcher):
         self.support_margin = self.sensitive_support_margin = -0.05
         self.assert_margin = self.sensitive_assert_margin = 0.25
         self.sensitive_assert_messages = 2
+        self.min_cues = 2
+        self._cues = {t.id: set(t.cue_chars) for t in self.tax.tags.values()}
+        self.asked: dict[int, set[str]] = {}
 
     def scores(
         self, messages: Sequence[tuple[int, str]], needed: dict[int, set[str]] | None = None
     ) -> dict[int, dict[str, float]]:
-        return {mid: self.margins[mid] for mid, _ in messages if mid in self.margins}
+        self.asked = dict(needed or {})
+        return {
+            mid: {t: v for t, v in self.margins[mid].items() if needed is None or t in needed.get(mid, set())}
+            for mid, _ in messages
+            if mid in self.margins
+        }
 
 
 def test_one_weak_word_is_not_enough_but_a_second_message_is() -> None:
@@ -67,11 +75,19 @@ def test_semantic_support_decides_a_lone_weak_word() -> None:
 def test_semantic_evidence_alone_needs_two_messages_for_a_sensitive_tag() -> None:
     one = FixedMatcher({0: {"digestive": 0.4}})
     two = FixedMatcher({0: {"digestive": 0.4}, 1: {"digestive": 0.3}})
-    texts = [(0, "这几天吃什么都顶得慌"), (1, "一吃凉的就难受 肚里咕噜")]
+    texts = [(0, "这几天胃里胀得难受"), (1, "一吃凉的就肚子疼 老跑厕所")]
     assert tag_messages(texts, semantic=one) == []
     assert tag_messages(texts, semantic=two)[0].evidence == [0, 1]
     baking = FixedMatcher({0: {"baking": 0.4}})  # not sensitive: one message will do
     assert [v.tag for v in tag_messages([(0, "周末在家做了一炉面包")], semantic=baking)] == ["baking"]
+
+
+def test_only_what_can_change_the_outcome_is_scored() -> None:
+    matcher = FixedMatcher({0: {"blood_pressure": 0.9}, 1: {"blood_pressure": 0.9}, 2: {"baking": 0.9}})
+    tag_messages([(0, "我爸血压高"), (1, "低钠的还有吗"), (2, "今天天气真好")], semantic=matcher)
+    assert matcher.asked == {}  # blood_pressure is made by a strong word; nothing else is a candidate
+    tag_messages([(1, "低钠的还有吗"), (2, "周末在家做了一炉面包")], semantic=matcher)
+    assert matcher.asked == {1: {"blood_pressure"}, 2: {"baking"}}
 
 
 def test_hearsay_and_what_ifs_make_no_tag_even_semantically() -> None:
@@ -148,17 +164,21 @@ def test_matcher_embeds_only_candidates_and_each_text_once() -> None:
     before = matcher.embedded
     matcher.scores([(1, "好的"), (2, "+1"), (3, "收到了 谢谢团长")])
     assert matcher.embedded == before  # no cue character: nothing embedded
-    matcher.scores([(4, "我这胃一吃凉的就难受"), (5, "我这胃一吃凉的就难受")])
-    matcher.scores([(6, "我这胃一吃凉的就难受")])
+    matcher.scores([(4, "这个月的米粉到了吗 我下班去拿")])  # one cue character per tag (月, 粉) is not enough
+    assert matcher.embedded == before
+    matcher.scores([(5, "我这胃一吃凉的就难受 肚里咕噜响"), (6, "我这胃一吃凉的就难受 肚里咕噜响")])
+    matcher.scores([(7, "我这胃一吃凉的就难受 肚里咕噜响")])
     assert matcher.embedded == before + 1
+    matcher.scores([(8, "低钠的还有吗")], needed={8: {"blood_pressure"}})  # a weak hit to confirm is embedded
+    assert matcher.embedded == before + 2
 
 
 def test_matcher_margins_rank_the_right_tag() -> None:
     matcher = default_matcher()
-    margins = matcher.scores([(0, "我这胃一吃凉的就难受 得吃软乎的")])[0]
+    margins = matcher.scores([(0, "我这胃一吃凉的就难受 肚里咕噜响")])[0]
     assert max(margins, key=lambda t: margins[t]) == "digestive" and margins["digestive"] > 0
-    chat = matcher.scores([(0, "面粉到了吗 我下班去拿")])[0]
-    assert all(m < matcher.assert_margin for m in chat.values())
+    chat = matcher.scores([(0, "面粉到了吗 我下班去拿")], needed={0: {"baking"}})[0]
+    assert chat["baking"] < matcher.assert_margin
 
 
 def test_centred_vectors_spread_the_narrow_cosine_band() -> None:
@@ -170,7 +190,7 @@ def test_centred_vectors_spread_the_narrow_cosine_band() -> None:
 
 
 def test_the_semantic_path_finds_a_paraphrase_the_lexicon_misses() -> None:
-    line = "每周去练三次 想多吃点蛋白"
+    line = "每天下班去练拳 练完再跑两圈"
     assert "fitness" not in lexical(line)
     assert "fitness" in tags(line)
 
