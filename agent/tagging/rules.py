@@ -37,7 +37,8 @@ EVIDENCE_BELIEF = 0.55  # what one fresh message showing an interest is worth
 HALF_LIFE_DAYS = 180
 # "血压一直正常", "血糖没问题": the state after the word cancels it
 NEGATED_STATE = re.compile(
-    r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了|(有点|偏|太|比较)低(?![钠盐脂糖卡]))"
+    r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了|(有点|偏|太|比较)低(?![钠盐脂糖卡])"
+    r"|倒没有|倒没|不至于|谈不上|算不上|没有的事|不存在)"
 )
 PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
 
@@ -124,6 +125,7 @@ QUESTION_FORMS = re.compile(r"有没有|有木有|是不是|能不能|会不会|
 # asking the group about other people: "有没有吃素的姐妹", "谁家有控糖的老人"
 ASKING_OTHERS = re.compile(
     r"(有没有|有木有|谁家|哪位|有人)[^，。,!?！？]{0,8}的(姐妹|人|宝妈|朋友|群友|邻居|家长|老人)"
+    r"|(你们|大家|群里|各位)(谁|有谁|有没有人|有人)"
 )
 
 

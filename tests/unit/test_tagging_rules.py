@@ -224,3 +224,10 @@ def test_a_not_a_questions_negate_nothing_but_asking_about_others_is_not_evidenc
 def test_condition_words_are_strong() -> None:
     assert lexical("上周做了个胃镜 慢性胃炎") == {"digestive": ("self", [0])}
     assert "digestive" in lexical("孩子三天没大便了 急死")
+
+
+def test_jokes_rhetorical_noes_and_questions_to_the_group() -> None:
+    assert lexical("我血糖高 要控糖了", "开玩笑的 体检都正常") == {}
+    assert lexical("过敏？不至于 就是不爱吃") == {}
+    assert lexical("你们谁家有控糖的燕麦 推荐下") == {}
+    assert "blood_sugar" in lexical("我血糖高 要控糖了", "医生说的")
