@@ -62,7 +62,7 @@ def _fmt(value: float | None) -> str:
 
 def fmt_delta(m: dict[str, Any]) -> str:
     """'' without a baseline, 'new' for a metric the baseline lacks, '=' or the signed change."""
-    if "baseline" not in m:
+    if "baseline" not in m or m.get("missing"):
         return ""
     if m["baseline"] is None:
         return "new"
@@ -75,6 +75,8 @@ def fmt_delta(m: dict[str, Any]) -> str:
 def _status(m: dict[str, Any]) -> str:
     if m["threshold"] is None:
         return ""
+    if m.get("missing"):
+        return "**FAIL** (not produced)"
     return "ok" if m["passed"] else "**FAIL**"
 
 

@@ -86,3 +86,27 @@ def test_worst_failures_are_the_ones_with_most_wrong() -> None:
     label = {"id": "c", "expected": "supported", "got": "invented", "extracted": ["1", "2"]}
     assert sorted([one, three, label], key=severity, reverse=True)[0]["id"] == "b"
     assert severity(label) == 1 and severity(one) == 1
+
+
+def test_a_gated_metric_that_is_not_produced_fails_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evals import runner
+
+    (tmp_path / "pii.jsonl").write_text(
+        '{"id": "p1", "split": "test", "text": "电话13812345678", "expected": [{"type": "手机", "text": "13812345678"}]}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "thresholds.toml").write_text(
+        '[pii]\n"core.recall" = 0.9\n"core.recal" = 0.9\n', encoding="utf-8"
+    )
+    monkeypatch.setattr(runner, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(runner, "EVALS_DIR", tmp_path)
+    report = runner.run_all(only="pii")
+    gated = {m["metric"]: m for m in report["metrics"] if m["threshold"] is not None}
+    assert (
+        gated["core.recall"]["passed"]
+        and not gated["core.recal"]["passed"]
+        and gated["core.recal"]["missing"]
+    )
+    assert report["passed"] is False and "**FAIL** (not produced)" in eval_report.markdown(report)
