@@ -267,7 +267,7 @@ def main() -> None:
     parser.add_argument(
         "--requests",
         type=int,
-        default=int(os.environ.get("LINLI_BENCH_REVIEW_REQUESTS", "25")),
+        default=int(os.environ.get("LINLI_BENCH_REVIEW_REQUESTS", "50")),
         help="per client",
     )
     args = parser.parse_args()
