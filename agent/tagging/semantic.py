@@ -21,17 +21,22 @@ import numpy as np
 from agent.taxonomy import Taxonomy, taxonomy
 from knowledge.embed import Embedder
 
+# Calibrated on the dev split twice: with the full lexicon, and with the 75 lexicon words that were added from dev
+# misses taken out (so that dev's paraphrases are unseen, as test's are). Non-sensitive tags take the looser
+# values both favour; sensitive tags keep the stricter rule (dev held-out F1 0.828 against 0.844 for one message
+# at 0.2, same precision on dev), because a wrong health tag costs more than a missed one.
 SUPPORT_MARGIN = -0.05  # a weak lexicon hit stands when its message's margin is at least this
-ASSERT_MARGIN = 0.25  # a message with no lexicon hit makes a tag on its own only above this margin
-# sensitive tags (a wrong health tag is a privacy harm): their own support floor, and semantic evidence alone
-# must come from at least SENSITIVE_ASSERT_MESSAGES messages
+ASSERT_MARGIN = 0.15  # a message with no lexicon hit makes a tag on its own only above this margin
+# sensitive tags (a wrong health tag is a privacy harm): their own support floor, a higher margin for semantic
+# evidence alone, and the number of messages that must reach it
 SENSITIVE_SUPPORT_MARGIN = -0.05
 SENSITIVE_ASSERT_MARGIN = 0.25
 SENSITIVE_ASSERT_MESSAGES = 2
 TOP_K = 2
 MIN_CHARS = 4  # "嗯嗯", "好的": too short to say anything
 # a message with no weak hit to confirm is embedded only when it holds this many distinct cue characters of one
-# tag ("胃…胀", "烤…面"): one is everywhere in a food group chat (面粉, 油), two are rare (8% of eval chat)
+# tag not already made ("胃…胀", "烤…面"): 1 finds more paraphrases (dev held-out F1 0.828 against 0.81) but
+# embeds 45% of eval chat instead of 8%, and 100,000 distinct lines then take far over the 90 s budget here
 MIN_CUES = 2
 PREFETCH_BATCH = 64
 
