@@ -465,6 +465,20 @@ class Grounder:
             return claim("wrong_value", None, "团购价 " + "、".join(f"{p:g}元" for p in self.prices))
         return claim("unverified")
 
+    def sources(self, text: str) -> list[str]:
+        """The test-report and certificate chunks of the batch on sale that state a text's supported claims: a
+        talking point that repeats a report's figure cites the report's paragraph, not only the sheet."""
+        reports = [h for h in self.current if h.doc_type in ("traceability", "certificate")]
+        out: list[str] = []
+        for claim in self.claims(text):
+            if claim.label != "supported" or claim.kind in ("price", "place"):
+                continue
+            wanted = _norm(claim.text)
+            hit = next((h for h in reports if wanted and wanted in self._norm[h.chunk_id]), None)
+            if hit is not None and hit.chunk_id not in out:
+                out.append(hit.chunk_id)
+        return out
+
     def claims(self, text: str) -> list[Claim]:
         out: list[Claim] = []
         taken: list[tuple[int, int]] = []

@@ -236,7 +236,9 @@ class TemplateComposer:
             items = [i.strip() for i in re.split(r"[、；;]", found.group(1).rstrip("。 ")) if i.strip()]
             kept = [i for i in items if self._fits(i)][: int(block.get("limit", 6))]
             if kept:
-                return [Sentence(block["intro"].format(points="；".join(kept)), [hit.chunk_id], "")]
+                cited = [c for i in kept for c in (self._grounder.sources(i) if self._grounder else [])]
+                cited = [c for n, c in enumerate(cited) if c not in cited[:n] and c != hit.chunk_id]
+                return [Sentence(block["intro"].format(points="；".join(kept)), [*cited, hit.chunk_id], "")]
         return []
 
     def _quote(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:
