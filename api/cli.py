@@ -94,12 +94,27 @@ def init(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the HTTP API and the web pages."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    access_log: bool = typer.Option(
+        False, "--access-log/--no-access-log", help="log every request (costs about a third of a busy server)"
+    ),
+    workers: int = typer.Option(1, min=1, help="server processes (one per core serves a busy desk best)"),
+) -> None:
+    """Serve the HTTP API and the web pages (who did what is in the audit log, not the access log)."""
     import uvicorn
 
     db.require_schema()
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+        workers=workers,
+    )
 
 
 @app.command()

@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from agent.drafting import create_draft, submit_text
 from agent.taxonomy import taxonomy
 from api import services
-from api.deps import KnowledgeDep
+from api.deps import KnowledgeDep, get_kb
 from api.web import session as web_session
 from api.web import views
 from community import audit, documents, drafts, members, outbox, review
@@ -30,7 +31,7 @@ from community.db import session_scope
 from community.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthorized
 from community.principal import Principal
 from community.users import hash_token, list_communities, principal_for_token, principal_for_token_hash
-from knowledge.index import Hit
+from knowledge.index import Hit, KnowledgeBase
 from settings import get_settings
 
 HERE = Path(__file__).parent
@@ -53,6 +54,7 @@ templates.env.globals.update(
 templates.env.filters["short"] = views.short_hash
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+templates.env.auto_reload = False  # templates ship with the package: no stat() per page
 
 router = APIRouter(include_in_schema=False)
 INBOX_PAGE = drafts.DEFAULT_PAGE  # as the JSON API: one screen of drafts, the rest a page away
@@ -218,15 +220,41 @@ def logout(request: Request, user: FormUser) -> Response:
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-def inbox(
+async def inbox(
     request: Request,
-    session: PageSession,
-    user: PageUser,
     status: str | None = None,
     kind: str | None = None,
     sku: str | None = None,
     community: str | None = None,
     offset: int = 0,
+) -> Response:
+    """The operator's list. The whole page (session, query, rendering) is one trip to the thread pool: with 20
+    busy clients on two cores, the hops between sync dependencies cost more than the page's own work."""
+    return await run_in_threadpool(_inbox, request, status, kind, sku, community, offset)
+
+
+def _inbox(
+    request: Request,
+    status: str | None,
+    kind: str | None,
+    sku: str | None,
+    community: str | None,
+    offset: int,
+) -> Response:
+    with session_scope() as session:
+        user = get_web_user(request, session)
+        return _inbox_page(request, session, user, status, kind, sku, community, offset)
+
+
+def _inbox_page(
+    request: Request,
+    session: Session,
+    user: WebUser,
+    status: str | None,
+    kind: str | None,
+    sku: str | None,
+    community: str | None,
+    offset: int,
 ) -> Response:
     p = user.principal
     page = drafts.draft_page(
@@ -289,14 +317,27 @@ def _chunks(kb: KnowledgeDep, chunk_ids: list[str]) -> dict[str, Hit]:
 
 
 @router.get("/drafts/{draft_id}", response_class=HTMLResponse)
-def draft_page(
+async def draft_page(
+    request: Request, draft_id: int, done: str | None = None, revision: int | None = None
+) -> Response:
+    """A draft with its citations and findings; one trip to the thread pool, as the inbox."""
+    return await run_in_threadpool(_draft, request, draft_id, done, revision)
+
+
+def _draft(request: Request, draft_id: int, done: str | None, revision: int | None) -> Response:
+    with session_scope() as session:
+        user = get_web_user(request, session)
+        return _draft_page(request, session, user, get_kb(request), draft_id, done, revision)
+
+
+def _draft_page(
     request: Request,
+    session: Session,
+    user: WebUser,
+    kb: KnowledgeBase,
     draft_id: int,
-    session: PageSession,
-    user: PageUser,
-    kb: KnowledgeDep,
-    done: str | None = None,
-    revision: int | None = None,
+    done: str | None,
+    revision: int | None,
 ) -> Response:
     doc = drafts.draft_document(session, drafts.get_draft(session, user.principal, draft_id), revision)
     rows, cited, unplaced = views.draft_rows(doc)

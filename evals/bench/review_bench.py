@@ -243,8 +243,16 @@ def load(
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc), to tell a saturated server from a slow client."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # the server and its worker processes (linli serve --workers N forks them)
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def summary(latencies: list[float], errors: int, seconds: float, server_cpu: float) -> dict[str, Any]:
@@ -265,6 +273,12 @@ def main() -> None:
     parser.add_argument("--drafts", type=int, default=int(os.environ.get("LINLI_BENCH_DRAFTS", "10000")))
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("LINLI_BENCH_SERVE_WORKERS", str(os.cpu_count() or 1))),
+        help="linli serve --workers (default: one per core)",
+    )
+    parser.add_argument(
         "--requests",
         type=int,
         default=int(os.environ.get("LINLI_BENCH_REVIEW_REQUESTS", "50")),
@@ -283,7 +297,7 @@ def main() -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_LLM_")}
         server = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -346,6 +360,7 @@ def main() -> None:
                 "visible_to_operator": len(seeded["visible"]),
                 "seed_s": seeded["seed_s"],
                 "clients": args.clients,
+                "workers": args.workers,
                 "requests_per_client": args.requests,
                 "html_pages": html,
                 # the machine's 1-minute load average before and after: other work on a shared box shows here

@@ -125,7 +125,7 @@ def main() -> None:
         ),
         *[
             (
-                f"{label} p95, {rev['clients']} concurrent clients, {rev['drafts']:,} drafts",
+                f"{label} p95, {rev['clients']} concurrent clients, {rev['drafts']:,} drafts, linli serve --workers {rev.get('workers', 1)}",
                 "<= 150 ms",
                 f"p95 {rev['endpoints'][key]['p95_ms']:.0f} ms (p50 {rev['endpoints'][key]['p50_ms']:.0f} ms, "
                 f"{rev['endpoints'][key]['errors']} errors)",
