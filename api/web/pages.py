@@ -7,6 +7,9 @@ refused without it. Routes parse the form, call the same service the JSON API ca
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -268,19 +272,43 @@ def _inbox_page(
         offset=max(offset, 0),
     )
     filters = {"status": status or "", "kind": kind or "", "sku": sku or "", "community": community or ""}
+    can_review = p.role in ("operator", "admin")
     return render(
         request,
         "inbox.html",
         user,
         page=page,
+        rows_html=inbox_rows(page["drafts"], can_review),
         drafts=page["drafts"],
         counts=page["counts"],
         total=sum(page["counts"].values()),
         filters=filters,
         skus=[x["sku"] for x in _products(session)],
         communities=communities_of(session, p),
-        can_review=p.role in ("operator", "admin"),
+        can_review=can_review,
     )
+
+
+_rows_cache: OrderedDict[str, Markup] = OrderedDict()
+_rows_lock = threading.Lock()
+ROWS_CACHE_SIZE = 256
+
+
+def inbox_rows(rows: list[dict[str, Any]], can_review: bool) -> Markup:
+    """The inbox's table rows, most of a list page's rendering. Rendered once per exact content: the key is the
+    rows' own data, so any change to a listed draft (state, revision, findings) renders them afresh."""
+    key = json.dumps([can_review, rows], ensure_ascii=False, sort_keys=True, default=str)
+    with _rows_lock:
+        cached = _rows_cache.get(key)
+        if cached is not None:
+            _rows_cache.move_to_end(key)
+            return cached
+    html = Markup(templates.get_template("inbox_rows.html").render(drafts=rows, can_review=can_review))
+    with _rows_lock:
+        _rows_cache[key] = html
+        while len(_rows_cache) > ROWS_CACHE_SIZE:
+            _rows_cache.popitem(last=False)
+    return html
 
 
 @router.post("/inbox/approve", response_class=HTMLResponse)

@@ -290,6 +290,24 @@ def test_inbox_filters_and_counts(world: dict[str, Any], app: TestClient) -> Non
     assert app.get("/inbox?status=bogus").status_code == 422
 
 
+def test_the_inbox_rows_follow_every_change_to_a_listed_draft(world: dict[str, Any], app: TestClient) -> None:
+    """The rows are rendered once per exact content: an edit and an approval show on the next list page."""
+    draft = world["script"]
+    csrf = login(app, world["tokens"]["operator"])
+
+    def row() -> str:
+        found = re.search(rf'<tr data-draft="{draft["id"]}">(.*?)</tr>', app.get("/inbox").text, re.S)
+        assert found, "the script is not listed"
+        return found.group(1)
+
+    assert "待审核" in row() and 'data-label="修订">1<' in row()
+    text = draft["text"].replace("家人们晚上好", "各位邻居晚上好")
+    app.post(f"/drafts/{draft['id']}/revisions", data={"text": text, "revision": 1, "csrf": csrf})
+    assert 'data-label="修订">2<' in row()
+    app.post(f"/drafts/{draft['id']}/approve", data={"revision": 2, "csrf": csrf})
+    assert "已批准" in row() and "待审核" not in row()
+
+
 def test_host_asks_for_a_script_and_types_one(world: dict[str, Any], app: TestClient) -> None:
     csrf = login(app, world["tokens"]["host"])
     page = app.get("/host").text
