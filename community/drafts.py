@@ -55,7 +55,7 @@ def content_hash(text: str, audience: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding) -> dict[str, Any]:
     return {
         "rule": f.rule,
         "category": f.category,
@@ -143,7 +143,7 @@ def draft_document(session: Session, draft: Draft, revision: int | None = None) 
         "event": draft.event,
         "text": rev.text,
         "sentences": rev.sentences,
-        "findings": [_finding_dict(f) for f in rev.findings],
+        "findings": [finding_dict(f) for f in rev.findings],
         "content_hash": rev.content_hash,
         "audience": rev.audience,
         "composer": rev.composer,

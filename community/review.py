@@ -37,6 +37,7 @@ from community.drafts import (
     ComposedRevision,
     content_hash,
     draft_document,
+    finding_dict,
     get_draft,
     get_revision,
     store_revision,
@@ -142,19 +143,7 @@ def record_review(
             action=action,
             reason=reason,
             content_hash=rev.content_hash,
-            findings_snapshot=[
-                {
-                    "rule": f.rule,
-                    "category": f.category,
-                    "severity": f.severity,
-                    "start": f.start,
-                    "end": f.end,
-                    "text": f.text,
-                    "message": f.message,
-                    "suggestion": f.suggestion,
-                }
-                for f in rev.findings
-            ],
+            findings_snapshot=[finding_dict(f) for f in rev.findings],
             user_id=actor.user_id,
             actor=actor.name,
             actor_role=actor.role,
