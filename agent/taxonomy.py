@@ -66,6 +66,11 @@ class Taxonomy:
     figurative: tuple[str, ...] = ()  # earlier in the clause, a figure of speech: "气得我血压都上来了"
     # everyday chat with no interest in it (semantic matching's background)
     chatter_examples: tuple[str, ...] = ()
+    # a message saying the member only asks out of curiosity or that nobody at home needs it ("就是好奇",
+    # "家里没人"): that message and the one before it are not evidence
+    disclaimers: tuple[str, ...] = ()
+    # in the same clause, the member enjoys the very thing a tag would avoid ("肥肉谁不爱吃", "红烧肉真香")
+    enjoyment: tuple[str, ...] = ()
 
     @cached_property
     def lexicon_index(self) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
@@ -134,6 +139,8 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         claim_prefixes=tuple(data.get("claim_prefixes") or ()),
         figurative=tuple(data.get("figurative") or ()),
         chatter_examples=tuple(data.get("chatter_examples") or ()),
+        disclaimers=tuple(data.get("disclaimers") or ()),
+        enjoyment=tuple(data.get("enjoyment") or ()),
     )
 
 

@@ -129,6 +129,25 @@ ASKING_OTHERS = re.compile(
 )
 
 
+# people in general, not the member: "看到有人练马拉松", "小区好多老人都是高血压"; a segment addressed:
+# "减肥中的都来看看", "有需要的姐妹"
+OTHERS_IN_GENERAL = re.compile(
+    r"(看到|看见|碰到)有人|(好多|很多|不少|一些|那些)(人|老人|宝妈|姐妹|朋友|邻居|大爷|阿姨)|别人家"
+)
+# anywhere in the clause: a segment addressed ("减肥中的都来看看", "有需要的姐妹"), an A-not-A question put to
+# the group ("你们生不生")
+ADDRESSED = re.compile(
+    r"的(姐妹|朋友|宝妈|家人|人|亲)?们?都?(来|可以|快)(看看|看一下|瞧瞧)|有需要的"
+    r"|(你们|大家|各位)[^，。,!?！？]{0,4}?(\S)不\2"
+)
+# the word is talked about, not used: "低GI是啥意思", "高筋粉和低筋粉有啥区别", "我们这边管吃素叫吃斋"
+MENTION = re.compile(r"(啥|什么|哪个)(意思|区别|不同)|管[^，。,!?！？]{1,6}叫|叫做|这个词")
+# the member wants the ordinary product, not the variant a weak word names: "要普通的就行", "买普通的"
+ORDINARY = re.compile(r"普通的(就行|就好|就可以|吧)|(要|买|用|拿|来)(个|瓶|袋)?普通(的|款)")
+# a weak word as the one who speaks: "老人说不能", "宝宝说"
+SPEAKER_AFTER = re.compile(r"^们?(都)?(说|讲)")
+
+
 def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     before = QUESTION_FORMS.sub("", clause[max(0, pos - NEGATION_WINDOW - 3) : pos])[-NEGATION_WINDOW:]
     if any(neg in before for neg in tax.negations):
@@ -233,9 +252,12 @@ def _proxy(text: str, tax: Taxonomy, named_only: bool = False) -> bool:
     ``named_only``: only when the person is named (a bare "帮她" may point back at the member's mother)."""
     markers = tax.third_party_markers
     if any(
-        (m.startswith("帮") and m in text and not named_only) or f"帮{m}" in text or f"替{m}" in text
+        (m.startswith("帮") and m in text and not named_only)
+        or any(f"{verb}{m}" in text for verb in ("帮", "替", "送", "送给", "送我", "给我"))
         for m in markers
     ):
+        return True
+    if "送人" in text or "送礼" in text:
         return True
     for m in PROXY.finditer(text):
         who = m.group(1)
@@ -268,6 +290,8 @@ def lexicon_hits(
     guards = tax.past_markers + tax.hedges + tax.third_party_markers + tax.resolutions
     referent = ""  # whom a later 他/她 points at: "family", "other" or nobody yet
     texts = [text for _, text in messages]
+    disclaimed = {i for i, text in enumerate(texts) if any(d in (text or "") for d in tax.disclaimers)}
+    ordinary = {i for i, text in enumerate(texts) if ORDINARY.search(text or "")}
     for index, (message_id, text) in enumerate(messages):
         family_in_message = any(marker in text for marker in tax.family_markers)
         other_in_message = any(marker in text for marker in tax.third_party_markers)
@@ -283,6 +307,9 @@ def lexicon_hits(
         elif family_in_message:
             referent = "family"
         next_text = texts[index + 1] if index + 1 < len(texts) else ""
+        if index in disclaimed or index + 1 in disclaimed:
+            blocked.add(message_id)  # "高筋粉和低筋粉有啥区别" then "我从来不做饭 就是好奇"
+            continue
         if next_text and _proxy(next_text, tax, named_only=True):
             blocked.add(message_id)  # "这个米粉适合几个月的宝宝啊" then "我帮我表姐问的"
             continue
@@ -308,9 +335,17 @@ def lexicon_hits(
                 )
                 if self_denied and denials is not None:
                     denials.add(tag_id)  # "我又不减肥": weak words elsewhere will not stand for this tag
+                weak_word = not is_age and word in tag.weak_lexicon
+                if weak_word and denials is not None and ordinary:
+                    denials.add(tag_id)  # "这个酱油是低钠的吗" then "要普通的就行"
                 if (
                     self_denied
                     or ASKING_OTHERS.search(clause)
+                    or OTHERS_IN_GENERAL.search(clause[: pos + len(word)])
+                    or ADDRESSED.search(clause)
+                    or MENTION.search(clause)
+                    or any(e in clause for e in tax.enjoyment)
+                    or (weak_word and SPEAKER_AFTER.match(clause[pos + len(word) :]))
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
                     or any(word in clause for word in tag.exclusions)
@@ -318,7 +353,8 @@ def lexicon_hits(
                     or resolved_next
                     or _resolved(clause[max(pos, 0) :] + later, tax)
                     # "我朋友天天泡健身房"; but "做的豆沙包邻居都说好吃" is still the member's
-                    or _third_party_before(text, start + max(pos, 0), tax)
+                    # an age is read with its person: "她家宝宝八个月" is the neighbour's child
+                    or _third_party_before(text, start + max(pos, 0) + (len(word) if is_age else 0), tax)
                 ):
                     blocked.add(message_id)
                     continue
