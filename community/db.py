@@ -25,6 +25,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 
 _engines: dict[str, Engine] = {}
+_makers: dict[
+    Engine, sessionmaker[Session]
+] = {}  # one per engine: building a sessionmaker per unit of work costs
 
 
 def get_engine() -> Engine:
@@ -51,12 +54,17 @@ def reset_engine() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _makers.clear()
 
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """A unit of work: commit on success, roll back everything on any error."""
-    session = sessionmaker(bind=get_engine(), expire_on_commit=False)()
+    engine = get_engine()
+    maker = _makers.get(engine)
+    if maker is None:
+        maker = _makers[engine] = sessionmaker(bind=engine, expire_on_commit=False)
+    session = maker()
     try:
         yield session
         session.commit()

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from community import audit
+from community import audit, stamps
 from community.errors import InvalidInput, NotFound
 from community.members import iso
 from community.models import Delivery, Draft, DraftRevision, Finding, Review
@@ -471,7 +471,7 @@ def draft_page(
 ) -> dict[str, Any]:
     """One page of the inbox with the total that matches the filters and the counts per state (the counts ignore
     the status filter, so the tabs show every state)."""
-    rows = list_drafts(
+    return draft_page_keyed(
         session,
         actor,
         community_id=community_id,
@@ -480,17 +480,62 @@ def draft_page(
         sku=sku,
         limit=limit,
         offset=offset,
+    )[1]
+
+
+_pages: stamps.StampedCache[dict[str, Any]] = stamps.StampedCache(512)
+
+
+def draft_page_keyed(
+    session: Session,
+    actor: Principal,
+    *,
+    community_id: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    sku: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    offset: int = 0,
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """:func:`draft_page` and the key it is cached under: the drafts tables' change stamp (read before the data)
+    and everything the page depends on (scope, filters, page). The same key means the same page, exactly; the
+    page is shared between callers and must not be changed."""
+    _check_filters(status, kind, limit, offset)
+    scope, params = _scope_params(actor, community_id)  # refuses a community outside the caller's scope
+    key = (
+        stamps.read(session, "drafts"),
+        scope,
+        tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())),
+        status,
+        kind,
+        sku,
+        limit,
+        offset,
     )
-    counts = status_counts(session, actor, community_id=community_id, kind=kind, sku=sku)
-    total = counts[status] if status else sum(counts.values())
-    return {
-        "drafts": rows,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "next_offset": offset + limit if offset + limit < total else None,
-        "counts": counts,
-    }
+
+    def compute() -> dict[str, Any]:
+        rows = list_drafts(
+            session,
+            actor,
+            community_id=community_id,
+            status=status,
+            kind=kind,
+            sku=sku,
+            limit=limit,
+            offset=offset,
+        )
+        counts = status_counts(session, actor, community_id=community_id, kind=kind, sku=sku)
+        total = counts[status] if status else sum(counts.values())
+        return {
+            "drafts": rows,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "next_offset": offset + limit if offset + limit < total else None,
+            "counts": counts,
+        }
+
+    return key, _pages.get(key, compute)
 
 
 def approve(

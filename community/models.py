@@ -342,3 +342,14 @@ class TaggingRun(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float] = mapped_column(Float)
     trace: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ChangeStamp(Base):
+    """A stamp per group of tables, moved by database triggers on every write to them (migration 0007): readers
+    cache what they computed from those tables under the stamp they read first. ``salt`` is drawn anew by every
+    write, so a stamp a rolled-back transaction used is never seen again with other data."""
+
+    __tablename__ = "change_stamps"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)  # drafts | documents
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    salt: Mapped[int] = mapped_column(Integer, default=0)

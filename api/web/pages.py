@@ -7,9 +7,6 @@ refused without it. Routes parse the form, call the same service the JSON API ca
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +27,7 @@ from api import services
 from api.deps import KnowledgeDep, get_kb
 from api.web import session as web_session
 from api.web import views
-from community import audit, documents, drafts, members, outbox, review
+from community import audit, documents, drafts, members, outbox, review, stamps
 from community.db import session_scope
 from community.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthorized
 from community.principal import Principal
@@ -261,7 +258,7 @@ def _inbox_page(
     offset: int,
 ) -> Response:
     p = user.principal
-    page = drafts.draft_page(
+    key, page = drafts.draft_page_keyed(
         session,
         p,
         community_id=community or None,
@@ -278,7 +275,7 @@ def _inbox_page(
         "inbox.html",
         user,
         page=page,
-        rows_html=inbox_rows(page["drafts"], can_review),
+        rows_html=inbox_rows(key, page["drafts"], can_review),
         drafts=page["drafts"],
         counts=page["counts"],
         total=sum(page["counts"].values()),
@@ -289,26 +286,17 @@ def _inbox_page(
     )
 
 
-_rows_cache: OrderedDict[str, Markup] = OrderedDict()
-_rows_lock = threading.Lock()
-ROWS_CACHE_SIZE = 256
+_rows_cache: stamps.StampedCache[Markup] = stamps.StampedCache(256)
 
 
-def inbox_rows(rows: list[dict[str, Any]], can_review: bool) -> Markup:
-    """The inbox's table rows, most of a list page's rendering. Rendered once per exact content: the key is the
-    rows' own data, so any change to a listed draft (state, revision, findings) renders them afresh."""
-    key = json.dumps([can_review, rows], ensure_ascii=False, sort_keys=True, default=str)
-    with _rows_lock:
-        cached = _rows_cache.get(key)
-        if cached is not None:
-            _rows_cache.move_to_end(key)
-            return cached
-    html = Markup(templates.get_template("inbox_rows.html").render(drafts=rows, can_review=can_review))
-    with _rows_lock:
-        _rows_cache[key] = html
-        while len(_rows_cache) > ROWS_CACHE_SIZE:
-            _rows_cache.popitem(last=False)
-    return html
+def inbox_rows(key: tuple[Any, ...], rows: list[dict[str, Any]], can_review: bool) -> Markup:
+    """The inbox's table rows, most of a list page's rendering, rendered once per page of drafts: ``key`` is the
+    page's from :func:`community.drafts.draft_page_keyed` (the drafts tables' change stamp, scope, filters), so
+    any change to a listed draft (state, revision, findings) renders them afresh."""
+    return _rows_cache.get(
+        (key, can_review),
+        lambda: Markup(templates.get_template("inbox_rows.html").render(drafts=rows, can_review=can_review)),
+    )
 
 
 @router.post("/inbox/approve", response_class=HTMLResponse)
@@ -487,15 +475,23 @@ def reject(
 # ---- host: ask for a script --------------------------------------------------------------------------------
 
 
+_products_cache: stamps.StampedCache[list[dict[str, str]]] = stamps.StampedCache(8)
+
+
 def _products(session: Session) -> list[dict[str, str]]:
-    """Products a draft can be asked for: one entry per sku, named by its product sheet's title."""
-    out: dict[str, str] = {}
-    for d in documents.list_documents(session):
-        if d["sku"] == "ALL":
-            continue
-        if d["doc_type"] == "product" or d["sku"] not in out:
-            out[d["sku"]] = d["title"].removesuffix("产品资料").strip()
-    return [{"sku": sku, "title": title} for sku, title in sorted(out.items())]
+    """Products a draft can be asked for: one entry per sku, named by its product sheet's title (computed once per
+    change of the documents)."""
+
+    def compute() -> list[dict[str, str]]:
+        out: dict[str, str] = {}
+        for d in documents.list_documents(session):
+            if d["sku"] == "ALL":
+                continue
+            if d["doc_type"] == "product" or d["sku"] not in out:
+                out[d["sku"]] = d["title"].removesuffix("产品资料").strip()
+        return [{"sku": sku, "title": title} for sku, title in sorted(out.items())]
+
+    return _products_cache.get(stamps.read(session, "documents"), compute)
 
 
 @router.get("/host", response_class=HTMLResponse)

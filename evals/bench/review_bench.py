@@ -1,15 +1,17 @@
 """Review benchmark: the operator's inbox list and draft page with 20 concurrent clients against `linli serve` on
 loopback, 10,000 drafts in the database; `GET /api/health` under the same load in the same run is the baseline.
 
-    python -m evals.bench.review_bench [--drafts 10000] [--clients 20] [--requests 25]
+    python -m evals.bench.review_bench [--drafts 10000] [--clients 20] [--requests 50] [--writes-per-s 5]
 
 ``LINLI_BENCH_DRAFTS`` and ``LINLI_BENCH_REVIEW_REQUESTS`` shrink it. The database is a fresh SQLite file under a
 temporary LINLI_HOME, seeded by bulk insert: drafts in every state, one to three revisions each (the list must join
 the current one), zero to four findings per revision, 90% of the drafts in the operator's community. The HTML pages
 (``/inbox``, ``/drafts/{id}``) are measured too when the web pages are installed, after a real login through the
 form. Each endpoint is also timed with one client alone (its own cost, no queueing), and the server's CPU share and
-the machine's load average are reported, since on a shared 2-core machine other work shows in every figure. Prints
-one JSON document.
+the machine's load average are reported, since on a shared 2-core machine other work shows in every figure. The list
+pages are cached per change stamp of the drafts tables (``community.stamps``), so they are measured twice: with
+reads alone, and (``*_writes``) while an operator rejects a draft through the API ``--writes-per-s`` times a second,
+each write making every cached page stale. Prints one JSON document.
 """
 
 from __future__ import annotations
@@ -188,6 +190,46 @@ def login(client: httpx.Client, token: str) -> bool:
     return True
 
 
+class Writer(threading.Thread):
+    """An operator rejecting one in-review draft every ``interval`` seconds through the API while the readers run:
+    every write moves the drafts' change stamp, so the inbox's cached pages are computed afresh after each one."""
+
+    def __init__(self, base: str, token: str, ids: list[int], interval: float) -> None:
+        super().__init__(daemon=True)
+        self.base, self.token, self.ids, self.interval = base, token, ids, interval
+        self.stop = threading.Event()
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    def run(self) -> None:
+        port = int(self.base.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        body = json.dumps({"reason": "压测：模拟运营驳回"}).encode()
+        while not self.stop.wait(self.interval) and self.ids:
+            draft_id = self.ids.pop()
+            t = time.perf_counter()
+            try:
+                conn.request("POST", f"/api/drafts/{draft_id}/reject", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                self.errors += response.status != 200
+            except (OSError, http.client.HTTPException):
+                self.errors += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            self.latencies.append((time.perf_counter() - t) * 1000)
+        conn.close()
+
+
+def in_review_ids(base: str, token: str) -> list[int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        page = client.get("/api/drafts", params={"status": "in_review", "limit": 500})
+        page.raise_for_status()
+        return [d["id"] for d in page.json()["drafts"]]
+
+
 def load(
     base: str, token: str, paths: list[str], clients: int, requests: int, html: bool
 ) -> tuple[list[float], int, float]:
@@ -284,6 +326,12 @@ def main() -> None:
         default=int(os.environ.get("LINLI_BENCH_REVIEW_REQUESTS", "50")),
         help="per client",
     )
+    parser.add_argument(
+        "--writes-per-s",
+        type=float,
+        default=5.0,
+        help="operator writes per second during the *_writes phases (a desk sees 30-50 reviews a day)",
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     load_before = os.getloadavg()
@@ -335,13 +383,31 @@ def main() -> None:
             if html:
                 phases["html_inbox"] = [p.replace("/api/drafts", "/inbox") for p in list_paths]
                 phases["html_draft"] = [f"/drafts/{i}" for i in ids]
+            # the list pages once more while an operator writes: the cached pages are recomputed after each write
+            phases["api_list_writes"] = phases["api_list"]
+            if html:
+                phases["html_inbox_writes"] = phases["html_inbox"]
+            to_reject = in_review_ids(base, seeded["token"])
             results: dict[str, Any] = {}
             for name, paths in phases.items():
                 is_html = name.startswith("html")
                 load(base, seeded["token"], paths, args.clients, 3, is_html)  # warm-up
+                writer = None
+                if name.endswith("_writes"):
+                    writer = Writer(base, seeded["token"], to_reject, 1 / args.writes_per_s)
+                    writer.start()
                 before = cpu_seconds(server.pid)
                 measured = load(base, seeded["token"], paths, args.clients, args.requests, is_html)
                 results[name] = summary(*measured, cpu_seconds(server.pid) - before)
+                if writer is not None:
+                    writer.stop.set()
+                    writer.join()
+                    results[name]["writes"] = len(writer.latencies)
+                    results[name]["write_errors"] = writer.errors
+                    results[name]["write_p50_ms"] = (
+                        statistics.median(writer.latencies) if writer.latencies else None
+                    )
+                    continue
                 # one client alone: the request's own cost, without queueing behind the 19 others
                 alone = sorted(load(base, seeded["token"], paths, 1, max(10, args.requests), is_html)[0])
                 results[name]["alone_p50_ms"] = statistics.median(alone)
@@ -362,6 +428,7 @@ def main() -> None:
                 "clients": args.clients,
                 "workers": args.workers,
                 "requests_per_client": args.requests,
+                "writes_per_s": args.writes_per_s,
                 "html_pages": html,
                 # the machine's 1-minute load average before and after: other work on a shared box shows here
                 "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
