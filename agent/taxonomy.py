@@ -47,6 +47,8 @@ class TagDef:
     cue_chars: str = ""
     # words that, in the same clause, put a hit outside the definition: 花粉/鼻炎 for 过敏忌口 (food only)
     exclusions: tuple[str, ...] = ()
+    # foods whose habitual avoidance hints at this interest ("甜的" for 控糖, "荤的" for 素食): a weak hit
+    avoided: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,19 @@ class Taxonomy:
                 owners.setdefault(word, []).append(tag.id)
         words = sorted(owners, key=len, reverse=True)
         return re.compile("|".join(re.escape(w) for w in words)), {w: tuple(t) for w, t in owners.items()}
+
+    @cached_property
+    def avoidance_index(self) -> dict[str, re.Pattern[str]]:
+        """Per tag with ``avoided`` foods: a verb of avoidance before the food ("少吃油") or after it ("甜的一口不敢
+        碰")."""
+        from agent.tagging.rules import AVOID_AFTER, AVOID_BEFORE
+
+        out = {}
+        for tag in self.tags.values():
+            if tag.avoided:
+                foods = "|".join(re.escape(w) for w in tag.avoided)
+                out[tag.id] = re.compile(f"{AVOID_BEFORE}(?:{foods})|(?:{foods}){AVOID_AFTER}")
+        return out
 
     @property
     def sensitive_ids(self) -> frozenset[str]:
@@ -117,6 +132,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             weak_lexicon=frozenset(str(w) for w in raw.get("weak_lexicon") or ()),
             cue_chars=str(raw.get("cue_chars") or ""),
             exclusions=tuple(str(w) for w in raw.get("exclusions") or ()),
+            avoided=tuple(sorted({str(w) for w in raw.get("avoided") or ()}, key=len, reverse=True)),
         )
         stray = tags[raw["id"]].weak_lexicon - set(tags[raw["id"]].lexicon)
         if stray:

@@ -187,6 +187,27 @@ def age_hits(clause: str) -> list[tuple[str, str]]:
     return found
 
 
+# a habit of keeping off a food, said with a verb of avoidance before or after it: "甜的一口不敢碰", "咸的不让吃",
+# "荤的沾都不沾", "少吃油". The foods are each tag's ``avoided`` words; such a hit is weak (a second message or
+# semantic support must agree), and a one-off ("今天不吃肉了") is not a habit.
+AVOID_BEFORE = r"(?:不敢吃|不能吃|不让吃|不吃|少吃|少放|不放|戒了?|不碰|不沾|忌)(?:点|些)?"
+AVOID_AFTER = r"(?:的|东西|类)?[^，。,!?！？]{0,5}?(?:不敢|不能|不让|不碰|不沾|一口不|都不|也不|戒了|全停|要少|得少|少吃|少放)"
+ONE_OFF = re.compile(r"今天|今晚|这顿|昨天|明天|这周|刚才")
+NEEDLESS = re.compile(r"不用|不必|没必要|用不着|无所谓")
+
+
+def avoidance_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
+    """(tag id, position, matched text) for a habit of keeping off one of a tag's ``avoided`` foods."""
+    if ONE_OFF.search(clause):
+        return []
+    found = []
+    for tag_id, pattern in tax.avoidance_index.items():
+        for m in pattern.finditer(clause):
+            if not NEEDLESS.search(m.group()):  # "盐不用少放" is the opposite
+                found.append((tag_id, m.start(), m.group()))
+    return found
+
+
 def age_weight(sent_at: datetime | None, today: date | None) -> float:
     if sent_at is None or today is None:
         return 1.0
@@ -325,9 +346,11 @@ def lexicon_hits(
                 blocked.add(message_id)
                 continue  # "楼下王奶奶让我帮她问…" then "她血压高": still the neighbour
             denied = n + 1 < len(clauses) and _denied(clauses[n + 1], tax)
-            found = [(tag_id, pos, word, False) for tag_id, pos, word in _clause_hits(clause, tax)]
-            found += [(tag_id, clause.find(word), word, True) for tag_id, word in age_hits(clause)]
-            for tag_id, pos, word, is_age in found:
+            found = [(tag_id, pos, word, "word") for tag_id, pos, word in _clause_hits(clause, tax)]
+            found += [(tag_id, clause.find(word), word, "age") for tag_id, word in age_hits(clause)]
+            found += [(tag_id, pos, word, "avoid") for tag_id, pos, word in avoidance_hits(clause, tax)]
+            for tag_id, pos, word, kind in found:
+                is_age = kind == "age"
                 tag = tax.tags[tag_id]
                 head = clause[:pos]
                 self_denied = ((not is_age and _negated(clause, pos, word, tax)) or denied) and not any(
@@ -363,7 +386,7 @@ def lexicon_hits(
                     or (family_in_message and not head.strip().startswith("我"))
                     or (pronoun_referent == "family" and has_pronoun)
                 )
-                weak = (
+                weak = kind == "avoid" or (
                     not is_age and word in tag.weak_lexicon and not READING.match(clause[pos + len(word) :])
                 )
                 hits.append(Hit(tag_id, message_id, index, family, weak, word))
