@@ -66,9 +66,31 @@ class Finding:
         }
 
 
+LEXICON_REF = re.compile(r"\{\{(\w+)\}\}")
+
+
+def _expand(pattern: str, lexicon: dict[str, str], where: str) -> str:
+    """``{{name}}`` in a pattern stands for the file's ``lexicon`` entry of that name (a family of words shared by
+    several rules: the disease names, the body indicators), as a non-capturing alternation."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) not in lexicon:
+            raise RuleFileError(f"{where}: unknown lexicon entry {{{{{m.group(1)}}}}}")
+        return lexicon[m.group(1)]
+
+    return LEXICON_REF.sub(one, pattern)
+
+
 def load_rule_file(path: Path) -> list[Rule]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     family = data.get("family") or path.stem
+    lexicon: dict[str, str] = {}
+    for name, words in (data.get("lexicon") or {}).items():
+        if not isinstance(words, list) or not words:
+            raise RuleFileError(f"{path}: lexicon.{name}: expected a list of words or patterns")
+        lexicon[str(name)] = (
+            "(?:" + "|".join(_expand(str(w), lexicon, f"{path}: lexicon.{name}") for w in words) + ")"
+        )
     denial = None
     if data.get("denials"):
         try:
@@ -86,13 +108,15 @@ def load_rule_file(path: Path) -> list[Rule]:
         if severity not in SEVERITIES:
             raise RuleFileError(f"{where} ({raw['id']}): severity must be one of {', '.join(SEVERITIES)}")
         try:
-            pattern = re.compile(re.escape(str(raw["term"])) if "term" in raw else str(raw["pattern"]))
+            pattern = re.compile(
+                re.escape(str(raw["term"])) if "term" in raw else _expand(str(raw["pattern"]), lexicon, where)
+            )
         except re.error as exc:
             raise RuleFileError(f"{where} ({raw['id']}): bad pattern: {exc}") from exc
         allow_patterns = []
         for k, context in enumerate(raw.get("allow_patterns") or (), start=1):
             try:
-                allow_patterns.append(re.compile(str(context)))
+                allow_patterns.append(re.compile(_expand(str(context), lexicon, where)))
             except re.error as exc:
                 raise RuleFileError(
                     f"{where} ({raw['id']}): allow_patterns[{k}]: bad pattern: {exc}"

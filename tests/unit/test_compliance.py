@@ -101,3 +101,54 @@ def test_bad_allow_pattern_or_denial_names_the_file(tmp_path: Path) -> None:
     path.write_text("denials: ['不(']\nrules:\n  - id: x.a\n    term: 最\n", encoding="utf-8")
     with pytest.raises(RuleFileError, match=r"x\.yaml: denials"):
         load_rule_file(path)
+
+
+def test_pinyin_circled_digits_and_more_traditional_forms_are_read_through() -> None:
+    for text, family, found in (
+        ("吃了能降xue压", "disease_claims", "降xue压"),
+        ("降 xue 压的好东西", "disease_claims", "降 xue 压"),
+        ("坚持吃能抗ai", "disease_claims", "抗ai"),
+        ("这款zui好吃的蜂蜜", "absolute_terms", "zui"),
+        ("全网第①", "absolute_terms", "第①"),
+        ("這款紅麴米能降膽固醇", "disease_claims", "降膽固醇"),
+    ):
+        assert (family, found) in {(f.family, f.text) for f in check_compliance(text)}, text
+    # a Latin word that is no syllable of the list, or not next to Chinese, is left alone
+    assert check_compliance("VIP群的福利") == []
+    assert check_compliance("ai is here") == []
+
+
+def test_lexicon_entries_are_shared_and_an_unknown_one_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "lex.yaml"
+    path.write_text(
+        "lexicon:\n  disease: [痛风, 老寒腿]\nrules:\n  - id: x.a\n    pattern: '专克(?:{{disease}})'\n",
+        encoding="utf-8",
+    )
+    (rule,) = load_rule_file(path)
+    assert rule.pattern.search("专克老寒腿") and not rule.pattern.search("专克感冒")
+    path.write_text("rules:\n  - id: x.a\n    pattern: '专克{{illness}}'\n", encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"lex\.yaml: rules\[1\].*illness"):
+        load_rule_file(path)
+
+
+def test_colloquial_claims_are_caught_and_lawful_look_alikes_are_not() -> None:
+    for text, family in (
+        ("吃了三个月，血压计上的数字明显下来了", "disease_claims"),
+        ("高血压的老人吃它，降压药可以慢慢减掉", "disease_claims"),
+        ("喝了没变化，剩下的钱我们一分不要", "guarantees"),
+        ("这次是保效果的", "guarantees"),
+        ("家人们最后十单，卖完真的没有了", "pressure_selling"),
+        ("三甲医院的医生自己家都在吃", "endorsements"),
+        ("过敏体质也不用担心", "safety_absolutes"),
+        ("吊打所有进口货", "absolute_terms"),
+    ):
+        assert family in {f.family for f in check_compliance(text)}, text
+    for clean in (
+        "不建议自己把降压药减掉，用药请遵医嘱",
+        "这罐奶粉开封后最好一个月内吃完",
+        "百分之百的果汁，配料表里只有苹果",
+        "我绝对不会在群里卖自己都不吃的东西",
+        "直播间最后三箱，拍完就下架了",
+        "这是巴氏杀菌奶，要冷藏",
+    ):
+        assert check_compliance(clean) == [], clean
