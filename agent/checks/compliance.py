@@ -7,9 +7,11 @@ its term is lawful, and a hit inside one of them is not a finding.
 from __future__ import annotations
 
 import re
+import re._parser as sre_parse
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from re._constants import BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT, SUBPATTERN
 from typing import Any
 
 import yaml
@@ -196,16 +198,75 @@ def _allowed(
     return False
 
 
+def _factors(items: Any) -> frozenset[str] | None:
+    """Strings of which every match of this parsed regex sequence contains at least one (None: none known)."""
+    candidates: list[frozenset[str]] = []
+    run = ""
+    for op, av in items:
+        if op is LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            candidates.append(frozenset([run]))
+            run = ""
+        found: frozenset[str] | None = None
+        if op is SUBPATTERN and not av[1] & re.IGNORECASE:
+            found = _factors(av[3])
+        elif op is BRANCH:
+            branches = [_factors(b) for b in av[1]]
+            if all(b is not None for b in branches):
+                found = frozenset().union(*(b for b in branches if b is not None))
+        elif op in (MAX_REPEAT, MIN_REPEAT) and av[0] >= 1:
+            found = _factors(av[2])
+        elif op is IN and 0 < len(av) <= 16 and all(o is LITERAL for o, _ in av):
+            found = frozenset(chr(v) for _, v in av)
+        if found:
+            candidates.append(found)
+    if run:
+        candidates.append(frozenset([run]))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda f: (min(map(len, f)), -len(f)))
+
+
+def necessary_strings(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Strings of which every match of the pattern contains one, read off its parse tree (None when the pattern
+    ignores case or no such set is known). A sentence holding none of them cannot match, so the rule is skipped."""
+    if pattern.flags & re.IGNORECASE:
+        return None
+    return _factors(sre_parse.parse(pattern.pattern).data)
+
+
+@dataclass(frozen=True)
+class Index:
+    """One automaton finds the literal terms and the necessary strings of the pattern rules in a single pass."""
+
+    automaton: Automaton
+    by_term: dict[str, list[Rule]]  # literal term → the rules that are that term
+    by_factor: dict[str, list[int]]  # necessary string → positions in ``patterns`` of the rules needing it
+    patterns: list[Rule]  # the pattern rules, in rule-file order
+    always: frozenset[int]  # pattern rules without necessary strings: run on every sentence
+
+
 @lru_cache(maxsize=8)
-def _index(rule_set: tuple[Rule, ...]) -> tuple[Automaton, dict[str, list[Rule]], list[Rule]]:
+def _index(rule_set: tuple[Rule, ...]) -> Index:
     by_term: dict[str, list[Rule]] = {}
     for rule in rule_set:
         if rule.term is not None:
             by_term.setdefault(rule.term, []).append(rule)
-    return Automaton(by_term), by_term, [r for r in rule_set if r.term is None]
+    patterns = [r for r in rule_set if r.term is None]
+    by_factor: dict[str, list[int]] = {}
+    always = set()
+    for n, rule in enumerate(patterns):
+        factors = necessary_strings(rule.pattern)
+        if factors is None:
+            always.add(n)
+            continue
+        for factor in factors:
+            by_factor.setdefault(factor, []).append(n)
+    return Index(Automaton([*by_term, *by_factor]), by_term, by_factor, patterns, frozenset(always))
 
 
-Index = tuple[Automaton, dict[str, list[Rule]], list[Rule]]
 _default: tuple[tuple[Rule, ...], Index] | None = None
 
 
@@ -222,10 +283,16 @@ def check_compliance(text: str, rule_set: tuple[Rule, ...] | None = None) -> lis
     """Findings for every rule hit outside its allow-contexts. Matching reads a normalised view of the text (full
     width, traditional characters, separators inside words) and reports spans of the original text."""
     # the default rules' index is built once: hashing 128 rules for the cache on every call cost more than matching
-    automaton, by_term, regex_rules = _index(rule_set) if rule_set else _default_index()
+    index = _index(rule_set) if rule_set else _default_index()
     seen = view(text)
-    hits = [(s, e, rule) for s, e, term in automaton.find(seen.text) for rule in by_term[term]]
-    hits += [(m.start(), m.end(), rule) for rule in regex_rules for m in rule.pattern.finditer(seen.text)]
+    hits: list[tuple[int, int, Rule]] = []
+    candidates = set(index.always)
+    for s, e, term in index.automaton.find(seen.text):
+        hits += [(s, e, rule) for rule in index.by_term.get(term, ())]
+        candidates.update(index.by_factor.get(term, ()))
+    for n in sorted(candidates):
+        rule = index.patterns[n]
+        hits += [(m.start(), m.end(), rule) for m in rule.pattern.finditer(seen.text)]
     findings: list[Finding] = []
     taken: set[tuple[str, int, int]] = set()
     for start, end, rule in sorted(hits, key=lambda h: (h[0], h[1], h[2].id)):

@@ -152,3 +152,36 @@ def test_colloquial_claims_are_caught_and_lawful_look_alikes_are_not() -> None:
         "这是巴氏杀菌奶，要冷藏",
     ):
         assert check_compliance(clean) == [], clean
+
+
+def test_pattern_rules_are_skipped_only_where_they_cannot_match() -> None:
+    import re
+
+    from agent.checks.compliance import necessary_strings
+
+    for pattern, matches in (
+        ("降低?血压|降压", ["降血压", "降低血压", "降压"]),
+        ("(?:吃|喝)[^。]{0,9}?(?:胃|肠)(?:舒服多了|好了)", ["喝了胃舒服多了", "吃这个肠好了"]),
+    ):
+        factors = necessary_strings(re.compile(pattern))
+        assert factors and all(any(f in m for f in factors) for m in matches), (pattern, factors)
+    assert necessary_strings(re.compile("(?:吃|喝)[^。]{0,9}?(?:胃|肠)(?:舒服多了|好了)")) == {
+        "舒服多了",
+        "好了",
+    }
+    assert necessary_strings(re.compile("(?i)cctv推荐")) is None  # a rule ignoring case runs on every line
+    assert necessary_strings(re.compile("[0-9]+斤")) == {"斤"}
+    # every pattern rule, on lines with and without its necessary strings, finds what a full run finds
+    from agent.checks import compliance
+
+    index = compliance._default_index()
+    every = compliance.Index(
+        index.automaton, index.by_term, {}, index.patterns, frozenset(range(len(index.patterns)))
+    )
+    lines = ["吃了三个月，血压计上的数字明显下来了", "CCTV推荐品牌", "喝了胃舒服多了", "今天天气不错", "No.1"]
+    filtered = [check_compliance(t) for t in lines]
+    compliance._default = (compliance.rules(), every)
+    try:
+        assert [check_compliance(t) for t in lines] == filtered
+    finally:
+        compliance._default = None
