@@ -177,7 +177,31 @@ def _denied(text: str, start: int, end: int, denial: re.Pattern[str] | None) -> 
     after = text[end : end + 6]
     stop = CLAUSE_END.search(after)
     tail = after[: stop.start()] if stop else after
-    return bool(re.search(r"[吗么嘛]$", tail)) or bool(stop and stop.group() in "？?" and "不" not in before)
+    if re.search(r"[吗么嘛]$", tail) or (stop and stop.group() in "？?" and "不" not in before):
+        return True
+    return _reported_and_corrected(text, start, end)
+
+
+SENTENCE_END = re.compile(r"[。！!？?\n]")
+REPORTED = re.compile(
+    r"(?:有人|有家人|有邻居|有朋友|有的人|网上|别人|外面|群里有人)(?:在群里|在网上)?(?:说|讲|传)"
+)
+CORRECTED = re.compile(
+    r"不能这么(?:宣传|说|讲)|不能这样(?:宣传|说|讲)|不认可|别这么(?:传|说)|不是这样|没有这个说法|不这么说|别信|谣言"
+)
+
+
+def _reported_and_corrected(text: str, start: int, end: int) -> bool:
+    """True when the sentence reports someone else's claim and then corrects it: 有家人说吃了血压降了，我得说明一下，
+    这是普通食品，不能这么宣传."""
+    head = text[:start]
+    cut = [m.end() for m in SENTENCE_END.finditer(head)]
+    head = head[cut[-1] :] if cut else head
+    if not REPORTED.search(head):
+        return False
+    rest = text[end:]
+    stop = SENTENCE_END.search(rest)
+    return bool(CORRECTED.search(rest[: stop.start()] if stop else rest))
 
 
 def _allowed(
