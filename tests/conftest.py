@@ -14,6 +14,7 @@ import pytest
 from community import db
 from community.principal import CLI
 from community.users import add_community
+from evals.llm_stub import StubServer
 from knowledge.index import KnowledgeBase, reset_knowledge_base
 from settings import get_settings, reset_settings
 
@@ -61,3 +62,19 @@ def kb(home: Path) -> KnowledgeBase:
     files = sorted(DEMO_DOCS.glob("oil-evoo-500-*.md")) + sorted(DEMO_DOCS.glob("soy-lowna-500-*.md"))
     base.ingest(files + [DEMO_DOCS / "policy-after-sales.md"])
     return base
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[StubServer]:
+    """The local OpenAI-compatible stub server (real HTTP), one per test module."""
+    with StubServer() as server:
+        yield server
+
+
+def use_llm(monkeypatch: pytest.MonkeyPatch, stub: StubServer, model: str) -> None:
+    """Point Linli's LLM settings at the stub with one of its models (see evals/llm_stub.py), no retries."""
+    monkeypatch.setenv("LINLI_LLM_BASE_URL", stub.url)
+    monkeypatch.setenv("LINLI_LLM_MODEL", model)
+    monkeypatch.setenv("LINLI_LLM_API_KEY", "test-key-for-the-stub")
+    monkeypatch.setenv("LINLI_LLM_MAX_RETRIES", "0")
+    reset_settings()

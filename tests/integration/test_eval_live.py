@@ -8,7 +8,6 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,27 +16,15 @@ from evals import runner
 from evals.live import LiveEvalError, run_live
 from evals.llm_stub import StubServer
 from settings import reset_settings
+from tests.conftest import use_llm
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with StubServer() as server:
-        yield server
-
-
-def use(monkeypatch: pytest.MonkeyPatch, stub: StubServer, model: str) -> None:
-    monkeypatch.setenv("LINLI_LLM_BASE_URL", stub.url)
-    monkeypatch.setenv("LINLI_LLM_MODEL", model)
-    monkeypatch.setenv("LINLI_LLM_MAX_RETRIES", "0")
-    reset_settings()
 
 
 def test_live_eval_runs_the_llm_tagger_and_composer_on_the_test_split(
     home: Path, stub: StubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, stub, "stub-composer-fabricate")  # tags by keywords; drafts need the repair pass
+    use_llm(monkeypatch, stub, "stub-composer-fabricate")  # tags by keywords; drafts need the repair pass
     monkeypatch.setenv("LINLI_LLM_PRICE_INPUT", "2.0")
     monkeypatch.setenv("LINLI_LLM_PRICE_OUTPUT", "8.0")
     reset_settings()
@@ -104,7 +91,7 @@ def test_live_cost_uses_the_price_table_and_says_when_no_price_is_known(
     monkeypatch.setenv("LINLI_LLM_MODEL", "some-new-model")
     reset_settings()
     assert get_settings().llm_prices() is None
-    use(monkeypatch, stub, "stub-composer")
+    use_llm(monkeypatch, stub, "stub-composer")
     report = run_live(only="tagging")
     assert list(report["tasks"]) == ["tagging"]
     assert report["cost"]["estimate"] == 0.0 and report["cost"]["source"] == "local endpoint"

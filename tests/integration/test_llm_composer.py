@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from agent.drafting import compose_draft
 from evals.llm_stub import StubServer
 from knowledge.index import KnowledgeBase
-from settings import reset_settings
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with StubServer() as server:
-        yield server
-
-
-def use(monkeypatch: pytest.MonkeyPatch, stub: StubServer, model: str) -> None:
-    monkeypatch.setenv("LINLI_LLM_BASE_URL", stub.url)
-    monkeypatch.setenv("LINLI_LLM_MODEL", model)
-    monkeypatch.setenv("LINLI_LLM_MAX_RETRIES", "0")
-    reset_settings()
+from tests.conftest import use_llm
 
 
 def blocking(draft) -> list[str]:  # type: ignore[no-untyped-def]
@@ -32,7 +17,7 @@ def blocking(draft) -> list[str]:  # type: ignore[no-untyped-def]
 def test_fabricated_figure_is_caught_and_repaired_in_one_more_call(
     kb: KnowledgeBase, stub: StubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, stub, "stub-composer-fabricate")
+    use_llm(monkeypatch, stub, "stub-composer-fabricate")
     draft = compose_draft(kb, kind="script", sku="OIL-EVOO-500", event="今晚8点直播")
     trace = draft.revision.trace
     assert trace["calls"] == 2 and trace["repaired"] is True and trace["input_tokens"] > 0
@@ -51,7 +36,7 @@ def test_fabricated_figure_is_caught_and_repaired_in_one_more_call(
 def test_a_draft_the_repair_cannot_fix_is_stored_blocked_never_clean(
     kb: KnowledgeBase, stub: StubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, stub, "stub-composer-stubborn")
+    use_llm(monkeypatch, stub, "stub-composer-stubborn")
     draft = compose_draft(kb, kind="push", sku="OIL-EVOO-500", segment="blood_lipids")
     assert draft.revision.trace["calls"] == 2
     rules = blocking(draft)
@@ -62,7 +47,7 @@ def test_a_draft_the_repair_cannot_fix_is_stored_blocked_never_clean(
 def test_honest_model_needs_one_call(
     kb: KnowledgeBase, stub: StubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, stub, "stub-composer")
+    use_llm(monkeypatch, stub, "stub-composer")
     draft = compose_draft(kb, kind="chain", sku="SOY-LOWNA-500")
     assert draft.revision.trace["calls"] == 1 and blocking(draft) == []
 
@@ -70,7 +55,7 @@ def test_honest_model_needs_one_call(
 def test_a_segment_request_gives_the_model_the_taxonomys_lawful_angle(
     kb: KnowledgeBase, stub: StubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, stub, "stub-composer")
+    use_llm(monkeypatch, stub, "stub-composer")
     draft = compose_draft(kb, kind="push", sku="SOY-LOWNA-500", segment="blood_pressure")
     asked = stub.app.state.requests[-1]["messages"][-1]["content"]
     assert "角度：如实说明每15毫升钠含量" in asked and "人群：注意控盐饮食的家人" in asked

@@ -22,6 +22,7 @@ from community.users import add_user, principal_for_token
 from evals.llm_stub import StubServer
 from knowledge.index import KnowledgeBase
 from settings import get_settings
+from tests.conftest import use_llm
 
 CLEAN = "今晚八点直播间见，橄榄油现场开瓶。\n喜欢凉拌的家人可以来看看。"
 BLOCKED = "这款酱油天天吃能降血压。\n最近很多邻居在问。"
@@ -472,20 +473,15 @@ def test_revise_composes_again_with_the_feedback_and_keeps_the_history(api_kb: C
 
 
 def test_revise_gives_the_llm_composer_the_feedback_as_the_operators_instruction(
-    api_kb: Client, monkeypatch: pytest.MonkeyPatch
+    api_kb: Client, stub: StubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, tokens = api_kb
     body = {"kind": "push", "sku": "OIL-EVOO-500", "community_id": "linjia"}
     d = client.post("/api/drafts", json=body, headers=auth(tokens["host"])).json()  # offline: templates
-    with StubServer() as stub:
-        monkeypatch.setenv("LINLI_LLM_BASE_URL", stub.url)
-        monkeypatch.setenv("LINLI_LLM_MODEL", "stub-composer-honest")
-        monkeypatch.setenv("LINLI_LLM_MAX_RETRIES", "0")
-        get_settings.cache_clear()
-        response = post(
-            client, f"/api/drafts/{d['id']}/revise", tokens["op"], {"feedback": "开头先说检测报告"}
-        )
-        prompts = [m["content"] for r in stub.app.state.requests for m in r["messages"]]
+    use_llm(monkeypatch, stub, "stub-composer-honest")
+    seen = len(stub.app.state.requests)
+    response = post(client, f"/api/drafts/{d['id']}/revise", tokens["op"], {"feedback": "开头先说检测报告"})
+    prompts = [m["content"] for r in stub.app.state.requests[seen:] for m in r["messages"]]
     assert response.status_code == 200, response.text
     r = response.json()
     assert (r["revision"], r["composer"], r["model"]) == (2, "llm", "stub-composer-honest")

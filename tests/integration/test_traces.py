@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from community.principal import CLI
 from community.runs import tagging_runs
 from evals.llm_stub import StubServer
 from knowledge.index import KnowledgeBase
-from settings import reset_settings
+from tests.conftest import use_llm
 
 CHAT = """2026-11-20 20:01:05 王阿姨: 我爸血压高，想换减盐酱油
 2026-11-20 20:02:05 王阿姨: 周末烤了吐司
@@ -37,19 +36,6 @@ LANGSMITH_VARS = (
     "LANGCHAIN_TRACING",
     "LANGSMITH_TRACING_V2",
 )
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with StubServer() as server:
-        yield server
-
-
-def use_llm(monkeypatch: pytest.MonkeyPatch, stub: StubServer, model: str) -> None:
-    monkeypatch.setenv("LINLI_LLM_BASE_URL", stub.url)
-    monkeypatch.setenv("LINLI_LLM_MODEL", model)
-    monkeypatch.setenv("LINLI_LLM_MAX_RETRIES", "0")
-    reset_settings()
 
 
 @pytest.fixture
