@@ -12,40 +12,175 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
+from agent.checks import grounding_places as places
+from agent.checks.claims import (
+    Canonical,
+    Quantity,
+    _rewrite,
+    agree,
+    canonical,
+    compatible,
+    read_mode,
+    step_of,
+)
 from community.errors import NotFound
 from knowledge.index import SHARED_SKU, Hit, KnowledgeBase
 
-UNIT = (
-    r"%|％|mg/kg|μg/kg|ug/kg|mg/100g|g/100g|mg/100ml|g/100ml|mg/100mL|g/100mL|mmol/kg|mg/g|kJ|千焦|kcal|千卡|mg|毫克|"
-    r"kg|公斤|g|克|ml|mL|毫升|L|升|公顷|亩|小时|分钟|min|天|个月|月龄|周|年|℃|°C|CFU/g|cfu/g|个/g|项|只|种|米"
+UNIT_WORDS = [
+    "%",
+    "％",
+    "mg/kg",
+    "μg/kg",
+    "ug/kg",
+    "mg/100g",
+    "g/100g",
+    "mg/100ml",
+    "g/100ml",
+    "mg/100mL",
+    "g/100mL",
+    "mmol/kg",
+    "mg/g",
+    "kJ",
+    "千焦",
+    "kcal",
+    "千卡",
+    "mg",
+    "毫克",
+    "kg",
+    "公斤",
+    "g",
+    "克",
+    "ml",
+    "mL",
+    "毫升",
+    "L",
+    "升",
+    "公顷",
+    "亩",
+    "小时",
+    "分钟",
+    "min",
+    "天",
+    "个月",
+    "月龄",
+    "周",
+    "年",
+    "℃",
+    "°C",
+    "CFU/g",
+    "cfu/g",
+    "CFU/ml",
+    "个/g",
+    "项",
+    "只",
+    "种",
+    "米",
+    "μg/kg",
+    "g/kg",
+    "μg",
+    "km",
+    "头",
+    "口",
+    "枚",
+    "户",
+]
+# longest first, so that g/kg is read as g/kg and not as g; 个 and 分 only before a noun or at a word's end
+UNIT = "|".join(re.escape(u) for u in sorted(set(UNIT_WORDS), key=len, reverse=True)) + (
+    r"|个(?=[\u4e00-\u9fa5])|分(?![\u4e00-\u9fa5])"
 )
 # units specific enough that the same unit with another number in the documents means a wrong value
-SPECIFIC_UNITS = {"公顷", "亩", "小时", "min", "天", "个月", "月龄", "周", "年", "℃", "只", "种", "米", "项"}
-DATE_WORDS = re.compile(r"灌装|生产|有效|签发|检测|收样|到期|采收|产蛋|出厂")
-MEASUREMENT = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)\s*({UNIT})(?![A-Za-z])")
+SPECIFIC_UNITS = {
+    "公顷",
+    "亩",
+    "小时",
+    "min",
+    "天",
+    "个月",
+    "月龄",
+    "周",
+    "年",
+    "℃",
+    "只",
+    "种",
+    "米",
+    "项",
+    "头",
+    "口",
+    "个",
+    "户",
+    "分",
+    "km",
+}
+DATE_WORDS = re.compile(
+    r"灌装|生产|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装|加工|收割|取蜜|采|产"
+)
+MEASUREMENT = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)\s*(多|余|来)?\s*({UNIT})(?![A-Za-z])")
 # a price: ¥59, 59元, 39.9块 (prices come from the request or a document, never from nowhere)
-PRICE = re.compile(r"(?:[¥￥]\s*(\d+(?:\.\d+)?)|(?<![\d.])(\d+(?:\.\d+)?)\s*(?:元|块钱|块))")
+PRICE = re.compile(r"(?:[¥￥]\s*(\d+(?:\.\d+)?)|(?<![\d.])(\d+(?:\.\d+)?)\s*(?:多|来)?\s*(?:元|块钱|块))")
 # a price named as a comparison (原价, 专柜价): lawful only when a document states it (价格法: no invented 原价)
-REFERENCE_PRICE = re.compile(r"原价|专柜价?|市场价|日常价|划线价|门店价|超市|商场|别家|外面|官方价|零售价")
+REFERENCE_PRICE = re.compile(
+    r"原价|专柜价?|市场价|日常价|划线价|门店价|超市|商场|别家|外面|官方价|零售价|平时|实体店|线下"
+)
 # a figure with no unit, said of a measured item (哈夫单位81, GI值40, 品尝评分值91)
 BARE = re.compile(r"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)(?![\d.]|\s*[%％A-Za-z\u4e00-\u9fa5/(（])")
 MEASURE_WORD = re.compile(r"(?:值|指数|单位|评分|得分|分值)(?:只有|是|为|达到|约|高达|才|有)?$")
 # words between an item's name and its figure (出粉率只有50%, 保质期是18个月)
 FILLER = re.compile(
-    r"(?:只有|仅有|才|是|为|达到|高达|约|大约|有|在|控制在|不超过|不到|低于|高于|左右|足足)+$"
+    r"(?:只有|仅有|才|是|为|达到|高达|约|大约|大概|差不多|有|在|控制在|不超过|不到|不足|低于|高于|超过|不少于|不低于|"
+    r"左右|足足|实测|测了|测出来|测出|测得|检测|检出来|检出|检了|一共|总共|了|就|也|都|能|可以)+$"
 )
 # words that name no item of their own (检测值只有0.14 says nothing about which item)
 GENERIC_LABELS = {"检测值", "测值", "实测值", "含量", "数值", "结果", "检测结果", "指标", "数据", "检测"}
+# two-character words that say nothing about which item a figure measures
+CONTEXT_STOP = {
+    "这批",
+    "批次",
+    "本批",
+    "检测",
+    "实测",
+    "大概",
+    "只有",
+    "一共",
+    "可以",
+    "就是",
+    "我们",
+    "大家",
+    "现在",
+    "这款",
+    "这个",
+    "以上",
+    "以下",
+    "左右",
+    "不到",
+    "超过",
+    "报告",
+    "国标",
+    "标准",
+    "大约",
+    "差不多",
+    "每天",
+    "的话",
+    "一下",
+    "已经",
+    "还是",
+}
 PER_100G = re.compile(r"每\s*100\s*(?:克|g)")
 OTHER_BATCH_WORDS = re.compile(r"上一批|上批|上一期|之前那批|去年那批|老批次")
 BATCH = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{4,6}[A-Z]?(?![A-Za-z0-9])")
-DATE = re.compile(r"(?<!\d)20\d{2}-\d{1,2}-\d{1,2}(?!\d)")
+# a batch number as hosts type or say it (ev2611a, SY 260612, MK-261121): rewritten when its letters are a batch
+# prefix of this sku's documents
+LOOSE_BATCH = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[\s\-]?(\d{4,6})([A-Za-z]?)(?![A-Za-z0-9])")
+DATE = re.compile(r"(?<!\d)(?:20\d{2}|-)-\d{1,2}-\d{1,2}(?!\d)")
+# a document's chunk that lists what hosts must not say states no fact
+FORBIDDEN = re.compile(r"^\s*(?:不要说的|不能说的|禁说)[:：]")
 CERTIFICATION = re.compile(
     r"(欧盟|美国|日本|USDA|国际)?\s*(有机[\u4e00-\u9fa5]{0,6}?(认证|产品|食品|码|证书)|有机(鸡蛋|蛋|牛肉|面粉|大米|散养)|"
-    r"绿色食品(认证)?|地理标志(产品|保护)?|SGS|HACCP|ISO ?\d{4,5}|检疫合格证明|无公害(农产品)?认证)"
+    r"绿色食品(认证)?|绿色认证|地理标志(产品|保护)?|地标产品|SGS|HACCP|ISO ?\d{4,5}(认证)?|[A-Z]{2,6}认证|检疫合格证明|"
+    r"无公害(农产品)?认证|有机(?![会物质肥酸磷机码])[\u4e00-\u9fa5]{1,2})"
 )
 CODE = re.compile(
     r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{7,}(?![A-Za-z0-9-])"
@@ -157,7 +292,9 @@ PLACES = [
     "张家口",
     "长白山",
 ]
-PLACE = re.compile("|".join(sorted(set(PLACES) | set(MORE_PLACES), key=len, reverse=True)))
+PLACE = re.compile(
+    "|".join(sorted(set(PLACES) | set(MORE_PLACES) | set(places.NAMES), key=len, reverse=True))
+)
 KEY_WINDOW = 12  # characters before a figure in which the measured item's name is looked for
 
 
@@ -223,14 +360,82 @@ class Claim:
         }
 
 
-def _norm(text: str) -> str:
-    """One spelling for what documents and hosts write differently (％/%, mL/ml, 分钟/min, 毫克/mg …)."""
+@lru_cache(maxsize=8192)
+def _norm(text: str, spoken: bool = True) -> str:
+    """One spelling for what documents and hosts write differently (％/%, mL/ml, 分钟/min, 毫克/mg, 三十六个月/36个月,
+    2026年10月16日/2026-10-16 …), without spaces; ``spoken=False`` for a document's text (see ``canonical``)."""
+    text = canonical(text, spoken).text
     text = (
         text.replace("％", "%").replace(" ", "").replace("\u3000", "").replace("mL", "ml").replace("°C", "℃")
     )
-    text = text.replace("分钟", "min").replace("毫克", "mg").replace("毫升", "ml")
+    text = text.replace("分钟", "min").replace("毫克", "mg").replace("毫升", "ml").replace("千焦", "kJ")
     text = re.sub(r"(?<=\d)(?:公斤|千克)", "kg", re.sub(r"(?<=\d)克", "g", text))
     return re.sub(r"(?<![mμu])g/100g", "%", text)  # a mass fraction: 8.6 g/100g is 8.6%
+
+
+def _unit(unit: str) -> str:
+    """A unit in the canonical spelling _norm gives it (毫克 → mg, g/100g → %)."""
+    return _norm(f"0{unit}")[1:] if unit else ""
+
+
+DOC_UNIT = (
+    r"mg/kg|μg/kg|ug/kg|g/kg|mg/100g|mg/100ml|g/100ml|mg/g|mmol/kg|CFU/g|CFU/ml|cfu/g|cfu/ml|μgRE/100g|μgRE|%|mg|μg|"
+    r"kg|g|ml|L|kJ|kcal|小时|min|s|℃|公顷|亩|km|米|个月|月龄|周|天|年|只|头|口|项|种|枚|户|个|分|元|份|批|瓶|罐|袋|盒"
+)
+DOC_FIGURE = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)(多|余)?({DOC_UNIT})?(?![\d.])")
+DOC_UPPER = re.compile(r"控制在$")
+
+
+def _doc_figures(text: str) -> list[Quantity]:
+    """The figures a (normalised) document text states, each with how it is meant (≤0.8% is a bound, 约78% is
+    about, 一千多口 from 1000 up); both ends of a range share the range's bound."""
+    out: list[Quantity] = []
+    previous: Quantity | None = None
+    for m in DOC_FIGURE.finditer(text):
+        before, after = text[max(0, m.start() - 6) : m.start()], text[m.end() : m.end() + 3]
+        if m.group(2):
+            mode = "+"
+        elif DOC_UPPER.search(before):
+            mode = "<="
+        elif previous is not None and before.endswith("–") and previous.mode != "=":
+            mode = previous.mode
+        else:
+            mode = read_mode(before, after)
+        figure = Quantity(
+            float(m.group(1)), m.group(3) or "", mode, step_of(m.group(1)) if m.group(2) else 0.0
+        )
+        out.append(figure)
+        previous = figure
+    return out
+
+
+def _fits(said: Quantity, stated: Quantity) -> bool:
+    """A host's figure and a document's agree: a figure said without a unit is compared by value alone."""
+    if not said.unit:
+        return agree(Quantity(said.value, stated.unit, said.mode, said.step), stated)
+    return bool(stated.unit) and compatible(said.unit, stated.unit) and agree(said, stated)
+
+
+def _comparable(said: Quantity, stated: Quantity) -> bool:
+    """A document's figure that could contradict the host's: the same unit, or the same dimension within a factor
+    of ten (一个月 against 20天, not 80mg against a 1kg bag); any figure for a bare one."""
+    if not said.unit:
+        return True
+    if not stated.unit or not compatible(said.unit, stated.unit):
+        return False
+    if said.unit == stated.unit:
+        return True
+    a, b = said.base(), stated.base()
+    return a is None or b is None or (b[1] > 0 and 0.1 <= a[1] / b[1] <= 10)
+
+
+def _stated(said: Quantity, figures: list[Quantity]) -> list[Quantity]:
+    """The figures an exact claim is checked against: a table row's results, not its limits (品尝评分值 ≥90分 91分:
+    the 90 is the standard's), unless the row states only a bound (湿面筋 ≥32%)."""
+    if said.mode not in ("=", "~"):
+        return figures
+    exact = [f for f in figures if f.mode in ("=", "~", "+") and _comparable(said, f) and f.unit]
+    return exact or figures
 
 
 def _price_value(text: str) -> float | None:
@@ -247,11 +452,14 @@ class Grounder:
         # the prices the request set (团购价 ¥59): a price in the copy must be one of them or stand in a document
         self.prices = [v for v in (_price_value(p) for p in prices if p) if v is not None]
         hits = kb.chunks_for_sku(sku)
-        self.current = [h for h in hits if not h.flags and h.sku == sku]
-        self.flagged = [h for h in hits if h.flags and h.sku == sku]
-        self.shared = [h for h in hits if h.sku == SHARED_SKU]
+        # a chunk listing what hosts must not say (不要说的：“有机鸡蛋”…) states nothing a claim could rest on
+        stating = [h for h in hits if not FORBIDDEN.match(h.text)]
+        self.current = [h for h in stating if not h.flags and h.sku == sku]
+        self.flagged = [h for h in stating if h.flags and h.sku == sku]
+        self.shared = [h for h in stating if h.sku == SHARED_SKU]
         self.batch_on_sale = kb.current_batches().get(sku)
-        self._norm = {h.chunk_id: _norm(h.text) for h in hits}
+        self._norm = {h.chunk_id: _norm(h.text, spoken=False) for h in hits}
+        self._figures: dict[str, list[tuple[Quantity, int]]] = {}
         names = {re.sub(r"[（(].*?[)）]", "", f.key).strip() for h in hits for f in h.facts}
         names |= {part for n in names for part in n.split() if len(part) >= 2}
         # the name before a qualifier: 油酸 of "油酸（C18:1）占总脂肪酸"
@@ -266,21 +474,68 @@ class Grounder:
             {n for n in names if len(n) >= 1},
             key=lambda n: (-len(n), n),  # longest first, ties by name: the same answer in every process
         )
+        batches = {h.batch for h in hits if h.batch} | ({self.batch_on_sale} if self.batch_on_sale else set())
+        self._batch_prefixes = {b[:2].upper() for b in batches if b}
+        support = " ".join(h.text for h in self.current + self.shared)
+        self._places = places.places_in(support)
+        self._support = _norm(support, spoken=False)
+        # two-character words found in many of this sku's chunks (its name: 燕麦, 米粉) say nothing about which item
+        # a figure measures
+        counts: dict[str, int] = {}
+        for h in hits:
+            if h.sku == sku:
+                for gram in set(re.findall(r"(?=([\u4e00-\u9fa5]{2}))", self._norm[h.chunk_id])):
+                    counts[gram] = counts.get(gram, 0) + 1
+        own = sum(1 for h in hits if h.sku == sku)
+        self._common = {g for g, n in counts.items() if n >= max(3, 0.3 * own)}
+
+    def _canonical(self, text: str) -> Canonical:
+        """The host's text in the documents' spelling, batch numbers too (ev2611a, SY 260612 → EV2611A, SY260612)."""
+
+        def batch(m: re.Match[str]) -> str | None:
+            if m.group(1).upper() not in self._batch_prefixes:
+                return None
+            return f"{m.group(1)}{m.group(2)}{m.group(3)}".upper()
+
+        return _rewrite(canonical(text), LOOSE_BATCH, batch)
+
+    def _chunk_figures(self, hit: Hit) -> list[tuple[Quantity, int]]:
+        """Every figure of a chunk with where it stands (cached)."""
+        if hit.chunk_id not in self._figures:
+            text = self._norm[hit.chunk_id]
+            found = [m.start() for m in DOC_FIGURE.finditer(text)]
+            self._figures[hit.chunk_id] = list(zip(_doc_figures(text), found, strict=True))
+        return self._figures[hit.chunk_id]
 
     def _find(self, needle: str, pool: list[Hit]) -> Hit | None:
+        """A chunk that says ``needle``, not only in a sentence about another batch (上一批是 RI260815，生产日期…)."""
         wanted = _norm(needle)
-        return next((h for h in pool if wanted in self._norm[h.chunk_id]), None)
+        if not wanted:
+            return None
+        for h in pool:
+            text = self._norm[h.chunk_id]
+            at = text.find(wanted)
+            while at >= 0:
+                if h.flags or not self._other_batch(text, at, at + len(wanted)):
+                    return h
+                at = text.find(wanted, at + 1)
+        return None
 
     def _label(self, needle: str, kind: str, start: int, end: int) -> Claim:
         hit = self._find(needle, self.current) or self._find(needle, self.shared)
         if hit:
             return Claim(kind, needle, start, end, "supported", hit.chunk_id)
-        old = self._find(needle, self.flagged)
+        old = self._find(needle, self.flagged) or self._stated_for_other_batch(needle)
         if old:
             label = "expired" if "expired" in old.flags else "wrong_batch"
             expected = f"在售批次为 {self.batch_on_sale}" if self.batch_on_sale else None
             return Claim(kind, needle, start, end, label, old.chunk_id, expected)
         return Claim(kind, needle, start, end, "invented", None)
+
+    def _stated_for_other_batch(self, needle: str) -> Hit | None:
+        """A current chunk that says ``needle`` only of another batch (its FAQ on the last batch)."""
+        wanted = _norm(needle)
+        return next((h for h in self.current if wanted and wanted in self._norm[h.chunk_id]), None)
 
     def _items(self, text: str, start: int) -> list[str]:
         """The measured items the sentence names just before a figure (酸度 in 酸度0.2%), longest first."""
@@ -320,54 +575,132 @@ class Grounder:
             return True
         return bool(OTHER_BATCH_WORDS.search(sentence))
 
-    def _near(self, needle: str, item: str, pool: list[Hit]) -> Hit | None:
-        """A chunk that states the figure right after the item's name, and not for another batch."""
-        wanted = re.compile(rf"(?<![\d.]){re.escape(_norm(needle))}(?!\d)")
+    def _near(self, said: Quantity, item: str, pool: list[Hit]) -> Hit | None:
+        """A chunk that states a figure agreeing with the host's right after the item's name, and not for
+        another batch."""
         for hit in pool:
             text = self._norm[hit.chunk_id]
             for m in re.finditer(re.escape(_norm(item)), text):
-                if wanted.search(self._window(text, m.end())) and not self._other_batch(
-                    text, m.start(), m.end()
-                ):
+                if any(
+                    _fits(said, f) for f in _stated(said, _doc_figures(self._window(text, m.end())))
+                ) and not (self._other_batch(text, m.start(), m.end())):
                     return hit
         return None
 
-    def _said_otherwise(self, item: str, value: str, unit: str, pool: list[Hit]) -> tuple[Hit, str] | None:
-        """A chunk that states the item with another figure in the same unit (出粉率控制在65%左右)."""
-        unit_n = _norm(unit)
-        figure = re.compile(
-            rf"(?<![\d.])(\d+(?:\.\d+)?){re.escape(unit_n)}"
-            if unit_n
-            else r"(?<![\d.])(\d+(?:\.\d+)?)(?![\d.])"
-        )
+    def _said_otherwise(self, item: str, said: Quantity, pool: list[Hit]) -> tuple[Hit, str] | None:
+        """A chunk that states the item with another figure of the same kind (出粉率控制在65%左右)."""
         for hit in pool:
             text = self._norm[hit.chunk_id]
             for m in re.finditer(re.escape(_norm(item)), text):
-                found = figure.search(self._window(text, m.end()))
-                if found and abs(float(found.group(1)) - float(value)) > 1e-9:
-                    return hit, f"{item} {found.group()}"
+                window = self._window(text, m.end())
+                figures = _doc_figures(window)
+                if any(_fits(said, f) for f in figures):
+                    continue
+                other = next((f for f in figures if _comparable(said, f)), None)
+                if other is not None:
+                    return hit, f"{item} {other.value:g}{other.unit}"
         return None
 
-    def _fact_says(self, item: str, value: str, unit: str, pool: list[Hit]) -> Hit | None:
-        """A chunk whose extracted fact for this item has this number (tables often put the unit in the header)."""
+    def _fact_says(self, item: str, said: Quantity, pool: list[Hit]) -> Hit | None:
+        """A chunk whose extracted fact for this item has this figure (tables often put the unit in the header)."""
         for hit in pool:
             for fact in hit.facts:
                 if fact.number is None or item not in fact.key:
                     continue
-                if abs(fact.number - float(value)) < 1e-9 and (
-                    not fact.unit or _norm(fact.unit) == _norm(unit)
-                ):
+                if any(_fits(said, f) for f in _stated(said, self._fact_figures(fact, said))):
                     return hit
+        return None
+
+    def _fact_figures(self, fact: Any, said: Quantity) -> list[Quantity]:
+        """A fact's figures (5份均≤120 CFU/g: the 120 CFU/g bound); a fact whose figure has no unit (a table with
+        the unit in its header) takes the host's."""
+        figures = [f for f in _doc_figures(_norm(fact.value or "", spoken=False)) if f.unit]
+        if figures:
+            return figures
+        unit = _unit(fact.unit) if fact.unit else said.unit
+        bound = re.match(r"\s*(≤|≥|<|>)", fact.value or "")
+        mode = {"≤": "<=", "≥": ">=", "<": "<", ">": ">"}[bound.group(1)] if bound else "="
+        return [Quantity(float(fact.number), unit, mode)]
+
+    def _anywhere(self, said: Quantity, pool: list[Hit]) -> Hit | None:
+        """A chunk of this sku stating a figure that agrees with the host's in another spelling (一个月 for
+        30天, 382千卡 for 1597kJ); a bound only agrees with a bound."""
+        if not said.unit:
+            return None
+        bound = said.mode in ("<", "<=", ">", ">=")
+        if not bound and said.unit in self._doc_units(pool):
+            return None  # the same spelling: a plain look-up has already been made
+        for hit in pool:
+            text = self._norm[hit.chunk_id]
+            for figure, at in self._chunk_figures(hit):
+                if bound and figure.mode in ("=", "~", "+"):
+                    continue
+                if _fits(said, figure) and (hit.flags or not self._other_batch(text, at, at + 1)):
+                    return hit
+        return None
+
+    def _doc_units(self, pool: list[Hit]) -> set[str]:
+        return {figure.unit for hit in pool for figure, _ in self._chunk_figures(hit)}
+
+    def _context_match(self, text: str, start: int, said: Quantity) -> tuple[str, Hit, str] | None:
+        """The document figures of the same kind whose words before them share a two-character word with the
+        host's words before the figure (常温放一个月 ~ 常温（25℃以下）20天): supported if one agrees, otherwise the
+        first is what the documents say instead."""
+        context = FILLER.sub("", text[max(0, start - 8) : start])
+        grams = {context[i : i + 2] for i in range(len(context) - 1)}
+        grams = {
+            g
+            for g in grams
+            if re.fullmatch(r"[\u4e00-\u9fa5]{2}", g) and g not in CONTEXT_STOP and g not in self._common
+        }
+        if not grams:
+            return None
+        first: tuple[Hit, Quantity] | None = None
+        for pool in (self.current, self.flagged):
+            for hit in pool:
+                doc = self._norm[hit.chunk_id]
+                for figure, at in self._chunk_figures(hit):
+                    if not _comparable(said, figure) or not said.unit:
+                        continue
+                    before = doc[max(0, at - 10) : at]
+                    if not any(g in before for g in grams):
+                        continue
+                    if _fits(said, figure):
+                        if pool is self.current and not self._other_batch(doc, at, at + 1):
+                            return "supported", hit, ""
+                        if pool is self.flagged:
+                            return self._stale(hit), hit, f"在售批次为 {self.batch_on_sale}"
+                        continue
+                    if first is None and pool is self.current:
+                        first = (hit, figure)
+        if first is not None:
+            return "wrong_value", first[0], f"{first[1].value:g}{first[1].unit}"
         return None
 
     def _stale(self, hit: Hit) -> str:
         return "expired" if "expired" in hit.flags else "wrong_batch"
 
-    def _measurement(self, text: str, match: re.Match[str]) -> Claim:
-        value, unit = match.group(1), match.group(2) if match.re is MEASUREMENT else ""
-        said = match.group() if match.re is MEASUREMENT else value
-        if unit in ("g", "克") and PER_100G.search(text[max(0, match.start() - KEY_WINDOW) : match.start()]):
-            unit, said = "%", f"{value}%"  # 每100克…13.4克 is 13.4 g/100g
+    def _said(self, text: str, match: re.Match[str]) -> Quantity:
+        """The host's figure: value, unit and how it is meant (不到/超过/以上/约/左右, 多)."""
+        value = match.group(1)
+        more = match.group(2) if match.re is MEASUREMENT else None
+        unit = _unit(match.group(3)) if match.re is MEASUREMENT else ""
+        if unit in ("g",) and PER_100G.search(text[max(0, match.start() - KEY_WINDOW) : match.start()]):
+            unit = "%"  # 每100克…13.4克 is 13.4 g/100g
+        if more:
+            return Quantity(float(value), unit, "+", step_of(value))
+        before = text[max(0, match.start() - 6) : match.start()]
+        return Quantity(float(value), unit, read_mode(before, text[match.end() : match.end() + 3]))
+
+    def _measurement(self, text: str, match: re.Match[str]) -> Claim | None:
+        value = match.group(1)
+        unit = match.group(3) if match.re is MEASUREMENT else ""
+        if unit == "年" and 1900 <= float(value) <= 2100:
+            return None  # a year (2026年), not a duration
+        said = self._said(text, match)
+        plain = f"{value}{unit}" if match.re is MEASUREMENT else value
+        if said.unit == "%" and unit in ("g", "克"):
+            plain = f"{value}%"
 
         def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
             return Claim(
@@ -383,14 +716,14 @@ class Grounder:
         items = self._items(text, match.start())
         for item in items:
             hit = (
-                self._fact_says(item, value, unit, self.current)
+                self._fact_says(item, said, self.current)
                 or self._near(said, item, self.current)
                 or self._near(said, item, self.shared)
             )
             if hit:
                 return claim("supported", hit)
         for item in items:
-            old = self._near(said, item, self.flagged) or self._fact_says(item, value, unit, self.flagged)
+            old = self._near(said, item, self.flagged) or self._fact_says(item, said, self.flagged)
             if old:
                 return claim(self._stale(old), old, f"在售批次为 {self.batch_on_sale}")
         labels = self._labels(text, match.start())
@@ -400,10 +733,25 @@ class Grounder:
                 if hit:
                     return claim("supported", hit)
             # the exact figure in a current document will do; only an item the documents measure can contradict it
+            if match.re is MEASUREMENT and said.mode in ("=", "~", "+"):
+                found = self._label(plain, "measurement", match.start(), match.end())
+                if found.label != "invented":
+                    return Claim(
+                        "measurement",
+                        match.group(),
+                        match.start(),
+                        match.end(),
+                        found.label,
+                        found.citation,
+                        found.expected,
+                    )
             if match.re is MEASUREMENT:
-                plain = self._label(said, "measurement", match.start(), match.end())
-                if plain.label != "invented":
-                    return plain
+                hit = self._anywhere(said, self.current)
+                if hit:
+                    return claim("supported", hit)
+                old = self._anywhere(said, self.flagged)
+                if old:
+                    return claim(self._stale(old), old, f"在售批次为 {self.batch_on_sale}")
         # the same item stated with another value: first the documents' facts, then their sentences
         context = text[max(0, match.start() - KEY_WINDOW) : match.start()]
         for pool in (self.current, self.flagged):
@@ -411,21 +759,26 @@ class Grounder:
                 for fact in hit.facts:
                     name = re.sub(r"[（(].*?[)）]", "", fact.key).strip()
                     if len(name) >= 1 and name in context and fact.number is not None:
-                        fact_unit = _norm(fact.unit or "")
-                        if fact_unit and fact_unit != _norm(unit) or abs(fact.number - float(value)) < 1e-9:
+                        figures = self._fact_figures(fact, said)
+                        if any(_fits(said, f) for f in figures) or not any(
+                            _comparable(said, f) for f in figures
+                        ):
                             continue
                         label = "wrong_value" if pool is self.current else self._stale(hit)
                         return claim(label, hit, f"{fact.key} {fact.value}")
         for item in items + labels:
-            other = self._said_otherwise(item, value, unit, self.current)
+            other = self._said_otherwise(item, said, self.current)
             if other:
                 return claim("wrong_value", other[0], other[1])
-        if not items and _norm(unit) in SPECIFIC_UNITS:
-            other_figure = re.compile(rf"(\d+(?:\.\d+)?){re.escape(_norm(unit))}")
+        if match.re is MEASUREMENT:
+            matched = self._context_match(text, match.start(), said)
+            if matched:
+                return claim(matched[0], matched[1], matched[2] or None)
+        if not items and said.unit in SPECIFIC_UNITS:
             for hit in self.current:
-                found = other_figure.search(self._norm[hit.chunk_id])
-                if found and found.group(1) != value:
-                    return claim("wrong_value", hit, found.group())
+                for figure, _ in self._chunk_figures(hit):
+                    if _comparable(said, figure) and not _fits(said, figure):
+                        return claim("wrong_value", hit, f"{figure.value:g}{figure.unit}")
         return claim("invented")
 
     def _bare(self, text: str, match: re.Match[str]) -> Claim | None:
@@ -480,6 +833,15 @@ class Grounder:
         return out
 
     def claims(self, text: str) -> list[Claim]:
+        """Every claim of ``text`` with its label, at the span where the host wrote it."""
+        c = self._canonical(text)
+        out = []
+        for claim in self._claims(c.text):
+            start, end = c.source(claim.start, claim.end)
+            out.append(replace(claim, text=text[start:end], start=start, end=end))
+        return out
+
+    def _claims(self, text: str) -> list[Claim]:
         out: list[Claim] = []
         taken: list[tuple[int, int]] = []
 
@@ -516,11 +878,20 @@ class Grounder:
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),
             (CODE, self._code),
-            (PLACE, lambda m: self._label(m.group(), "place", m.start(), m.end())),
+            (PLACE, self._place),
+            (places.SUFFIXED, self._origin),
             (BARE, lambda m: self._bare(text, m)),
         ]
         for pattern, extract in extractors:
             for match in pattern.finditer(text):
+                if pattern is places.SUFFIXED:
+                    span = match.span(1)
+                    if free(*span):
+                        found = extract(match)
+                        if found is not None:
+                            out.append(found)
+                            taken.append(span)
+                    continue
                 if free(*match.span()):
                     found = extract(match)
                     if found is not None:
@@ -528,27 +899,67 @@ class Grounder:
                         taken.append(match.span())
         return sorted(out, key=lambda c: c.start)
 
+    def _place(self, match: re.Match[str]) -> Claim:
+        """A place is supported when a current document names it or a place inside it (方正县 for 哈尔滨)."""
+        name = match.group()
+        claim = self._label(name, "place", match.start(), match.end())
+        if claim.label == "supported" or not places.covered(name, self._places):
+            return claim
+        return Claim("place", name, match.start(), match.end(), "supported", None)
+
+    def _origin(self, match: re.Match[str]) -> Claim | None:
+        """A place the gazetteer does not know, said as an origin (产自XX县, 来自XX庄园)."""
+        name = match.group(1)
+        if PLACE.search(name):
+            return None
+        stem = re.sub(r"(?:省|市|县|区|州|镇|乡|村|旗|盟|岛)$", "", name)
+        if len(stem) >= 2 and _norm(stem) in self._support:
+            return Claim("place", name, match.start(1), match.end(1), "supported", None)
+        return self._label(name, "place", match.start(1), match.end(1))
+
+    def _dates_in(self, hit: Hit) -> list[tuple[str, int]]:
+        """Every ISO date a chunk states (its text, then its front matter)."""
+        text = self._norm[hit.chunk_id]
+        found = [(m.group(), m.start()) for m in re.finditer(r"20\d{2}-\d{2}-\d{2}", text)]
+        return found + [(d, -1) for d in (hit.issued_at, hit.valid_until) if d]
+
     def _date(self, match: re.Match[str]) -> Claim:
-        """A date is supported by a document's text or by its front matter (issued_at / valid_until)."""
+        """A date is supported by a document's text or by its front matter (issued_at / valid_until); a date said
+        without its year (10月18号) by a document date on that day of any year."""
         day = match.group()
-        for pool, label in ((self.current, "supported"), (self.flagged, "wrong_batch")):
-            hit = next((h for h in pool if day in (h.issued_at, h.valid_until)), None)
-            if hit:
-                if label != "supported" and "expired" in hit.flags:
-                    label = "expired"
-                return Claim("date", day, match.start(), match.end(), label, hit.chunk_id)
-        claim = self._label(day, "date", match.start(), match.end())
+
+        def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
+            return Claim(
+                "date", day, match.start(), match.end(), label, hit.chunk_id if hit else None, expected
+            )
+
+        def same(date: str) -> bool:
+            return date[4:] == day[1:] if day.startswith("--") else date == day
+
+        for pool in (self.current, self.flagged):
+            for hit in pool:
+                text = self._norm[hit.chunk_id]
+                for date, at in self._dates_in(hit):
+                    if not same(date):
+                        continue
+                    if pool is self.current and (at < 0 or not self._other_batch(text, at, at + len(date))):
+                        return claim("supported", hit)
+                    if pool is self.flagged:
+                        return claim(self._stale(hit), hit, f"在售批次为 {self.batch_on_sale}")
+        stale = next(
+            (h for h in self.current for date, at in self._dates_in(h) if same(date) and at >= 0), None
+        )
+        if stale is not None:  # said only of another batch (上一批是 RI260815，生产日期2026-08-15)
+            return claim("wrong_batch", stale, f"在售批次为 {self.batch_on_sale}")
         around = match.string[max(0, match.start() - KEY_WINDOW) : match.end() + KEY_WINDOW]
         word = DATE_WORDS.search(around)
-        if claim.label == "invented" and word:
+        if word:
             said = re.compile(rf"{word.group()}[^\d\n]{{0,8}}(20\d{{2}}-\d{{1,2}}-\d{{1,2}})")
             for hit in self.current:
-                found = said.search(hit.text)
-                if found:
-                    return Claim(
-                        "date", day, match.start(), match.end(), "wrong_value", hit.chunk_id, found.group(1)
-                    )
-        return claim
+                found = said.search(self._norm[hit.chunk_id])
+                if found and not self._other_batch(self._norm[hit.chunk_id], found.start(1), found.end(1)):
+                    return claim("wrong_value", hit, found.group(1))
+        return claim("invented")
 
     def _code(self, match: re.Match[str]) -> Claim:
         """A report or certificate number: the document that carries it decides, even if others mention it."""

@@ -1,0 +1,413 @@
+"""One spelling for the figures hosts say and documents write, so that a claim can be matched to a fact.
+
+Hosts say 百分之零点二, 两千米, 三十六个月, 一年半, 三成, 十九块九, 27度, 0.021克每百克, 26年8月15号; documents write
+0.2%, 2000米, 36个月, 18个月, 30%, 19.9元, 27℃, 0.021 g/100g, 2026-08-15. ``canonical`` rewrites a text into the
+documents' spelling (Chinese numerals as digits, dates as ISO, units one way, both ends of a range with their unit)
+and remembers, for every character it writes, the span of the original it came from: a claim found in the
+canonical text is reported where the host wrote it.
+
+``Quantity`` and ``agree`` compare two figures of one dimension (毫克 and 克, 天 and 个月, 千焦 and 千卡) with the
+tolerance the wording allows: exact when both are exact, a few per cent when either says 约/左右 or a unit is
+converted, a range for 多 (五百多 is 500 to 600), and a bound for 不到/超过/以上 that a measured value must satisfy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+CN = "零〇一二两三四五六七八九十百千万"
+CN_RUN = rf"[{CN}]+(?:点[零〇一二三四五六七八九]+)?"
+# the units a spoken figure can carry (before the canonical spelling is applied)
+SPOKEN_UNIT = (
+    r"毫克每千克|毫克每公斤|毫克/千克|毫克/公斤|微克每千克|微克每公斤|克每千克|克每公斤|克每百克|克每百毫升|毫克每百克|"
+    r"毫克每百毫升|毫克每克|毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|个小时|小时|分钟|秒钟|秒|摄氏度|度|℃|公顷|亩|"
+    r"公里|千米|米|个月|月龄|周|星期|天|年|只|头|口(?!之家)|项|种|枚|户|个|分(?![钟之])|块钱|块|元|%|mg|g|kg|ml|mL|kJ|kcal"
+)
+# words after which a lone 一/两 is a figure (保质期一年, 放一个月, 一个月内) and not an article (一只鸡一年也就…)
+LONE_BEFORE = re.compile(
+    r"(?:保质期|有效期|放|存放|保存|冷藏|常温|能放|可以放|净重|重|约|大约|大概|差不多|控制在|不超过|不到|超过|只有|才|仅|"
+    r"高达|达到|是|为|有|要|测了|实测|养|长到|煮|泡|闷|发酵|晒|需要)(?:了|能|也|就|得)?$"
+)
+LONE_AFTER = re.compile(r"^(?:内|以内|之内|左右|上下|半|多|以上|以下)")
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """A text in the documents' spelling; ``spans[i]`` is the original span canonical character i came from."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    original: str
+
+    def source(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of canonical characters [start, end)."""
+        if not self.spans:
+            return 0, 0
+        start = min(max(start, 0), len(self.spans) - 1)
+        end = min(max(end, start + 1), len(self.spans))
+        return self.spans[start][0], self.spans[end - 1][1]
+
+
+def _rewrite(
+    c: Canonical, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None]
+) -> Canonical:
+    """Every match of ``pattern`` replaced by ``repl(match)`` (None keeps it), the spans carried along."""
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in pattern.finditer(c.text):
+        new = repl(m)
+        if new is None or new == m.group() or m.start() == m.end():
+            continue
+        parts.append(c.text[pos : m.start()])
+        spans.extend(c.spans[pos : m.start()])
+        span = (c.spans[m.start()][0], c.spans[m.end() - 1][1])
+        parts.append(new)
+        spans.extend([span] * len(new))
+        pos = m.end()
+    if pos == 0:
+        return c
+    parts.append(c.text[pos:])
+    spans.extend(c.spans[pos:])
+    return Canonical("".join(parts), tuple(spans), c.original)
+
+
+def cn_int(text: str) -> int | None:
+    """三百二十 → 320, 一千六 → 1600 (the spoken short form), 十五 → 15, 4万 handled by the caller; None if not a
+    number (三五, 十几)."""
+    if not text or text[0] in "百千万":
+        return None  # 千克, 百克, 万一: a unit or a word, not a number
+    if "万" in text:
+        high, _, low = text.partition("万")
+        high_value = cn_int(high) if high else 1
+        if high_value is None or "万" in low:
+            return None
+        if not low:
+            return high_value * 10000
+        if len(low) == 1 and low in CN_DIGITS:  # 一万二 is 12000
+            return high_value * 10000 + CN_DIGITS[low] * 1000
+        low_value = cn_int(low.lstrip("零〇"))
+        return None if low_value is None else high_value * 10000 + low_value
+    total, digit, last_unit, zero_after_unit = 0, None, None, False
+    for ch in text:
+        if ch in CN_DIGITS:
+            if ch in "零〇":
+                if last_unit is None:
+                    return None if len(text) > 1 else 0
+                zero_after_unit = True
+                continue
+            if digit is not None:
+                return None  # two digits in a row: 三五, 四五十
+            digit = CN_DIGITS[ch]
+        elif ch in CN_UNITS:
+            unit = CN_UNITS[ch]
+            if last_unit is not None and unit >= last_unit:
+                return None
+            total += (1 if digit is None else digit) * unit
+            digit, last_unit, zero_after_unit = None, unit, False
+        else:
+            return None
+    if digit is not None:
+        total += digit * last_unit // 10 if last_unit and not zero_after_unit else digit
+    return total
+
+
+def cn_number(text: str) -> str | None:
+    """A Chinese numeral as digits: 零点二 → 0.2, 九十一点六 → 91.6, 四千五百五十 → 4550; None if it is none."""
+    whole, dot, frac = text.partition("点")
+    value = cn_int(whole)
+    if value is None:
+        return None
+    if not dot:
+        return str(value)
+    if not frac or any(ch not in CN_DIGITS or ch == "两" for ch in frac):
+        return None
+    return f"{value}." + "".join(str(CN_DIGITS[ch]) for ch in frac)
+
+
+def _year_digits(text: str) -> str | None:
+    """二〇二六 → 2026 (a year is read digit by digit)."""
+    if len(text) != 4 or any(ch not in CN_DIGITS for ch in text):
+        return None
+    return "".join(str(CN_DIGITS[ch]) for ch in text)
+
+
+def _day_part(text: str) -> int | None:
+    value = int(text) if text.isdigit() else cn_int(text)
+    return value
+
+
+DATE_FULL = re.compile(r"(?<!\d)(20\d{2})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})(?:\s*[日号])?(?!\d)")
+DATE_SHORT_YEAR = re.compile(r"(?<![\d.])(\d{2})年(\d{1,2})月(\d{1,2})[日号]")
+DATE_CN = re.compile(
+    r"([〇零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,4})[日号]"
+)
+DATE_NO_YEAR = re.compile(
+    r"(?<![\d年./\-])(\d{1,2}|[一二三四五六七八九十]{1,3})月(\d{1,2}|[一二三四五六七八九十]{1,4})"
+    r"(?:[日号]|(?=\s*(?:到|至|[-–~～])\s*\d))"
+)
+PERCENT = re.compile(rf"百分之\s*(\d+(?:\.\d+)?|{CN_RUN})")
+TENTHS = re.compile(
+    r"(?<![一二三四五六七八九十])([二三四五六七八九])成([一二三四五六七八九])?(?=[的以左多上、，。！？；\s]|$)"
+)
+HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了))一半")
+YEAR_AND_HALF = re.compile(rf"(\d+|[{CN}]+)年半")
+HALF_YEAR = re.compile(r"(?<![一二三四五六七八九十\d])半年")
+HALF_HOUR = re.compile(r"(?<![一二三四五六七八九十\d个])半(?:个)?小时")
+TEN_THOUSAND = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)万(?=[\u4e00-\u9fa5a-zA-Z%])")
+CN_FIGURE = re.compile(rf"(?<!第)({CN_RUN})(?=(多|余|来)?\s*({SPOKEN_UNIT}))")
+CN_BARE = re.compile(rf"(?<![第{CN}])({CN_RUN})(?![{CN}几])")
+PRICE_SPOKEN = re.compile(r"(?<![\d.])(\d+)\s*块\s*([\d一二三四五六七八九])(?![\d毛])")
+COMPOUND_UNITS = [
+    (r"(?:毫克|mg)\s*(?:每|/)\s*(?:千克|公斤|kg)", "mg/kg"),
+    (r"(?:微克|μg|µg|ug)\s*(?:每|/)\s*(?:千克|公斤|kg)", "μg/kg"),
+    (r"(?:克|g)\s*(?:每|/)\s*(?:千克|公斤|kg)", "g/kg"),
+    (r"(?:毫克|mg)\s*(?:每|/)\s*(?:百克|100\s*(?:克|g))", "mg/100g"),
+    (r"(?:克|g)\s*(?:每|/)\s*(?:百克|100\s*(?:克|g))", "g/100g"),
+    (r"(?:毫克|mg)\s*(?:每|/)\s*(?:百毫升|100\s*(?:毫升|ml|mL))", "mg/100ml"),
+    (r"(?:克|g)\s*(?:每|/)\s*(?:百毫升|100\s*(?:毫升|ml|mL))", "g/100ml"),
+    (r"(?:毫克|mg)\s*(?:每|/)\s*(?:克|g)(?![/a-zA-Z])", "mg/g"),
+    (r"毫摩尔\s*(?:每|/)\s*(?:千克|公斤|kg)", "mmol/kg"),
+]
+SIMPLE_UNITS = [
+    (r"毫克", "mg"),
+    (r"微克|µg", "μg"),
+    (r"千克|公斤", "kg"),
+    (r"克(?!罗|隆)", "g"),
+    (r"毫升|mL", "ml"),
+    (r"千焦", "kJ"),
+    (r"千卡|大卡", "kcal"),
+    (r"个小时", "小时"),
+    (r"分钟", "min"),
+    (r"秒钟|秒", "s"),
+    (r"摄氏度|度(?![数量])|°C|℃", "℃"),
+    (r"千米|公里", "km"),
+    (r"星期", "周"),
+    (r"块钱|块(?!\s*\d)", "元"),
+]
+# a figure that may be followed by 多/余/来 (五百多公顷) before its unit
+AFTER_FIGURE = r"(?<=\d)(\s*(?:多|余|来)?\s*)"
+UNIT_TOKEN = (
+    r"mg/kg|μg/kg|g/kg|mg/100g|g/100g|mg/100ml|g/100ml|mg/g|mmol/kg|CFU/g|CFU/ml|cfu/g|cfu/ml|%|mg|μg|kg|g|ml|L|kJ|"
+    r"kcal|小时|min|s|℃|公顷|亩|km|米|个月|月龄|周|天|年|只|头|口|项|种|枚|户|个|分|元"
+)
+UNIT_PATTERNS = [(re.compile(AFTER_FIGURE + f"(?:{p})"), u) for p, u in COMPOUND_UNITS + SIMPLE_UNITS]
+FULL_WIDTH = re.compile("[０-９％．]")
+RANGE = re.compile(
+    rf"(?<![\d.])(\d+(?:\.\d+)?)\s*({UNIT_TOKEN})?\s*(?:到|至|-|–|~|～)\s*(\d+(?:\.\d+)?)\s*({UNIT_TOKEN})(?![A-Za-z/])"
+)
+
+
+def canonical(text: str, spoken: bool = True) -> Canonical:
+    """``text`` in the documents' spelling, with the span of the original every character came from. ``spoken``
+    reads a lone 一/两 before a unit as a figure where the words around make it one (保质期一年, 一个月内); documents
+    write their figures in digits, so in them 一年内有效 and 一年只种一季 stay words."""
+    c = Canonical(text, tuple((i, i + 1) for i in range(len(text))), text)
+    c = _rewrite(c, FULL_WIDTH, lambda m: chr(ord(m.group()) - 0xFEE0))
+    c = _rewrite(c, DATE_FULL, lambda m: f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}")
+    c = _rewrite(c, DATE_SHORT_YEAR, lambda m: f"20{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}")
+    c = _rewrite(c, DATE_CN, _cn_date)
+    c = _rewrite(c, DATE_NO_YEAR, _no_year_date)
+    c = _rewrite(c, PERCENT, lambda m: f"{_digits(m.group(1))}%" if _digits(m.group(1)) else None)
+    c = _rewrite(
+        c, TENTHS, lambda m: f"{CN_DIGITS[m.group(1)] * 10 + (CN_DIGITS[m.group(2)] if m.group(2) else 0)}%"
+    )
+    c = _rewrite(c, HALF, lambda m: "50%")
+    c = _rewrite(
+        c,
+        YEAR_AND_HALF,
+        lambda m: f"{int(_digits(m.group(1)) or 0) * 12 + 6}个月" if _digits(m.group(1)) else None,
+    )
+    c = _rewrite(c, HALF_YEAR, lambda m: "6个月")
+    c = _rewrite(c, HALF_HOUR, lambda m: "30min")
+    c = _rewrite(c, CN_FIGURE, lambda m: _spoken_figure(m, spoken))
+    c = _rewrite(c, CN_BARE, lambda m: cn_number(m.group(1)) if len(m.group(1)) >= 2 else None)
+    c = _rewrite(c, TEN_THOUSAND, lambda m: f"{float(m.group(1)) * 10000:g}")
+    c = _rewrite(c, PRICE_SPOKEN, lambda m: f"{m.group(1)}.{CN_DIGITS.get(m.group(2), m.group(2))}元")
+    for pattern, unit in UNIT_PATTERNS:
+        c = _rewrite(c, pattern, _unit_writer(unit))
+    return _rewrite(c, RANGE, _range)
+
+
+def _unit_writer(unit: str) -> Callable[[re.Match[str]], str | None]:
+    """A replacement that keeps a figure's 多 and writes its unit the documents' way."""
+    return lambda m: f"{m.group(1).strip()}{unit}"
+
+
+def _digits(text: str) -> str | None:
+    return text if re.fullmatch(r"\d+(?:\.\d+)?", text) else cn_number(text)
+
+
+def _cn_date(m: re.Match[str]) -> str | None:
+    year, month, day = _year_digits(m.group(1)), cn_int(m.group(2)), cn_int(m.group(3))
+    if not year or not month or not day or month > 12 or day > 31:
+        return None
+    return f"{year}-{month:02d}-{day:02d}"
+
+
+def _no_year_date(m: re.Match[str]) -> str | None:
+    """10月18号 → --10-18 (the grounding check finds the year in the documents)."""
+    month, day = _day_part(m.group(1)), _day_part(m.group(2))
+    if not month or not day or month > 12 or day > 31:
+        return None
+    return f"--{month:02d}-{day:02d}"
+
+
+def _spoken_figure(m: re.Match[str], spoken: bool) -> str | None:
+    """A Chinese numeral before a unit; a lone 一/两 only where it is a figure (保质期一年, 一个月内), not an
+    article (一只鸡, 一勺)."""
+    run = m.group(1)
+    number = cn_number(run)
+    if number is None:
+        return None
+    if len(run) == 1 and run in "一两二":
+        if not spoken:
+            return None
+        text = m.string
+        after = text[m.end() + len(m.group(2) or "") + len(m.group(3)) :]
+        if not (LONE_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or LONE_AFTER.match(after)):
+            return None
+    return number
+
+
+def _range(m: re.Match[str]) -> str:
+    """15到25℃ and 15–25℃ → 15℃–25℃: each end a figure with its unit."""
+    low, low_unit, high, high_unit = m.group(1), m.group(2), m.group(3), m.group(4)
+    return f"{low}{low_unit or high_unit}–{high}{high_unit}"
+
+
+# ------------------------------------------------------------------ comparing figures
+
+DIMENSIONS: dict[str, tuple[str, float]] = {
+    "μg": ("mass", 1e-6),
+    "mg": ("mass", 1e-3),
+    "g": ("mass", 1.0),
+    "kg": ("mass", 1000.0),
+    "ml": ("volume", 1.0),
+    "L": ("volume", 1000.0),
+    "kJ": ("energy", 1.0),
+    "kcal": ("energy", 4.184),
+    "s": ("duration", 1 / 86400),
+    "min": ("duration", 1 / 1440),
+    "小时": ("duration", 1 / 24),
+    "天": ("duration", 1.0),
+    "周": ("duration", 7.0),
+    "个月": ("duration", 30.44),
+    "月龄": ("duration", 30.44),
+    "年": ("duration", 365.25),
+    "米": ("length", 1.0),
+    "km": ("length", 1000.0),
+    "亩": ("area", 1.0),
+    "公顷": ("area", 15.0),
+    "μg/kg": ("fraction_small", 1e-3),
+    "mg/kg": ("fraction_small", 1.0),
+    "g/kg": ("fraction_small", 1000.0),
+}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A figure as said: value, canonical unit, and how it is meant (``=`` exact, ``~`` about, ``+`` 多 (from
+    value up to the next step), ``<`` ``<=`` ``>`` ``>=`` a bound)."""
+
+    value: float
+    unit: str
+    mode: str = "="
+    step: float = 0.0
+
+    def base(self) -> tuple[str, float] | None:
+        dim = DIMENSIONS.get(self.unit)
+        return (dim[0], self.value * dim[1]) if dim else None
+
+
+def compatible(a: str, b: str) -> bool:
+    """Two units that measure the same thing (克 and 毫克, 天 and 个月; 克 said of a per-100 g figure)."""
+    if a == b:
+        return True
+    da, db = DIMENSIONS.get(a), DIMENSIONS.get(b)
+    if da and db and da[0] == db[0]:
+        return True
+    shorthand = {("g", "%"), ("mg", "mg/100g"), ("g", "g/100ml"), ("mg", "mg/100ml")}
+    return (a, b) in shorthand or (b, a) in shorthand
+
+
+def _as(q: Quantity, unit: str) -> float:
+    if q.unit == unit:
+        return q.value
+    da, db = DIMENSIONS.get(q.unit), DIMENSIONS.get(unit)
+    if da and db and da[0] == db[0]:
+        return q.value * da[1] / db[1]
+    return q.value  # the shorthand pairs are one figure written two ways
+
+
+def agree(said: Quantity, stated: Quantity) -> bool:
+    """Whether a host's figure agrees with a document's (same dimension is the caller's business)."""
+    value = _as(stated, said.unit)
+    converted = said.unit != stated.unit and said.unit in DIMENSIONS and stated.unit in DIMENSIONS
+    tolerance = 0.03 if "~" in (said.mode, stated.mode) else 0.02 if converted else 1e-9
+    if said.mode in ("=", "~") and stated.mode in ("=", "~", "<=", ">=", "<", ">"):
+        return _close(said.value, value, tolerance)
+    if said.mode == "+":
+        if stated.mode == "+":
+            return _close(said.value, value, 1e-9)
+        return said.value - 1e-9 <= value < said.value + said.step
+    if said.mode in ("<", "<=", ">", ">="):
+        if stated.mode in ("=", "~", "+"):
+            return {
+                "<": value < said.value + 1e-12,
+                "<=": value <= said.value + 1e-12,
+                ">": value > said.value - 1e-12,
+                ">=": value >= said.value - 1e-12,
+            }[said.mode]
+        same_side = (said.mode[0] == "<") == (stated.mode[0] == "<")
+        return same_side and _close(said.value, value, tolerance)
+    return False
+
+
+def _close(a: float, b: float, tolerance: float) -> bool:
+    return abs(a - b) <= max(abs(a), abs(b)) * tolerance + 1e-12
+
+
+def step_of(number: str) -> float:
+    """The step of a 多 figure: 五百多 → 100, 三十多 → 10, 5多 → 1."""
+    whole = number.split(".")[0].rstrip("0")
+    zeros = len(number.split(".")[0]) - len(whole)
+    return float(10**zeros) if "." not in number else 1.0
+
+
+UPPER_BEFORE = re.compile(r"(?:不到|不足|低于|少于|小于|不超过|最多|至多|≤|<|＜)\s*$")
+LOWER_BEFORE = re.compile(r"(?:超过|高于|大于|多于|不少于|不低于|至少|起码|≥|>|＞)\s*$")
+APPROX_BEFORE = re.compile(r"(?:约|大约|大概|差不多|将近|接近|近|估计)\s*$")
+UPPER_AFTER = re.compile(r"^\s*(?:以内|之内|以下|内)")
+LOWER_AFTER = re.compile(r"^\s*(?:以上|起)")
+APPROX_AFTER = re.compile(r"^\s*(?:左右|上下|前后)")
+
+
+def read_mode(before: str, after: str) -> str:
+    """How a figure is meant, from the words right before and after it."""
+    strict_upper = re.search(r"(?:不到|不足|低于|少于|小于|<|＜)\s*$", before)
+    strict_lower = re.search(r"(?:超过|高于|大于|多于|>|＞)\s*$", before)
+    if UPPER_BEFORE.search(before) or UPPER_AFTER.match(after):
+        return "<" if strict_upper else "<="
+    if LOWER_BEFORE.search(before) or LOWER_AFTER.match(after):
+        return ">" if strict_lower else ">="
+    if APPROX_BEFORE.search(before) or APPROX_AFTER.match(after):
+        return "~"
+    return "="
