@@ -27,6 +27,13 @@ CONTRACT_TAGS = {
 }
 
 
+# a habit of keeping off a food, with a verb of avoidance before or after it: "少吃油", "甜的一口不敢碰"
+AVOID_BEFORE = r"(?:不敢吃|不能吃|不让吃|不吃|少吃|少放|不放|戒了?|不碰|不沾|忌)(?:点|些)?"
+AVOID_AFTER = r"(?:的|东西|类)?[^，。,!?！？]{0,5}?(?:不敢|不能|不让|不碰|不沾|一口不|都不|也不|戒了|全停|要少|得少|少吃|少放)"
+# eating or touching something, then the body's reaction: "一吃海鲜脸就红一片", "吃点凉的就拉"
+TRIGGER = r"(?:吃|喝|碰|沾)(?:了|到|点|完|多了)?[^，。,!?！？]{0,6}?(?:就|便|会)[^，。,!?！？]{0,3}?"
+
+
 @dataclass(frozen=True)
 class TagDef:
     id: str
@@ -49,6 +56,9 @@ class TagDef:
     exclusions: tuple[str, ...] = ()
     # foods whose habitual avoidance hints at this interest ("甜的" for 控糖, "荤的" for 素食): a weak hit
     avoided: tuple[str, ...] = ()
+    # what the body does right after eating, for this tag ("一吃海鲜脸就红" for 过敏, "一吃凉的就拉" for 肠胃):
+    # a weak hit
+    reactions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,14 +98,21 @@ class Taxonomy:
     def avoidance_index(self) -> dict[str, re.Pattern[str]]:
         """Per tag with ``avoided`` foods: a verb of avoidance before the food ("少吃油") or after it ("甜的一口不敢
         碰")."""
-        from agent.tagging.rules import AVOID_AFTER, AVOID_BEFORE
-
         out = {}
         for tag in self.tags.values():
             if tag.avoided:
                 foods = "|".join(re.escape(w) for w in tag.avoided)
                 out[tag.id] = re.compile(f"{AVOID_BEFORE}(?:{foods})|(?:{foods}){AVOID_AFTER}")
         return out
+
+    @cached_property
+    def reaction_index(self) -> dict[str, re.Pattern[str]]:
+        """Per tag with ``reactions``: eating something, then that reaction ("一吃海鲜脸就红")."""
+        return {
+            tag.id: re.compile(TRIGGER + "(?:" + "|".join(re.escape(w) for w in tag.reactions) + ")")
+            for tag in self.tags.values()
+            if tag.reactions
+        }
 
     @property
     def sensitive_ids(self) -> frozenset[str]:
@@ -133,6 +150,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             cue_chars=str(raw.get("cue_chars") or ""),
             exclusions=tuple(str(w) for w in raw.get("exclusions") or ()),
             avoided=tuple(sorted({str(w) for w in raw.get("avoided") or ()}, key=len, reverse=True)),
+            reactions=tuple(sorted({str(w) for w in raw.get("reactions") or ()}, key=len, reverse=True)),
         )
         stray = tags[raw["id"]].weak_lexicon - set(tags[raw["id"]].lexicon)
         if stray:

@@ -137,8 +137,8 @@ OTHERS_IN_GENERAL = re.compile(
 # anywhere in the clause: a segment addressed ("减肥中的都来看看", "有需要的姐妹"), an A-not-A question put to
 # the group ("你们生不生")
 ADDRESSED = re.compile(
-    r"的(姐妹|朋友|宝妈|家人|人|亲)?们?都?(来|可以|快)(看看|看一下|瞧瞧)|有需要的"
-    r"|(你们|大家|各位)[^，。,!?！？]{0,4}?(\S)不\2"
+    r"的(?:姐妹|朋友|宝妈|家人|人|亲)?们?都?(?:来|可以|快)(?:看看|看一下|瞧瞧)|有需要的"
+    r"|(?:你们|大家|各位)[^，。,!?！？]{0,4}?(?P<verb>\S)不(?P=verb)"
 )
 # the word is talked about, not used: "低GI是啥意思", "高筋粉和低筋粉有啥区别", "我们这边管吃素叫吃斋"
 MENTION = re.compile(r"(啥|什么|哪个)(意思|区别|不同)|管[^，。,!?！？]{1,6}叫|叫做|这个词")
@@ -146,13 +146,27 @@ MENTION = re.compile(r"(啥|什么|哪个)(意思|区别|不同)|管[^，。,!?�
 ORDINARY = re.compile(r"普通的(就行|就好|就可以|吧)|(要|买|用|拿|来)(个|瓶|袋)?普通(的|款)")
 # a weak word as the one who speaks: "老人说不能", "宝宝说"
 SPEAKER_AFTER = re.compile(r"^们?(都)?(说|讲)")
+# someone is told to do it and will not: "让他去健身他不去"
+REFUSED_AFTER = re.compile(r"^.{0,2}?(不去|不肯|不听|不干|不愿意|不乐意)")
+# a message right after one about the past stays in the past unless it says now: "以前怀孕的时候血糖高过" then
+# "生完就好了"
+PRESENT = re.compile(r"现在|最近|这几天|这阵子|这两天|目前|刚|正在|又|这回|今年|每天|天天|坚持|一直|还在")
+# a weak word given away: "就送尿不湿", "送点辅食"
+GIFT_BEFORE = re.compile(r"送[^，。,!?！？]{0,3}$")
 
 
 def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     before = QUESTION_FORMS.sub("", clause[max(0, pos - NEGATION_WINDOW - 3) : pos])[-NEGATION_WINDOW:]
     if any(neg in before for neg in tax.negations):
         return True
-    return bool(NEGATED_STATE.match(clause[pos + len(word) :]))
+    # "产检 糖耐过了": the state belongs to the nearer word; "血压血糖都好着呢": to both of a pair
+    after = clause[pos + len(word) :]
+    rest = 0
+    for other in tax.lexicon_index[0].finditer(after):
+        if after[rest : other.start()].strip("和、跟与及") != "":
+            return bool(NEGATED_STATE.match(after[: other.start()]))
+        rest = other.end()
+    return bool(NEGATED_STATE.match(after))
 
 
 def _denied(next_clause: str, tax: Taxonomy) -> bool:
@@ -187,17 +201,16 @@ def age_hits(clause: str) -> list[tuple[str, str]]:
     return found
 
 
-# a habit of keeping off a food, said with a verb of avoidance before or after it: "甜的一口不敢碰", "咸的不让吃",
-# "荤的沾都不沾", "少吃油". The foods are each tag's ``avoided`` words; such a hit is weak (a second message or
-# semantic support must agree), and a one-off ("今天不吃肉了") is not a habit.
-AVOID_BEFORE = r"(?:不敢吃|不能吃|不让吃|不吃|少吃|少放|不放|戒了?|不碰|不沾|忌)(?:点|些)?"
-AVOID_AFTER = r"(?:的|东西|类)?[^，。,!?！？]{0,5}?(?:不敢|不能|不让|不碰|不沾|一口不|都不|也不|戒了|全停|要少|得少|少吃|少放)"
+# a habit of keeping off a food (the taxonomy's ``avoided`` words with a verb of avoidance: "甜的一口不敢碰",
+# "咸的不让吃", "荤的沾都不沾", "少吃油"), or the body's reaction to eating (``reactions``: "一吃海鲜脸就红一片"):
+# a weak hit (a second message or semantic support must agree); a one-off ("今天不吃肉了") is not a habit.
 ONE_OFF = re.compile(r"今天|今晚|这顿|昨天|明天|这周|刚才")
 NEEDLESS = re.compile(r"不用|不必|没必要|用不着|无所谓")
 
 
 def avoidance_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
-    """(tag id, position, matched text) for a habit of keeping off one of a tag's ``avoided`` foods."""
+    """(tag id, position, matched text) for a habit of keeping off one of a tag's ``avoided`` foods, or a reaction
+    to eating."""
     if ONE_OFF.search(clause):
         return []
     found = []
@@ -205,6 +218,8 @@ def avoidance_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
         for m in pattern.finditer(clause):
             if not NEEDLESS.search(m.group()):  # "盐不用少放" is the opposite
                 found.append((tag_id, m.start(), m.group()))
+    for tag_id, pattern in tax.reaction_index.items():
+        found += [(tag_id, m.start(), m.group()) for m in pattern.finditer(clause)]
     return found
 
 
@@ -313,7 +328,9 @@ def lexicon_hits(
     texts = [text for _, text in messages]
     disclaimed = {i for i, text in enumerate(texts) if any(d in (text or "") for d in tax.disclaimers)}
     ordinary = {i for i, text in enumerate(texts) if ORDINARY.search(text or "")}
+    past = [any(marker in (text or "") for marker in tax.past_markers) for text in texts]
     for index, (message_id, text) in enumerate(messages):
+        still_past = index > 0 and past[index - 1] and not past[index] and not PRESENT.search(text or "")
         family_in_message = any(marker in text for marker in tax.family_markers)
         other_in_message = any(marker in text for marker in tax.third_party_markers)
         if not _usable(text, tax):
@@ -353,7 +370,9 @@ def lexicon_hits(
                 is_age = kind == "age"
                 tag = tax.tags[tag_id]
                 head = clause[:pos]
-                self_denied = ((not is_age and _negated(clause, pos, word, tax)) or denied) and not any(
+                # "不要动物成分", "没有防腐剂": a thing the interest keeps off, so the negation is the interest
+                negated = kind == "word" and word not in tag.avoided and _negated(clause, pos, word, tax)
+                self_denied = (negated or denied) and not any(
                     marker in clause for marker in tax.family_markers
                 )
                 if self_denied and denials is not None:
@@ -369,6 +388,9 @@ def lexicon_hits(
                     or MENTION.search(clause)
                     or any(e in clause for e in tax.enjoyment)
                     or (weak_word and SPEAKER_AFTER.match(clause[pos + len(word) :]))
+                    or (weak_word and GIFT_BEFORE.search(head))
+                    or (weak_word and still_past)
+                    or REFUSED_AFTER.match(clause[pos + len(word) :])
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
                     or any(word in clause for word in tag.exclusions)
@@ -418,8 +440,11 @@ def plan(messages: Sequence[tuple[int, str]], tax: Taxonomy, matcher: SemanticMa
         tag_id
         for tag_id, tag_hits in by_tag.items()
         if any(not h.weak for h in tag_hits)
-        or len({h.message_id for h in tag_hits}) >= 2
-        or len({h.word for h in tag_hits}) >= 2
+        # weak words add up, unless the member says it is not them ("我又不减肥", "要普通的就行")
+        or (
+            tag_id not in denied
+            and (len({h.message_id for h in tag_hits}) >= 2 or len({h.word for h in tag_hits}) >= 2)
+        )
     }
     needed: dict[int, set[str]] = {}
     if matcher is not None:

@@ -75,7 +75,7 @@ def test_semantic_support_decides_a_lone_weak_word() -> None:
 def test_semantic_evidence_alone_needs_two_messages_for_a_sensitive_tag() -> None:
     one = FixedMatcher({0: {"digestive": 0.4}})
     two = FixedMatcher({0: {"digestive": 0.4}, 1: {"digestive": 0.3}})
-    texts = [(0, "这几天胃里胀得难受"), (1, "一吃凉的就肚子疼 老跑厕所")]
+    texts = [(0, "这几天肚子咕咕叫 一阵一阵的胀"), (1, "一天上好几趟厕所 肚子咕噜")]  # no lexicon word
     assert tag_messages(texts, semantic=one) == []
     assert tag_messages(texts, semantic=two)[0].evidence == [0, 1]
     baking = FixedMatcher({0: {"baking": 0.4}})  # not sensitive: one message will do
@@ -231,3 +231,75 @@ def test_jokes_rhetorical_noes_and_questions_to_the_group() -> None:
     assert lexical("过敏？不至于 就是不爱吃") == {}
     assert lexical("你们谁家有控糖的燕麦 推荐下") == {}
     assert "blood_sugar" in lexical("我血糖高 要控糖了", "医生说的")
+
+
+def test_curiosity_and_nobody_at_home_void_the_question() -> None:
+    assert "blood_pressure" in lexical("这个酱油是低钠的吗", "我们家口重 想慢慢改")
+    assert "blood_pressure" not in lexical("这个酱油是低钠的吗", "我就好奇 家里没人需要")
+    assert "baking" not in lexical("高筋粉做吐司出膜容易吗", "我从来不做饭 就是好奇")
+
+
+def test_words_talked_about_people_in_general_and_segments_addressed_are_not_the_member() -> None:
+    support = FixedMatcher({0: {"blood_sugar": 0.5, "fitness": 0.5, "weight": 0.5}})
+    assert tag_messages([(0, "低GI是啥意思啊")], semantic=support) == []
+    assert "fitness" not in lexical("看到有人跑马拉松 好厉害")
+    assert "blood_pressure" not in lexical("我们小区好多老人都是高血压")
+    assert tag_messages([(0, "减肥中的都来看看 这款燕麦热量低")], semantic=support) == []
+    assert "maternal_infant" not in lexical("二胎政策放开了 你们生不生 宝宝多可爱")
+
+
+def test_wanting_the_ordinary_product_cancels_weak_words() -> None:
+    assert "blood_pressure" in lexical("这个酱油是低钠的吗", "咸味轻一点好")
+    assert "blood_pressure" not in lexical("这个酱油是低钠的吗", "咸味轻一点好", "算了 要普通的就行")
+
+
+def test_enjoyment_speakers_gifts_and_refusals_are_not_evidence() -> None:
+    support = FixedMatcher({0: {"blood_lipids": 0.5, "elderly": 0.5, "maternal_infant": 0.5, "fitness": 0.5}})
+    assert tag_messages([(0, "肥肉谁不爱吃啊")], semantic=support) == []
+    assert [v.tag for v in tag_messages([(0, "肥肉现在吃得少")], semantic=support)] == ["blood_lipids"]
+    assert tag_messages([(0, "月子餐能放酱油吗 老人说不能")], semantic=support)[0].tag == "maternal_infant"
+    assert "elderly" not in {v.tag for v in tag_messages([(0, "老人说不能吃酱油")], semantic=support)}
+    assert tag_messages([(0, "那就送尿不湿吧")], semantic=support) == []
+    assert "fitness" not in lexical("让他去健身他不去", "健身房办卡了也不去")
+    assert "fitness" in lexical("他每周去三次健身房", "健身完就吃鸡胸肉")
+
+
+def test_a_habit_of_keeping_off_a_food_is_a_weak_hit() -> None:
+    assert lexical("甜的现在一口不敢碰", "含糖量多少")["blood_sugar"][1] == [0, 1]
+    assert "blood_sugar" not in lexical("甜的现在一口不敢碰")  # weak: alone it is not enough
+    assert "blood_sugar" not in lexical("今天甜的一口不敢碰", "含糖量多少")  # a one-off day
+    assert "blood_pressure" not in lexical("盐不用少放", "低钠的有吗")  # needless, the opposite
+    assert lexical("荤的沾都不沾", "素的酱油有吗 不要动物成分")["vegetarian"][1] == [0, 1]
+
+
+def test_the_body_reacting_to_food_is_a_weak_hit() -> None:
+    assert lexical("孩子一吃海鲜脸就红一片", "过敏原写了吗")["allergy"] == ("family", [0, 1])
+    assert "digestive" in lexical("我吃点凉的就拉", "好消化的有推荐吗")
+    assert "blood_lipids" not in lexical("一吃肥肉就疼", "胆囊不好")
+
+
+def test_the_message_after_one_about_the_past_stays_past_unless_it_says_now() -> None:
+    assert "maternal_infant" not in lexical("以前怀孕的时候血糖高过", "生完就好了")
+    assert "maternal_infant" in lexical("以前怀孕的时候血糖高过", "现在又怀了 刚做完产检")
+
+
+def test_an_age_is_read_with_its_person_and_protein_for_the_old_is_not_fitness() -> None:
+    assert "maternal_infant" not in lexical("我妹过来住一阵", "她家宝宝八个月")
+    assert "maternal_infant" in lexical("我家宝宝八个月")
+    assert "fitness" not in lexical("医生说老人要多补蛋白", "外婆住院了")
+
+
+def test_a_state_after_a_word_belongs_to_the_nearer_word_or_to_a_pair() -> None:
+    assert "maternal_infant" in lexical("今天产检 糖耐过了", "宝宝在肚子里踢我")
+    assert "blood_sugar" not in lexical("今天产检 糖耐过了")
+    assert lexical("血压血糖都好着呢") == {}
+
+
+def test_refusing_a_thing_the_interest_keeps_off_is_the_interest() -> None:
+    assert "organic" in lexical("不要防腐剂的", "配料表发一下")
+    assert "vegetarian" in lexical("荤的沾都不沾", "素的酱油有吗 不要动物成分")
+
+
+def test_the_member_saying_it_is_not_them_outweighs_weak_words() -> None:
+    assert "weight" in lexical("热量多少", "晚饭吃轻食")
+    assert "weight" not in lexical("热量多少", "晚饭吃轻食", "我又不减肥 随便问")
