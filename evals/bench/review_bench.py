@@ -22,10 +22,7 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from evals.serve import linli_serve
 
 STATES = [
     ("in_review", 40),
@@ -60,12 +59,6 @@ FINDINGS = [
     ("grounding.number", "grounding", "block", "0.3%", "文档写的是 0.2%", "改为 0.2%"),
     ("privacy.name", "privacy", "info", "王阿姨", "成员昵称", None),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def seed(n: int, rng: random.Random) -> dict[str, Any]:
@@ -342,29 +335,9 @@ def main() -> None:
 
         reset_settings()
         seeded = seed(args.drafts, rng)
-        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_LLM_")}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 120
-            while True:
-                try:
-                    if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(
-                        f"linli serve did not start: {server.stderr.read() if server.stderr else ''}"
-                    )
-                time.sleep(0.2)
+        with linli_serve(env, workers=args.workers, timeout=120) as served:
+            base, server = served.base, served.process
             visible = seeded["visible"]
             ids = rng.sample(visible, min(200, len(visible)))
             pages = max(1, min(20, len(visible) // 50))
@@ -411,12 +384,6 @@ def main() -> None:
                 # one client alone: the request's own cost, without queueing behind the 19 others
                 alone = sorted(load(base, seeded["token"], paths, 1, max(10, args.requests), is_html)[0])
                 results[name]["alone_p50_ms"] = statistics.median(alone)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
     print(
         json.dumps(
             {

@@ -7,16 +7,11 @@ Screenshots go to tests/browser/artifacts/ (gitignored); the path is printed at 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
@@ -28,6 +23,7 @@ from community.importers import import_file
 from community.members import list_members
 from community.principal import CLI
 from community.users import add_community, add_user
+from evals.serve import ServeError, linli_serve
 from knowledge.index import get_knowledge_base, reset_knowledge_base
 from settings import get_settings, reset_settings
 from tests.conftest import DEMO_DOCS
@@ -45,12 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -132,36 +122,11 @@ def served(tmp_path_factory: pytest.TempPathFactory, embedding_cache: Path) -> I
     tokens, drafts = build_community(home, embedding_cache)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_LLM_")}
     env.update(LINLI_HOME=str(home), LINLI_EMBEDDING_CACHE=str(embedding_cache), **ENV)
-    port = free_port()
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"linli serve did not come up:\n{(home / 'serve.log').read_text()}")
-            time.sleep(0.2)
-        yield Served(base, tokens, drafts, home)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        with linli_serve(env, log=home / "serve.log") as server:
+            yield Served(server.base, tokens, drafts, home)
+    except ServeError as exc:
+        pytest.fail(f"linli serve did not come up: {exc}")
 
 
 @pytest.fixture(scope="module")

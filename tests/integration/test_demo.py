@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,11 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from evals.serve import ServeError, free_port, wait_healthy
 
 
 @pytest.fixture
@@ -52,14 +47,10 @@ def served_demo(tmp_path: Path, embedding_cache: Path):  # type: ignore[no-untyp
     output = "".join(lines)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"demo did not serve:\n{output}")
+        try:
+            wait_healthy(base, lambda: proc.poll() is None, 20, lambda: output)
+        except ServeError as exc:
+            pytest.fail(f"demo did not serve: {exc}")
         yield base, output
     finally:
         proc.terminate()

@@ -1,0 +1,88 @@
+"""A real `linli serve` on a free loopback port, for the benchmarks and the tests that need a served Linli.
+
+- ``free_port()`` → a port nothing listens on now
+- ``wait_healthy(base, alive, timeout, why)`` → returns once ``GET {base}/api/health`` answers 200; raises
+  ``ServeError`` with ``why()`` (the server's own output) when ``alive()`` turns false or the time is up
+- ``linli_serve(env, *, workers=1, log=None, timeout=60)`` → context manager yielding a ``Served`` (base URL,
+  process); the server's output goes to ``log`` (a temporary file when None); the server is stopped on exit
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class ServeError(RuntimeError):
+    """`linli serve` did not come up; the message carries what it printed."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(base: str, alive: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if not alive():
+            raise ServeError(f"the server exited before it answered {base}/api/health:\n{why()}")
+        if time.monotonic() > deadline:
+            raise ServeError(f"{base}/api/health did not answer within {timeout:.0f} s:\n{why()}")
+        time.sleep(0.2)
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def linli_serve(
+    env: dict[str, str], *, workers: int = 1, log: Path | None = None, timeout: float = 60
+) -> Iterator[Served]:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="linli-serve-") as tmp:
+        log_path = log or Path(tmp) / "serve.log"
+        with log_path.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", str(workers)],
+                env=env,
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            base = f"http://127.0.0.1:{port}"
+            try:
+                wait_healthy(
+                    base,
+                    lambda: process.poll() is None,
+                    timeout,
+                    lambda: log_path.read_text(encoding="utf-8", errors="replace")[-4000:],
+                )
+                yield Served(base, process)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
