@@ -33,7 +33,7 @@ from typing import Any, cast
 
 import httpx
 from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from community import audit, review
 from community.db import session_scope
@@ -328,29 +328,59 @@ def quiet_until(settings: Settings, now: datetime) -> datetime | None:
     return None
 
 
+def _day_start(settings: Settings, now: datetime) -> datetime:
+    offset = timedelta(hours=settings.outbox_utc_offset_hours)
+    return _local(settings, now).replace(hour=0, minute=0, second=0, microsecond=0) - offset
+
+
 def _cap_until(session: Session, settings: Settings, channel: str, now: datetime) -> datetime | None:
-    """When the channel may take its next message under the per-minute and per-day caps; None if it may now."""
+    """When the channel may take its next message under the per-minute and per-day caps; None if it may now.
+    A message another worker is sending right now counts as sent now."""
     minute_ago = now - timedelta(minutes=1)
-    recent = list(
-        session.scalars(
-            select(Delivery.sent_at)
-            .where(Delivery.channel == channel, Delivery.status == "sent", Delivery.sent_at > minute_ago)
-            .order_by(Delivery.sent_at)
+    recent = sorted(
+        (sent_at if status == "sent" and sent_at else now)
+        for status, sent_at in session.execute(
+            select(Delivery.status, Delivery.sent_at).where(
+                Delivery.channel == channel,
+                ((Delivery.status == "sent") & (Delivery.sent_at > minute_ago))
+                | (Delivery.status == "sending"),
+            )
         )
     )
     if len(recent) >= settings.outbox_per_minute:
-        oldest = recent[len(recent) - settings.outbox_per_minute]
-        return (oldest or now) + timedelta(minutes=1)
-    offset = timedelta(hours=settings.outbox_utc_offset_hours)
-    day_start = _local(settings, now).replace(hour=0, minute=0, second=0, microsecond=0) - offset
+        return recent[len(recent) - settings.outbox_per_minute] + timedelta(minutes=1)
+    day_start = _day_start(settings, now)
     today = session.scalar(
         select(func.count(Delivery.id)).where(
-            Delivery.channel == channel, Delivery.status == "sent", Delivery.sent_at >= day_start
+            Delivery.channel == channel,
+            ((Delivery.status == "sent") & (Delivery.sent_at >= day_start)) | (Delivery.status == "sending"),
         )
     )
     if (today or 0) >= settings.outbox_per_day:
         return day_start + timedelta(days=1)
     return None
+
+
+def _under_caps(channel: str, settings: Settings, now: datetime) -> list[Any]:
+    """The caps as conditions of the claim itself: counted in the same statement that claims, so two workers
+    can never both take the last free place of a minute or a day."""
+    other = aliased(Delivery)
+
+    def used(since: datetime) -> Any:
+        return (
+            select(func.count(other.id))
+            .where(
+                other.channel == channel,
+                ((other.status == "sent") & (other.sent_at > since)) | (other.status == "sending"),
+            )
+            .scalar_subquery()
+        )
+
+    day_start = _day_start(settings, now) - timedelta(microseconds=1)  # sent_at >= day_start
+    return [
+        used(now - timedelta(minutes=1)) < settings.outbox_per_minute,
+        used(day_start) < settings.outbox_per_day,
+    ]
 
 
 def _finish_draft(session: Session, draft_id: int) -> None:
@@ -459,14 +489,22 @@ def _reap(settings: Settings, now: datetime) -> int:
     return reaped
 
 
-def _claim(delivery_id: int, settings: Settings, now: datetime) -> bool:
-    """pending → sending by compare-and-set, committed before the request goes out: one worker wins."""
+def _claim(delivery_id: int, channel: str, settings: Settings, now: datetime) -> bool:
+    """pending → sending by compare-and-set, committed before the request goes out: one worker wins, and only
+    while the channel is under its caps (counted in the same statement; on PostgreSQL under a per-channel lock,
+    since its statements see the rows committed when they began)."""
     with session_scope() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"linli-outbox:{channel}"))))
         result = cast(
             CursorResult[Any],
             s.execute(
                 update(Delivery)
-                .where(Delivery.id == delivery_id, Delivery.status == "pending")
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.status == "pending",
+                    *_under_caps(channel, settings, now),
+                )
                 .values(
                     status="sending",
                     attempts=Delivery.attempts + 1,
@@ -614,8 +652,15 @@ def _process(delivery_id: int, settings: Settings, now: datetime, http: httpx.Cl
     if wait is not None:
         _defer(delivery_id, *wait)
         return "deferred"
-    if not _claim(delivery_id, settings, now):
-        return "skipped"  # another worker claimed it first
+    if not _claim(delivery_id, d.channel, settings, now):
+        with session_scope() as s:
+            still = s.get(Delivery, delivery_id)
+            cap = _cap_until(s, settings, d.channel, now) if still and still.status == "pending" else None
+        if cap is None:
+            return "skipped"  # another worker claimed it first
+        # another worker took the channel's last free place between the check above and the claim
+        _defer(delivery_id, cap, f"frequency cap of channel {d.channel} until {cap.isoformat()}Z")
+        return "deferred"
     assert channel is not None
     if channel.adapter == "wecom":
         outcome = send_wecom(http, channel, text)

@@ -409,6 +409,33 @@ def test_per_channel_frequency_caps_defer_the_rest(
     assert len([r for r in receiver.requests if r["path"] == "/wecom/1"]) == 3
 
 
+def test_two_workers_at_once_never_send_past_the_frequency_cap(
+    community: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap is counted in the claim itself: the last free place of the minute goes to one worker only."""
+    configure(monkeypatch, receiver, per_minute="2", per_day="10")
+    receiver.delay = 0.3  # both workers check the cap while the other's messages are in flight
+    ids = [scheduled(["群1"], body=f"{n}号团购提醒：明早到货。") for n in "甲乙丙丁戊己"]
+    barrier = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(outbox.run_due(T0))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len([r for r in receiver.requests if r["path"] == "/wecom/1"]) == 2
+    assert sum(r["sent"] for r in results) == 2
+    held = [d for i in ids for d in deliveries(i) if d.status == "pending"]
+    assert len(held) == 4 and all(d.next_attempt_at and d.next_attempt_at > T0 for d in held)
+    later = outbox.run_due(T0 + timedelta(minutes=2))  # the next minute takes the next two
+    assert later["sent"] == 2 and len(receiver.requests) == 4
+
+
 def test_recall_cancels_what_is_not_yet_sent(
     community: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
