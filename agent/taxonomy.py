@@ -29,7 +29,7 @@ CONTRACT_TAGS = {
 
 # a habit of keeping off a food, with a verb of avoidance before or after it: "少吃油", "甜的一口不敢碰"
 AVOID_BEFORE = r"(?:不敢吃|不能吃|不让吃|不吃|少吃|少放|不放|戒了?|不碰|不沾|忌)(?:点|些)?"
-AVOID_AFTER = r"(?:的|东西|类)?[^，。,!?！？]{0,5}?(?:不敢|不能|不让|不碰|不沾|一口不|都不|也不|戒了|全停|要少|得少|少吃|少放)"
+AVOID_AFTER = r"(?:的|东西|类)?[^，。,!?！？]{0,5}?(?:不敢|不能|不让|不碰|不沾|一口不|都不|也不|戒了|全停|要少|得少|少吃|少放|别吃|别碰)"
 # eating or touching something, then the body's reaction: "一吃海鲜脸就红一片", "吃点凉的就拉"
 TRIGGER = r"(?:吃|喝|碰|沾)(?:了|到|点|完|多了)?[^，。,!?！？]{0,6}?(?:就|便|会)[^，。,!?！？]{0,3}?"
 
@@ -47,6 +47,9 @@ class TagDef:
     fact_keys: tuple[str, ...]
     audience: str  # how group copy may address the segment, e.g. "注意控盐饮食的家人"
     family_is_self: bool = False  # family words describe the member's own role (a parent and their 宝宝)
+    family_when: tuple[
+        str, ...
+    ] = ()  # for such a tag, the words that still make it the family's (孙子, 外孙)
     # lexicon words that name a product attribute or an ambiguous everyday word rather than the member's state
     # ("低钠", "热量", "老人家"): alone they do not make a tag, a second message or semantic support must agree
     weak_lexicon: frozenset[str] = frozenset()
@@ -59,6 +62,8 @@ class TagDef:
     # what the body does right after eating, for this tag ("一吃海鲜脸就红" for 过敏, "一吃凉的就拉" for 肠胃):
     # a weak hit
     reactions: tuple[str, ...] = ()
+    # the member saying the interest is not theirs ("我还没孩子" for 母婴): weak words elsewhere do not stand
+    self_denials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,11 +151,13 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
             fact_keys=tuple(raw.get("fact_keys") or ()),
             audience=raw.get("audience") or f"关注{raw['name']}的家人",
             family_is_self=bool(raw.get("family_is_self", False)),
+            family_when=tuple(str(w) for w in raw.get("family_when") or ()),
             weak_lexicon=frozenset(str(w) for w in raw.get("weak_lexicon") or ()),
             cue_chars=str(raw.get("cue_chars") or ""),
             exclusions=tuple(str(w) for w in raw.get("exclusions") or ()),
             avoided=tuple(sorted({str(w) for w in raw.get("avoided") or ()}, key=len, reverse=True)),
             reactions=tuple(sorted({str(w) for w in raw.get("reactions") or ()}, key=len, reverse=True)),
+            self_denials=tuple(str(w) for w in raw.get("self_denials") or ()),
         )
         stray = tags[raw["id"]].weak_lexicon - set(tags[raw["id"]].lexicon)
         if stray:

@@ -112,6 +112,7 @@ class Hit:
     family: bool
     weak: bool
     word: str
+    attribute: bool = False  # a weak word naming a product's attribute ("低钠酱油"): see PRODUCT_AFTER
 
 
 def _clause_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
@@ -151,14 +152,36 @@ REFUSED_AFTER = re.compile(r"^.{0,2}?(不去|不肯|不听|不干|不愿意|不�
 # a message right after one about the past stays in the past unless it says now: "以前怀孕的时候血糖高过" then
 # "生完就好了"
 PRESENT = re.compile(r"现在|最近|这几天|这阵子|这两天|目前|刚|正在|又|这回|今年|每天|天天|坚持|一直|还在")
+# a kind of person, not this one: "糖尿病人能吃燕麦吗", "高血压患者", "过敏体质的人"
+CATEGORY_AFTER = re.compile(r"^(的)?(人群|人|患者|病人)(?![家])")
+# someone other than a doctor says it of the member: "我妈说我吃太油了", "老公说我胖"
+OTHERS_SAY = re.compile(
+    r"(?<!医)(?<!大夫)(妈|爸|老公|老婆|婆婆|公公|朋友|同事|别人|家里人|他|她)(老|总|都|也)?说我"
+)
+# a warning to everyone: "减肥药千万别乱吃", "大家小心"
+WARNING = re.compile(r"千万(别|不要)|别乱(吃|买|用)|大家(注意|小心)")
+# news and ads anywhere in the clause, for a weak word: "防腐剂超标那个新闻你们看了吗"
+MEDIA = re.compile(r"新闻|报道|广告|视频|抖音|网上|直播间")
+# a weak word naming a product's attribute ("减盐酱油是不是不鲜", "低钠的吗"): product talk. For a sensitive tag
+# it needs a second message; the same message's semantic likeness is no second signal
+PRODUCT_AFTER = re.compile(
+    r"^(的)?(酱油|盐|燕麦片?|面粉|米粉|橄榄油|油|鸡蛋|款|版|牌子|产品|零食|饼干|酸奶|奶粉|麦片|那款|这款)"
+    r"|^的(吗|嘛|吧|么|？|\?)"
+)
+# the member speaking of themselves ("我", "俺", not "我家"/"我妈")
+SPEAKER_SELF = re.compile(r"[我俺](?!家|们家|爸|妈|老公|老婆|婆婆|公公|儿子|女儿|闺女|娘|爹)")
 # a weak word given away: "就送尿不湿", "送点辅食"
 GIFT_BEFORE = re.compile(r"送[^，。,!?！？]{0,3}$")
 
 
 def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
+    """A negation shortly before the word: "不是糖尿病", "没有过敏"."""
     before = QUESTION_FORMS.sub("", clause[max(0, pos - NEGATION_WINDOW - 3) : pos])[-NEGATION_WINDOW:]
-    if any(neg in before for neg in tax.negations):
-        return True
+    return any(neg in before for neg in tax.negations)
+
+
+def _state_after(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
+    """The state right after the word cancels it, whoever it is about: "血压一直正常", "我家老人挺好"."""
     # "产检 糖耐过了": the state belongs to the nearer word; "血压血糖都好着呢": to both of a pair
     after = clause[pos + len(word) :]
     rest = 0
@@ -328,6 +351,12 @@ def lexicon_hits(
     texts = [text for _, text in messages]
     disclaimed = {i for i, text in enumerate(texts) if any(d in (text or "") for d in tax.disclaimers)}
     ordinary = {i for i, text in enumerate(texts) if ORDINARY.search(text or "")}
+    if denials is not None:  # "我还没孩子", "家里没老人": the member says the interest is not theirs
+        denials.update(
+            tag.id
+            for tag in tax.tags.values()
+            if any(d in (text or "") for d in tag.self_denials for text in texts)
+        )
     past = [any(marker in (text or "") for marker in tax.past_markers) for text in texts]
     for index, (message_id, text) in enumerate(messages):
         still_past = index > 0 and past[index - 1] and not past[index] and not PRESENT.search(text or "")
@@ -340,6 +369,7 @@ def lexicon_hits(
         if any(marker in text for marker in guards):
             blocked.add(message_id)
         pronoun_referent = referent
+        family_before = index > 0 and any(m in texts[index - 1] for m in tax.family_markers)
         if other_in_message:
             referent = "other"
         elif family_in_message:
@@ -375,6 +405,7 @@ def lexicon_hits(
                 self_denied = (negated or denied) and not any(
                     marker in clause for marker in tax.family_markers
                 )
+                self_denied = self_denied or (kind == "word" and _state_after(clause, pos, word, tax))
                 if self_denied and denials is not None:
                     denials.add(tag_id)  # "我又不减肥": weak words elsewhere will not stand for this tag
                 weak_word = not is_age and word in tag.weak_lexicon
@@ -390,6 +421,10 @@ def lexicon_hits(
                     or (weak_word and SPEAKER_AFTER.match(clause[pos + len(word) :]))
                     or (weak_word and GIFT_BEFORE.search(head))
                     or (weak_word and still_past)
+                    or (weak_word and MEDIA.search(clause))
+                    or CATEGORY_AFTER.match(clause[pos + len(word) :])
+                    or OTHERS_SAY.search(head)
+                    or WARNING.search(clause)
                     or REFUSED_AFTER.match(clause[pos + len(word) :])
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
@@ -403,15 +438,21 @@ def lexicon_hits(
                 ):
                     blocked.add(message_id)
                     continue
-                family = not tag.family_is_self and (
-                    any(marker in clause for marker in tax.family_markers)
-                    or (family_in_message and not head.strip().startswith("我"))
-                    or (pronoun_referent == "family" and has_pronoun)
-                )
+                family = (
+                    not tag.family_is_self
+                    and (
+                        any(marker in clause for marker in tax.family_markers)
+                        or (family_in_message and not head.strip().startswith("我"))
+                        or (pronoun_referent == "family" and has_pronoun)
+                        # "婆婆头晕 一测一百七" then "医生交代以后咸菜都别吃了": still the mother-in-law
+                        or (family_before and not SPEAKER_SELF.search(clause))
+                    )
+                ) or any(w in text for w in tag.family_when)
                 weak = kind == "avoid" or (
                     not is_age and word in tag.weak_lexicon and not READING.match(clause[pos + len(word) :])
                 )
-                hits.append(Hit(tag_id, message_id, index, family, weak, word))
+                attribute = weak and bool(PRODUCT_AFTER.match(clause[pos + len(word) :]))
+                hits.append(Hit(tag_id, message_id, index, family, weak, word, attribute))
     return hits
 
 
@@ -494,8 +535,13 @@ def tag_messages(
             continue
         if tag_id in found.denied:
             continue  # only weak words, and the member says it is not them
+        sensitive = tax.tags[tag_id].sensitive
         supported = [
-            h for h in tag_hits if matcher and matcher.supports(scores.get(h.message_id, {}), tag_id)
+            h
+            for h in tag_hits
+            if matcher
+            and not (sensitive and h.attribute)
+            and matcher.supports(scores.get(h.message_id, {}), tag_id)
         ]
         if supported:
             kept[tag_id] = supported

@@ -65,11 +65,21 @@ def test_one_weak_word_is_not_enough_but_a_second_message_is() -> None:
 
 
 def test_semantic_support_decides_a_lone_weak_word() -> None:
-    messages = [(0, "低钠酱油还有吗")]
+    messages = [(0, "最近做菜都淡一点")]
     supported = tag_messages(messages, semantic=FixedMatcher({0: {"blood_pressure": 0.1}}))
     against = tag_messages(messages, semantic=FixedMatcher({0: {"blood_pressure": -0.3}}))
     assert [v.tag for v in supported] == ["blood_pressure"]
     assert against == []
+
+
+def test_a_product_attribute_needs_a_second_message_for_a_sensitive_tag() -> None:
+    """ "低钠酱油还有吗" is product talk: the same message's likeness to the examples is no second signal."""
+    support = FixedMatcher({0: {"blood_pressure": 0.3, "organic": 0.3}, 1: {"blood_pressure": 0.3}})
+    assert tag_messages([(0, "低钠酱油还有吗")], semantic=support) == []
+    assert [
+        v.tag for v in tag_messages([(0, "低钠酱油还有吗"), (1, "最近做菜都淡一点")], semantic=support)
+    ] == ["blood_pressure"]
+    assert [v.tag for v in tag_messages([(0, "有机的面粉还有吗")], semantic=support)] == ["organic"]
 
 
 def test_semantic_evidence_alone_needs_two_messages_for_a_sensitive_tag() -> None:
@@ -303,3 +313,28 @@ def test_refusing_a_thing_the_interest_keeps_off_is_the_interest() -> None:
 def test_the_member_saying_it_is_not_them_outweighs_weak_words() -> None:
     assert "weight" in lexical("热量多少", "晚饭吃轻食")
     assert "weight" not in lexical("热量多少", "晚饭吃轻食", "我又不减肥 随便问")
+
+
+def test_kinds_of_people_others_claims_warnings_and_news_are_not_the_member() -> None:
+    support = FixedMatcher({0: {"organic": 0.5}})
+    assert "blood_sugar" not in lexical("糖尿病人能吃燕麦吗")
+    assert "blood_sugar" in lexical("我爸糖尿病 能吃燕麦吗")
+    assert "blood_lipids" not in lexical("我妈说我吃太油了 迟早血脂高")
+    assert "blood_lipids" in lexical("医生说我血脂高")
+    assert "weight" not in lexical("减肥药千万别乱吃")
+    assert tag_messages([(0, "防腐剂超标那个新闻你们看了吗")], semantic=support) == []
+
+
+def test_saying_the_interest_is_not_theirs_cancels_weak_words() -> None:
+    assert "maternal_infant" in lexical("宝宝吃的哪个好", "奶粉也看看")
+    assert "maternal_infant" not in lexical("宝宝吃的哪个好", "奶粉也看看", "我还没孩子 先看看")
+
+
+def test_whose_interest_it_is_carries_from_the_message_naming_them() -> None:
+    assert (
+        lexical("婆婆头晕 一测一百七", "医生交代以后咸菜都别吃了", "低钠酱油有吗")["blood_pressure"][0]
+        == "family"
+    )
+    assert lexical("最近做菜都淡一点", "我血压有点高")["blood_pressure"][0] == "self"
+    assert lexical("孙子八个月 白天我带", "米粉哪个牌子铁多")["maternal_infant"][0] == "family"
+    assert lexical("宝宝八个月了", "米粉哪个牌子铁多")["maternal_infant"][0] == "self"
