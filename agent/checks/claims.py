@@ -42,10 +42,14 @@ SPOKEN_UNIT = (
 )
 # words after which a lone 一/两 is a figure (保质期一年, 放一个月, 一个月内) and not an article (一只鸡一年也就…)
 LONE_BEFORE = re.compile(
-    r"(?:保质期|有效期|放|存放|保存|冷藏|常温|能放|可以放|净重|重|约|大约|大概|差不多|控制在|不超过|不到|超过|只有|才|仅|"
-    r"高达|达到|是|为|有|要|测了|实测|养|长到|煮|泡|闷|发酵|晒|需要)(?:了|能|也|就|得)?$"
+    r"(?:(?:保质期|有效期|净重|重量|月龄)(?:是|为|有|只有)?|放|存放|保存|冷藏|常温|能放|可以放|约|大约|大概|差不多|控制在|"
+    r"不超过|不到|超过|只有|才|仅|高达|达到|测了|实测|养|长到|煮|泡|闷|发酵|晒|需要)(?:了|能|也|就|得)?$"
 )
-LONE_AFTER = re.compile(r"^(?:内|以内|之内|左右|上下|半|多|以上|以下)")
+LONE_AFTER = re.compile(r"^(?:内|以内|之内|左右|上下|半|以上|以下)")
+# a lone 一 in a set phrase is no figure (一年到头, 一年四季, 一年一取)
+LONE_IDIOM = re.compile(r"^(?:到头|四季|一度|一取|一次|一季|只|多)")
+# 三个多月 → 三多个月: the 多 goes with the figure
+MORE_MONTHS = re.compile(r"个多(月|小时)")
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,7 @@ DATE_NO_YEAR = re.compile(
 )
 PERCENT = re.compile(rf"百分之\s*(\d+(?:\.\d+)?|{CN_RUN})")
 TENTHS = re.compile(
-    r"(?<![一二三四五六七八九十])([二三四五六七八九])成([一二三四五六七八九])?(?=[的以左多上、，。！？；\s]|$)"
+    r"(?<![一二三四五六七八九十])([两二三四五六七八九])成([一二三四五六七八九])?(?=[的以左多上、，。！？；\s]|$)"
 )
 HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了))一半")
 YEAR_AND_HALF = re.compile(rf"(\d+|[{CN}]+)年半")
@@ -237,6 +241,7 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
     )
     c = _rewrite(c, HALF_YEAR, lambda m: "6个月")
     c = _rewrite(c, HALF_HOUR, lambda m: "30min")
+    c = _rewrite(c, MORE_MONTHS, lambda m: f"多个{m.group(1)}")
     c = _rewrite(c, CN_FIGURE, lambda m: _spoken_figure(m, spoken))
     c = _rewrite(c, CN_BARE, lambda m: cn_number(m.group(1)) if len(m.group(1)) >= 2 else None)
     c = _rewrite(c, TEN_THOUSAND, lambda m: f"{float(m.group(1)) * 10000:g}")
@@ -282,6 +287,8 @@ def _spoken_figure(m: re.Match[str], spoken: bool) -> str | None:
             return None
         text = m.string
         after = text[m.end() + len(m.group(2) or "") + len(m.group(3)) :]
+        if LONE_IDIOM.match(after) or m.group(2):
+            return None
         if not (LONE_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or LONE_AFTER.match(after)):
             return None
     return number
@@ -331,6 +338,7 @@ class Quantity:
     unit: str
     mode: str = "="
     step: float = 0.0
+    places: int = -1  # decimal places as written (约78% has 0), -1 when not known
 
     def base(self) -> tuple[str, float] | None:
         dim = DIMENSIONS.get(self.unit)
@@ -362,7 +370,12 @@ def agree(said: Quantity, stated: Quantity) -> bool:
     value = _as(stated, said.unit)
     converted = said.unit != stated.unit and said.unit in DIMENSIONS and stated.unit in DIMENSIONS
     tolerance = 0.03 if "~" in (said.mode, stated.mode) else 0.02 if converted else 1e-9
-    if said.mode in ("=", "~") and stated.mode in ("=", "~", "<=", ">=", "<", ">"):
+    if said.mode in ("=", "~") and stated.mode in ("<", ">"):
+        return False  # 10 is not <10: a strict bound is no figure to repeat
+    if said.mode == "=" and stated.mode == "~" and not converted and stated.places >= 0:
+        # a precise figure against a document's round one (77.8% for 约78%): it must round to it
+        return abs(round(said.value, stated.places) - value) < 1e-9
+    if said.mode in ("=", "~") and stated.mode in ("=", "~", "<=", ">="):
         return _close(said.value, value, tolerance)
     if said.mode == "+":
         if stated.mode == "+":
@@ -383,6 +396,11 @@ def agree(said: Quantity, stated: Quantity) -> bool:
 
 def _close(a: float, b: float, tolerance: float) -> bool:
     return abs(a - b) <= max(abs(a), abs(b)) * tolerance + 1e-12
+
+
+def places_of(number: str) -> int:
+    """Decimal places of a written figure: 78 → 0, 0.20 → 2."""
+    return len(number.partition(".")[2])
 
 
 def step_of(number: str) -> float:

@@ -24,6 +24,7 @@ from agent.checks.claims import (
     agree,
     canonical,
     compatible,
+    places_of,
     read_mode,
     step_of,
 )
@@ -116,8 +117,18 @@ SPECIFIC_UNITS = {
     "km",
 }
 DATE_WORDS = re.compile(
-    r"灌装|生产|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装|加工|收割|取蜜|采|产"
+    r"灌装|生产|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装|加工|收割|取蜜|开镰|装瓶|下蛋|宰|采|产|收"
 )
+# the word a document uses for the event a host's word names (8月15号开镰 is a harvest date: 收割日期)
+DATE_EVENTS = {
+    "开镰": "收割|收获|收",
+    "收": "收割|收获|收",
+    "装瓶": "灌装",
+    "下蛋": "产蛋",
+    "产": "产蛋|生产|产",
+    "宰": "屠宰",
+    "采": "采摘|采制|采收|采",
+}
 MEASUREMENT = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)\s*(多|余|来)?\s*({UNIT})(?![A-Za-z])")
 # a price: ¥59, 59元, 39.9块 (prices come from the request or a document, never from nowhere)
 PRICE = re.compile(r"(?:[¥￥]\s*(\d+(?:\.\d+)?)|(?<![\d.])(\d+(?:\.\d+)?)\s*(?:多|来)?\s*(?:元|块钱|块))")
@@ -135,6 +146,12 @@ FILLER = re.compile(
 )
 # words that name no item of their own (检测值只有0.14 says nothing about which item)
 GENERIC_LABELS = {"检测值", "测值", "实测值", "含量", "数值", "结果", "检测结果", "指标", "数据", "检测"}
+# words that deny what follows them (没有有机认证, 不是狮峰的茶, 不以“有机”名义)
+DENIED = re.compile(
+    r"(?:没有|并非|不是|不能再?|不得再?|不再|不以|不用|不使用|未|无|别|非)(?:以|用|叫|是|通过|获得|拿到|有)?[“”\"'「」]?$"
+)
+# one-character items a bare figure may be said of (这批铅零点零二五)
+ELEMENTS = set("铅钠钙铁锌镉汞砷硒碘镁钾铜锰")
 # two-character words that say nothing about which item a figure measures
 CONTEXT_STOP = {
     "这批",
@@ -295,6 +312,55 @@ PLACES = [
 PLACE = re.compile(
     "|".join(sorted(set(PLACES) | set(MORE_PLACES) | set(places.NAMES), key=len, reverse=True))
 )
+# an origin said as a known place and a smaller one the gazetteer does not know (产自吉林舒兰): the smaller one is
+# the claim
+ORIGIN_TAIL = re.compile(
+    rf"(?:产自|来自|产于|原产于?|出自|采自)\s*(?:{PLACE.pattern})([\u4e00-\u9fa5]{{2}})(?=[。！？，、；\s]|的|产|$)"
+)
+TAIL_WORDS = set(
+    [
+        "南部",
+        "北部",
+        "东部",
+        "西部",
+        "中部",
+        "南边",
+        "北边",
+        "一带",
+        "那边",
+        "这边",
+        "地区",
+        "山区",
+        "本地",
+        "当地",
+        "农村",
+        "乡下",
+        "深山",
+        "山里",
+        "大山",
+        "高原",
+        "平原",
+        "草原",
+        "牧区",
+        "南坡",
+        "北坡",
+        "农场",
+        "牧场",
+        "基地",
+        "原产",
+        "进口",
+        "产区",
+        "庄园",
+        "那里",
+        "这里",
+        "境内",
+        "周边",
+        "附近",
+        "山上",
+        "山中",
+        "河边",
+    ]
+)
 KEY_WINDOW = 12  # characters before a figure in which the measured item's name is looked for
 
 
@@ -392,6 +458,8 @@ def _doc_figures(text: str) -> list[Quantity]:
     out: list[Quantity] = []
     previous: Quantity | None = None
     for m in DOC_FIGURE.finditer(text):
+        if m.group(3) == "年" and 1900 <= float(m.group(1)) <= 2100:
+            continue  # 2026年 is a year
         before, after = text[max(0, m.start() - 6) : m.start()], text[m.end() : m.end() + 3]
         if m.group(2):
             mode = "+"
@@ -402,7 +470,11 @@ def _doc_figures(text: str) -> list[Quantity]:
         else:
             mode = read_mode(before, after)
         figure = Quantity(
-            float(m.group(1)), m.group(3) or "", mode, step_of(m.group(1)) if m.group(2) else 0.0
+            float(m.group(1)),
+            m.group(3) or "",
+            mode,
+            step_of(m.group(1)) if m.group(2) else 0.0,
+            places_of(m.group(1)),
         )
         out.append(figure)
         previous = figure
@@ -416,14 +488,15 @@ def _fits(said: Quantity, stated: Quantity) -> bool:
     return bool(stated.unit) and compatible(said.unit, stated.unit) and agree(said, stated)
 
 
-def _comparable(said: Quantity, stated: Quantity) -> bool:
+def _comparable(said: Quantity, stated: Quantity, unnamed: bool = False) -> bool:
     """A document's figure that could contradict the host's: the same unit, or the same dimension within a factor
-    of ten (一个月 against 20天, not 80mg against a 1kg bag); any figure for a bare one."""
+    of ten (一个月 against 20天, not 80mg against a 1kg bag); any figure for a bare one. When the host names no item
+    (``unnamed``) the same unit must be within a factor of ten too (传承150年 says nothing against 一年内有效)."""
     if not said.unit:
         return True
     if not stated.unit or not compatible(said.unit, stated.unit):
         return False
-    if said.unit == stated.unit:
+    if said.unit == stated.unit and not unnamed:
         return True
     a, b = said.base(), stated.base()
     return a is None or b is None or (b[1] > 0 and 0.1 <= a[1] / b[1] <= 10)
@@ -436,6 +509,14 @@ def _stated(said: Quantity, figures: list[Quantity]) -> list[Quantity]:
         return figures
     exact = [f for f in figures if f.mode in ("=", "~", "+") and _comparable(said, f) and f.unit]
     return exact or figures
+
+
+def _before(doc: str, at: int) -> str:
+    """The words a document puts before a figure: ten characters, or a table row from its start."""
+    line_start = doc.rfind("\n", 0, at) + 1
+    if doc[line_start : line_start + 1] == "|":
+        return doc[max(line_start, at - 60) : at]
+    return doc[max(0, at - 10) : at]
 
 
 def _price_value(text: str) -> float | None:
@@ -458,7 +539,7 @@ class Grounder:
         self.flagged = [h for h in stating if h.flags and h.sku == sku]
         self.shared = [h for h in stating if h.sku == SHARED_SKU]
         self.batch_on_sale = kb.current_batches().get(sku)
-        self._norm = {h.chunk_id: _norm(h.text, spoken=False) for h in hits}
+        self._norm = {h.chunk_id: _norm(h.text) for h in hits}
         self._figures: dict[str, list[tuple[Quantity, int]]] = {}
         names = {re.sub(r"[（(].*?[)）]", "", f.key).strip() for h in hits for f in h.facts}
         names |= {part for n in names for part in n.split() if len(part) >= 2}
@@ -476,9 +557,13 @@ class Grounder:
         )
         batches = {h.batch for h in hits if h.batch} | ({self.batch_on_sale} if self.batch_on_sale else set())
         self._batch_prefixes = {b[:2].upper() for b in batches if b}
+        # batch numbers the documents name in passing (上一批 EV2604B) count too
+        self._batches = {b.upper() for b in batches if b} | {
+            b for h in hits for b in BATCH.findall(h.text) if b[:2] in self._batch_prefixes
+        }
         support = " ".join(h.text for h in self.current + self.shared)
         self._places = places.places_in(support)
-        self._support = _norm(support, spoken=False)
+        self._support = _norm(support)
         # two-character words found in many of this sku's chunks (its name: 燕麦, 米粉) say nothing about which item
         # a figure measures
         counts: dict[str, int] = {}
@@ -503,7 +588,11 @@ class Grounder:
         """Every figure of a chunk with where it stands (cached)."""
         if hit.chunk_id not in self._figures:
             text = self._norm[hit.chunk_id]
-            found = [m.start() for m in DOC_FIGURE.finditer(text)]
+            found = [
+                m.start()
+                for m in DOC_FIGURE.finditer(text)
+                if not (m.group(3) == "年" and 1900 <= float(m.group(1)) <= 2100)
+            ]
             self._figures[hit.chunk_id] = list(zip(_doc_figures(text), found, strict=True))
         return self._figures[hit.chunk_id]
 
@@ -571,7 +660,7 @@ class Grounder:
         lo = max(text.rfind(stop, 0, start) for stop in "。！？\n")
         his = [i for i in (text.find(stop, end) for stop in "。！？\n") if i >= 0]
         sentence = text[lo + 1 : min(his) if his else len(text)]
-        if any(b != self.batch_on_sale for b in BATCH.findall(sentence)):
+        if any(b != self.batch_on_sale and b in self._batches for b in BATCH.findall(sentence)):
             return True
         return bool(OTHER_BATCH_WORDS.search(sentence))
 
@@ -614,7 +703,7 @@ class Grounder:
     def _fact_figures(self, fact: Any, said: Quantity) -> list[Quantity]:
         """A fact's figures (5份均≤120 CFU/g: the 120 CFU/g bound); a fact whose figure has no unit (a table with
         the unit in its header) takes the host's."""
-        figures = [f for f in _doc_figures(_norm(fact.value or "", spoken=False)) if f.unit]
+        figures = [f for f in _doc_figures(_norm(fact.value or "")) if f.unit]
         if figures:
             return figures
         unit = _unit(fact.unit) if fact.unit else said.unit
@@ -639,6 +728,30 @@ class Grounder:
                     return hit
         return None
 
+    def _host_grams(self, text: str, start: int) -> set[str]:
+        """The two-character words right before a host's figure that could name what it measures."""
+        context = FILLER.sub("", text[max(0, start - 8) : start])
+        grams = {context[i : i + 2] for i in range(len(context) - 1)}
+        return {
+            g
+            for g in grams
+            if re.fullmatch(r"[\u4e00-\u9fa5]{2}", g) and g not in CONTEXT_STOP and g not in self._common
+        }
+
+    def _said_alike(self, text: str, start: int, plain: str, chunk_id: str | None) -> bool:
+        """Whether the document states ``plain`` after words the host also uses (or the host names nothing)."""
+        grams = self._host_grams(text, start)
+        if not grams or chunk_id is None:
+            return True
+        doc = self._norm.get(chunk_id, "")
+        wanted = _norm(plain)
+        at = doc.find(wanted)
+        while at >= 0:
+            if any(g in _before(doc, at) for g in grams):
+                return True
+            at = doc.find(wanted, at + 1)
+        return False
+
     def _doc_units(self, pool: list[Hit]) -> set[str]:
         return {figure.unit for hit in pool for figure, _ in self._chunk_figures(hit)}
 
@@ -646,13 +759,7 @@ class Grounder:
         """The document figures of the same kind whose words before them share a two-character word with the
         host's words before the figure (常温放一个月 ~ 常温（25℃以下）20天): supported if one agrees, otherwise the
         first is what the documents say instead."""
-        context = FILLER.sub("", text[max(0, start - 8) : start])
-        grams = {context[i : i + 2] for i in range(len(context) - 1)}
-        grams = {
-            g
-            for g in grams
-            if re.fullmatch(r"[\u4e00-\u9fa5]{2}", g) and g not in CONTEXT_STOP and g not in self._common
-        }
+        grams = self._host_grams(text, start)
         if not grams:
             return None
         first: tuple[Hit, Quantity] | None = None
@@ -660,10 +767,9 @@ class Grounder:
             for hit in pool:
                 doc = self._norm[hit.chunk_id]
                 for figure, at in self._chunk_figures(hit):
-                    if not _comparable(said, figure) or not said.unit:
+                    if not _comparable(said, figure, unnamed=True) or not said.unit:
                         continue
-                    before = doc[max(0, at - 10) : at]
-                    if not any(g in before for g in grams):
+                    if not any(g in _before(doc, at) for g in grams):
                         continue
                     if _fits(said, figure):
                         if pool is self.current and not self._other_batch(doc, at, at + 1):
@@ -697,6 +803,8 @@ class Grounder:
         unit = match.group(3) if match.re is MEASUREMENT else ""
         if unit == "年" and 1900 <= float(value) <= 2100:
             return None  # a year (2026年), not a duration
+        if re.search(r"每\s*$", text[max(0, match.start() - 2) : match.start()]):
+            return None  # 每100g, 每15ml: the basis a figure is given on, not a claim
         said = self._said(text, match)
         plain = f"{value}{unit}" if match.re is MEASUREMENT else value
         if said.unit == "%" and unit in ("g", "克"):
@@ -735,6 +843,13 @@ class Grounder:
             # the exact figure in a current document will do; only an item the documents measure can contradict it
             if match.re is MEASUREMENT and said.mode in ("=", "~", "+"):
                 found = self._label(plain, "measurement", match.start(), match.end())
+                contradicted = None
+                if found.label != "invented" and not self._said_alike(
+                    text, match.start(), plain, found.citation
+                ):
+                    contradicted = self._context_match(text, match.start(), said)
+                if contradicted is not None and contradicted[0] == "wrong_value":
+                    return claim("wrong_value", contradicted[1], contradicted[2] or None)
                 if found.label != "invented":
                     return Claim(
                         "measurement",
@@ -777,14 +892,15 @@ class Grounder:
         if not items and said.unit in SPECIFIC_UNITS:
             for hit in self.current:
                 for figure, _ in self._chunk_figures(hit):
-                    if _comparable(said, figure) and not _fits(said, figure):
+                    if _comparable(said, figure, unnamed=True) and not _fits(said, figure):
                         return claim("wrong_value", hit, f"{figure.value:g}{figure.unit}")
         return claim("invented")
 
     def _bare(self, text: str, match: re.Match[str]) -> Claim | None:
         """A figure without a unit counts as a claim only when said of a measured item (哈夫单位81, GI值40)."""
         before = text[max(0, match.start() - KEY_WINDOW) : match.start()]
-        named = any(FILLER.sub("", before).endswith(n) for n in self.item_names if len(n) >= 2)
+        stripped = FILLER.sub("", before)
+        named = any(stripped.endswith(n) for n in self.item_names if len(n) >= 2 or n in ELEMENTS)
         if not named and not MEASURE_WORD.search(before):
             return None
         return self._measurement(text, match)
@@ -880,11 +996,12 @@ class Grounder:
             (CODE, self._code),
             (PLACE, self._place),
             (places.SUFFIXED, self._origin),
+            (ORIGIN_TAIL, self._origin),
             (BARE, lambda m: self._bare(text, m)),
         ]
         for pattern, extract in extractors:
             for match in pattern.finditer(text):
-                if pattern is places.SUFFIXED:
+                if pattern is places.SUFFIXED or pattern is ORIGIN_TAIL:
                     span = match.span(1)
                     if free(*span):
                         found = extract(match)
@@ -899,9 +1016,12 @@ class Grounder:
                         taken.append(match.span())
         return sorted(out, key=lambda c: c.start)
 
-    def _place(self, match: re.Match[str]) -> Claim:
-        """A place is supported when a current document names it or a place inside it (方正县 for 哈尔滨)."""
+    def _place(self, match: re.Match[str]) -> Claim | None:
+        """A place is supported when a current document names it or a place inside it (方正县 for 哈尔滨); one
+        the sentence denies (不是狮峰的茶) is no claim."""
         name = match.group()
+        if DENIED.search(match.string[max(0, match.start() - 4) : match.start()]):
+            return None
         claim = self._label(name, "place", match.start(), match.end())
         if claim.label == "supported" or not places.covered(name, self._places):
             return claim
@@ -910,7 +1030,7 @@ class Grounder:
     def _origin(self, match: re.Match[str]) -> Claim | None:
         """A place the gazetteer does not know, said as an origin (产自XX县, 来自XX庄园)."""
         name = match.group(1)
-        if PLACE.search(name):
+        if PLACE.search(name) or name in TAIL_WORDS:
             return None
         stem = re.sub(r"(?:省|市|县|区|州|镇|乡|村|旗|盟|岛)$", "", name)
         if len(stem) >= 2 and _norm(stem) in self._support:
@@ -920,7 +1040,7 @@ class Grounder:
     def _dates_in(self, hit: Hit) -> list[tuple[str, int]]:
         """Every ISO date a chunk states (its text, then its front matter)."""
         text = self._norm[hit.chunk_id]
-        found = [(m.group(), m.start()) for m in re.finditer(r"20\d{2}-\d{2}-\d{2}", text)]
+        found = [(m.group(), m.start()) for m in re.finditer(r"(?:20\d{2}|-)-\d{2}-\d{2}", text)]
         return found + [(d, -1) for d in (hit.issued_at, hit.valid_until) if d]
 
     def _date(self, match: re.Match[str]) -> Claim:
@@ -934,7 +1054,9 @@ class Grounder:
             )
 
         def same(date: str) -> bool:
-            return date[4:] == day[1:] if day.startswith("--") else date == day
+            if day.startswith("--") or date.startswith("--"):
+                return date[-6:] == day[-6:]
+            return date == day
 
         for pool in (self.current, self.flagged):
             for hit in pool:
@@ -954,7 +1076,8 @@ class Grounder:
         around = match.string[max(0, match.start() - KEY_WINDOW) : match.end() + KEY_WINDOW]
         word = DATE_WORDS.search(around)
         if word:
-            said = re.compile(rf"{word.group()}[^\d\n]{{0,8}}(20\d{{2}}-\d{{1,2}}-\d{{1,2}})")
+            event = DATE_EVENTS.get(word.group(), word.group())
+            said = re.compile(rf"(?:{event})[^\d\n]{{0,8}}(20\d{{2}}-\d{{1,2}}-\d{{1,2}})")
             for hit in self.current:
                 found = said.search(self._norm[hit.chunk_id])
                 if found and not self._other_batch(self._norm[hit.chunk_id], found.start(1), found.end(1)):
@@ -973,9 +1096,12 @@ class Grounder:
             return Claim("code", code, match.start(), match.end(), label, owner.chunk_id)
         return self._label(code, "code", match.start(), match.end())
 
-    def _certification(self, match: re.Match[str]) -> Claim:
-        """A certification is supported only by a certificate (or report) of this sku that is valid today."""
+    def _certification(self, match: re.Match[str]) -> Claim | None:
+        """A certification is supported only by a certificate (or report) of this sku that is valid today; one the
+        sentence denies (没有有机认证, 不以“有机”名义) is no claim."""
         phrase = match.group()
+        if DENIED.search(match.string[max(0, match.start() - 6) : match.start()]):
+            return None
         agency = match.group(1)
         stem = "有机" if "有机" in phrase else phrase[:4]
         if agency and not any(
