@@ -726,12 +726,18 @@ def drafts_list(
 
 
 @drafts_app.command("show")
-def drafts_show(draft_id: int, as_json: JsonOpt = False) -> None:
-    """One draft with its sentences, citations and findings."""
+def drafts_show(
+    draft_id: int,
+    revision: Annotated[
+        int | None, typer.Option(help="An earlier revision to show (default: the current one).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One draft with its sentences, citations and findings (of its current revision, or --revision N)."""
     from community.drafts import draft_document, get_draft
 
     with session() as s:
-        data = draft_document(s, get_draft(s, CLI, draft_id))
+        data = draft_document(s, get_draft(s, CLI, draft_id), revision)
     emit(data, as_json, _print_draft)
 
 

@@ -124,6 +124,16 @@ def test_the_loop_on_the_command_line(run, tmp_path: Path) -> None:  # type: ign
     approved = as_json(run("drafts", "approve", str(draft["id"]), "--revision", "1", "--json"))
     assert approved["status"] == "approved"
 
+    edited_text = draft["text"].replace("#接龙", "#接龙 今晚", 1)
+    edited = as_json(run("drafts", "edit", str(draft["id"]), "--file", "-", "--json", stdin=edited_text))
+    assert (edited["revision"], edited["status"]) == (2, "in_review")
+    first = as_json(run("drafts", "show", str(draft["id"]), "--revision", "1", "--json"))
+    current = as_json(run("drafts", "show", str(draft["id"]), "--json"))
+    assert (first["revision"], first["text"]) == (1, draft["text"])
+    assert (current["revision"], current["text"]) == (2, edited["text"])
+    missing = run("drafts", "show", str(draft["id"]), "--revision", "9", ok=False)
+    assert missing.returncode != 0 and "no revision 9" in missing.stderr
+
 
 def test_check_reads_stdin_and_reports_findings(run) -> None:  # type: ignore[no-untyped-def]
     result = as_json(run("check", "-", "--json", stdin="天天吃能降血压，最近卖得很好"))
