@@ -353,3 +353,15 @@ class ChangeStamp(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)  # drafts | documents
     n: Mapped[int] = mapped_column(Integer, default=0)
     salt: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebLogout(Base):
+    """A web session ended by its user: its cookie is refused from then on, not only deleted from the browser
+    (a copy of it would otherwise stay valid until it expires). Kept until the session would have expired."""
+
+    __tablename__ = "web_logouts"
+    session_id: Mapped[str] = mapped_column(
+        String(64), primary_key=True
+    )  # sha256 of the session's CSRF token
+    logged_out_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -30,6 +31,7 @@ from api.web import views
 from community import audit, documents, drafts, members, outbox, review, stamps
 from community.db import session_scope
 from community.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthorized
+from community.models import WebLogout
 from community.principal import Principal
 from community.users import hash_token, list_communities, principal_for_token, principal_for_token_hash
 from knowledge.index import Hit, KnowledgeBase
@@ -91,6 +93,8 @@ def get_web_user(request: Request, session: PageSession) -> WebUser:
     ws = web_session.read(request)
     if ws is None or ws.token_hash is None:
         raise LoginRequired("请先登录")
+    if session.get(WebLogout, ws.session_id) is not None:
+        raise LoginRequired("已退出登录，请重新登录")
     try:
         principal = principal_for_token_hash(session, ws.token_hash)
     except Unauthorized as exc:
@@ -211,7 +215,14 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, user: FormUser) -> Response:
+def logout(request: Request, user: FormUser, session: PageSession) -> Response:
+    """Ends the session for good: the cookie is deleted and the session refused server-side until it would have
+    expired, so a copy of the cookie is worthless too. Logouts past their expiry are purged on the way."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    session.execute(delete(WebLogout).where(WebLogout.expires_at < now))
+    if session.get(WebLogout, user.session.session_id) is None:
+        expires = datetime.fromtimestamp(user.session.expires_at, UTC).replace(tzinfo=None)
+        session.add(WebLogout(session_id=user.session.session_id, logged_out_at=now, expires_at=expires))
     response = back("/login")
     web_session.clear(request, response)
     return response

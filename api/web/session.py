@@ -3,7 +3,9 @@
 No server-side session store: the cookie is ``base64(json).base64(hmac)``, signed with a key derived from the
 per-deployment secret (``LINLI_HOME/secret.key`` or ``LINLI_PSEUDONYM_SECRET``, the same secret the pseudonyms use,
 under a different derivation label so one key never serves two purposes). Every request looks the token hash up
-again, so revoking a token (`linli users revoke`) ends its web sessions too.
+again, so revoking a token (`linli users revoke`) ends its web sessions too. Logging out records the session (by
+the hash of its CSRF token, which is random per session) in ``web_logouts``: a copy of the cookie is refused from
+then on, not only until it expires.
 """
 
 from __future__ import annotations
@@ -75,6 +77,15 @@ class WebSession:
         if time.time() - session.issued_at > MAX_AGE_S:
             return None
         return session
+
+    @property
+    def session_id(self) -> str:
+        """Names this session server-side (for logout) without revealing its CSRF token."""
+        return hashlib.sha256(self.csrf.encode()).hexdigest()
+
+    @property
+    def expires_at(self) -> int:
+        return self.issued_at + MAX_AGE_S
 
     def csrf_ok(self, submitted: str | None) -> bool:
         return bool(submitted) and hmac.compare_digest(self.csrf, str(submitted))

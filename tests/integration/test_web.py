@@ -151,8 +151,19 @@ def test_a_tampered_cookie_is_no_session(world: dict[str, Any], app: TestClient)
 
 def test_logout_and_revocation_end_the_session(world: dict[str, Any], app: TestClient) -> None:
     csrf = login(app, world["tokens"]["operator"])
+    copied = app.cookies[
+        "linli_session"
+    ]  # a copy of the cookie, as a shared computer or a proxy log keeps it
     assert app.post("/logout", data={"csrf": csrf}, follow_redirects=False).headers["location"] == "/login"
     assert app.get("/inbox", follow_redirects=False).status_code == 303
+    app.cookies.set(
+        "linli_session", copied
+    )  # the copy is refused server-side, not only deleted in the browser
+    refused = app.get("/inbox", follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+    approve = app.post(f"/drafts/{world['script']['id']}/approve", data={"revision": 1, "csrf": csrf})
+    assert approve.status_code == 401  # its forms too
+    app.cookies.clear()
     login(app, world["tokens"]["operator"])
     with db.session_scope() as s:
         revoke_tokens(s, CLI, "xiaozhou")
