@@ -38,11 +38,14 @@ CN_RUN = rf"[{CN}]+(?:点[零〇一二三四五六七八九]+)?"
 SPOKEN_UNIT = (
     r"毫克每千克|毫克每公斤|毫克/千克|毫克/公斤|微克每千克|微克每公斤|克每千克|克每公斤|克每百克|克每百毫升|毫克每百克|"
     r"毫克每百毫升|毫克每克|毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|个小时|小时|分钟|秒钟|秒|摄氏度|度|℃|公顷|亩|"
-    r"公里|千米|米|个月|月龄|周|星期|天|年|只|头|口(?!之家)|项|种|枚|户|个|分(?![钟之])|块钱|块|元|%|mg|g|kg|ml|mL|kJ|kcal"
+    r"公里|千米|米|个月|月龄|周|星期|天|年|只|头|口(?!之家)|项|种|枚|户|个|分(?![钟之])|块钱|块|元|%|mg|g|kg|ml|mL|kJ|kcal|"
+    r"CFU|cfu|μg|吨"
 )
+# units after which a lone 一/两 is always a quantity (一克盐, 两公斤): no article goes before a unit of measure
+MEASURE_UNIT = re.compile(r"^(?:毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|摄氏度|度|℃|公顷|亩|公里|千米|吨|mg|g|kg|ml|mL|kJ)")
 # words after which a lone 一/两 is a figure (保质期一年, 放一个月, 一个月内) and not an article (一只鸡一年也就…)
 LONE_BEFORE = re.compile(
-    r"(?:(?:保质期|有效期|净重|重量|月龄)(?:是|为|有|只有)?|放|存放|保存|冷藏|常温|能放|可以放|约|大约|大概|差不多|控制在|"
+    r"(?:(?:保质期|有效期|净重|重量|月龄|净含量|含量|规格)(?:是|为|有|只有|测出来是|实测)?|放|存放|保存|冷藏|常温|能放|可以放|约|大约|大概|差不多|控制在|"
     r"不超过|不到|超过|只有|才|仅|高达|达到|测了|实测|养|长到|煮|泡|闷|发酵|晒|需要)(?:了|能|也|就|得)?$"
 )
 LONE_AFTER = re.compile(r"^(?:内|以内|之内|左右|上下|半|以上|以下)")
@@ -210,12 +213,12 @@ SIMPLE_UNITS = [
 AFTER_FIGURE = r"(?<=\d)(\s*(?:多|余|来)?\s*)"
 UNIT_TOKEN = (
     r"mg/kg|μg/kg|g/kg|mg/100g|g/100g|mg/100ml|g/100ml|mg/g|mmol/kg|CFU/g|CFU/ml|cfu/g|cfu/ml|%|mg|μg|kg|g|ml|L|kJ|"
-    r"kcal|小时|min|s|℃|公顷|亩|km|米|个月|月龄|周|天|年|只|头|口|项|种|枚|户|个|分|元"
+    r"kcal|小时|min|s|℃|公顷|亩|km|米|个月|月龄|周|天|年|只|头|口|项|种|枚|户|个|分(?![\u4e00-\u9fa5])|元"
 )
 UNIT_PATTERNS = [(re.compile(AFTER_FIGURE + f"(?:{p})"), u) for p, u in COMPOUND_UNITS + SIMPLE_UNITS]
 FULL_WIDTH = re.compile("[０-９％．]")
 RANGE = re.compile(
-    rf"(?<![\d.])(\d+(?:\.\d+)?)\s*({UNIT_TOKEN})?\s*(?:到|至|-|–|~|～)\s*(\d+(?:\.\d+)?)\s*({UNIT_TOKEN})(?![A-Za-z/])"
+    rf"(?<![\d.\-])(\d+(?:\.\d+)?)\s*({UNIT_TOKEN})?\s*(?:到|至|-|–|~|～)\s*(\d+(?:\.\d+)?)\s*({UNIT_TOKEN})(?![A-Za-z/])"
 )
 
 
@@ -243,7 +246,7 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
     c = _rewrite(c, HALF_HOUR, lambda m: "30min")
     c = _rewrite(c, MORE_MONTHS, lambda m: f"多个{m.group(1)}")
     c = _rewrite(c, CN_FIGURE, lambda m: _spoken_figure(m, spoken))
-    c = _rewrite(c, CN_BARE, lambda m: cn_number(m.group(1)) if len(m.group(1)) >= 2 else None)
+    c = _rewrite(c, CN_BARE, lambda m: _apart(m, cn_number(m.group(1))) if len(m.group(1)) >= 2 else None)
     c = _rewrite(c, TEN_THOUSAND, lambda m: f"{float(m.group(1)) * 10000:g}")
     c = _rewrite(c, PRICE_SPOKEN, lambda m: f"{m.group(1)}.{CN_DIGITS.get(m.group(2), m.group(2))}元")
     for pattern, unit in UNIT_PATTERNS:
@@ -289,9 +292,17 @@ def _spoken_figure(m: re.Match[str], spoken: bool) -> str | None:
         after = text[m.end() + len(m.group(2) or "") + len(m.group(3)) :]
         if LONE_IDIOM.match(after) or m.group(2):
             return None
-        if not (LONE_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or LONE_AFTER.match(after)):
+        measure = MEASURE_UNIT.match(m.group(3))
+        if not (measure or LONE_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or LONE_AFTER.match(after)):
             return None
-    return number
+    return _apart(m, number)
+
+
+def _apart(m: re.Match[str], number: str | None) -> str | None:
+    """A figure written after a letter or digit keeps apart from it (K270零点一七 → K270 0.17)."""
+    if number is None or m.start() == 0 or not re.match(r"[A-Za-z0-9]", m.string[m.start() - 1]):
+        return number
+    return f" {number}"
 
 
 def _range(m: re.Match[str]) -> str:

@@ -119,6 +119,8 @@ SPECIFIC_UNITS = {
 DATE_WORDS = re.compile(
     r"灌装|生产|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装|加工|收割|取蜜|开镰|装瓶|下蛋|宰|采|产|收"
 )
+# the events a document's 生产日期 may stand for
+PRODUCED = "生产灌装装瓶产蛋下蛋加工包装分割出厂产"
 # the word a document uses for the event a host's word names (8月15号开镰 is a harvest date: 收割日期)
 DATE_EVENTS = {
     "开镰": "收割|收获|收",
@@ -197,8 +199,11 @@ FORBIDDEN = re.compile(r"^\s*(?:不要说的|不能说的|禁说)[:：]")
 CERTIFICATION = re.compile(
     r"(欧盟|美国|日本|USDA|国际)?\s*(有机[\u4e00-\u9fa5]{0,6}?(认证|产品|食品|码|证书)|有机(鸡蛋|蛋|牛肉|面粉|大米|散养)|"
     r"绿色食品(认证)?|绿色认证|地理标志(产品|保护)?|地标产品|SGS|HACCP|ISO ?\d{4,5}(认证)?|[A-Z]{2,6}认证|检疫合格证明|"
-    r"无公害(农产品)?认证|有机(?![会物质肥酸磷机码])[\u4e00-\u9fa5]{1,2})"
+    r"无公害(农产品)?认证|有机(?![会物质肥酸磷机码])[\u4e00-\u9fa5]{1,2}|"
+    r"(?:清真|出口|原产地|质量|生态|非转基因|雨林联盟|公平贸易|富硒)认证|免检产品|国家免检)"
 )
+# what a certificate calls a loosely named certification (地标产品 is 地理标志)
+CERT_STEMS = (("有机", "有机"), ("地标", "地理标志"), ("地理标志", "地理标志"), ("检疫", "检疫"))
 CODE = re.compile(
     r"(?<![A-Za-z0-9-])(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{7,}(?![A-Za-z0-9-])"
 )
@@ -899,7 +904,7 @@ class Grounder:
     def _bare(self, text: str, match: re.Match[str]) -> Claim | None:
         """A figure without a unit counts as a claim only when said of a measured item (哈夫单位81, GI值40)."""
         before = text[max(0, match.start() - KEY_WINDOW) : match.start()]
-        stripped = FILLER.sub("", before)
+        stripped = FILLER.sub("", before.rstrip())
         named = any(stripped.endswith(n) for n in self.item_names if len(n) >= 2 or n in ELEMENTS)
         if not named and not MEASURE_WORD.search(before):
             return None
@@ -1058,25 +1063,46 @@ class Grounder:
                 return date[-6:] == day[-6:]
             return date == day
 
+        around = match.string[max(0, match.start() - KEY_WINDOW) : match.end() + KEY_WINDOW]
+        word = DATE_WORDS.search(around)
+        event = DATE_EVENTS.get(word.group(), word.group()) if word else None
+
+        def of_event(text: str, at: int) -> bool:
+            """Whether the document's date is of the event the host names (生产 is not 收样)."""
+            if event is None:
+                return True
+            if at < 0:  # front matter: the day a report was issued, or the last day it is valid
+                return bool(re.search(event, "签发检测有效到期"))
+            named = DATE_WORDS.findall(text[max(0, at - 14) : at])
+            after = re.match(r"(?:至|到|–)?(?:20\d{2}-\d{2}-\d{2})?[（(]([^）)]{1,8})[）)]", text[at + 10 : at + 30])
+            named += DATE_WORDS.findall(after.group(1)) if after else []
+            if any(re.search(event, w) for w in named):
+                return True
+            # 生产日期 is the day the thing sold was made: bottled, laid, packed, milled
+            return not named or ("生产" in named and bool(re.search(event, PRODUCED)))
+
         for pool in (self.current, self.flagged):
             for hit in pool:
                 text = self._norm[hit.chunk_id]
                 for date, at in self._dates_in(hit):
-                    if not same(date):
+                    if not same(date) or not of_event(text, at):
                         continue
                     if pool is self.current and (at < 0 or not self._other_batch(text, at, at + len(date))):
                         return claim("supported", hit)
                     if pool is self.flagged:
                         return claim(self._stale(hit), hit, f"在售批次为 {self.batch_on_sale}")
         stale = next(
-            (h for h in self.current for date, at in self._dates_in(h) if same(date) and at >= 0), None
+            (
+                h
+                for h in self.current
+                for date, at in self._dates_in(h)
+                if same(date) and at >= 0 and of_event(self._norm[h.chunk_id], at)
+            ),
+            None,
         )
         if stale is not None:  # said only of another batch (上一批是 RI260815，生产日期2026-08-15)
             return claim("wrong_batch", stale, f"在售批次为 {self.batch_on_sale}")
-        around = match.string[max(0, match.start() - KEY_WINDOW) : match.end() + KEY_WINDOW]
-        word = DATE_WORDS.search(around)
-        if word:
-            event = DATE_EVENTS.get(word.group(), word.group())
+        if event is not None:
             said = re.compile(rf"(?:{event})[^\d\n]{{0,8}}(20\d{{2}}-\d{{1,2}}-\d{{1,2}})")
             for hit in self.current:
                 found = said.search(self._norm[hit.chunk_id])
@@ -1103,7 +1129,7 @@ class Grounder:
         if DENIED.search(match.string[max(0, match.start() - 6) : match.start()]):
             return None
         agency = match.group(1)
-        stem = "有机" if "有机" in phrase else phrase[:4]
+        stem = next((doc for said, doc in CERT_STEMS if said in phrase), phrase[:4])
         if agency and not any(
             agency in h.text for h in self.current + self.flagged if h.doc_type == "certificate"
         ):
