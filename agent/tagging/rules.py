@@ -30,7 +30,7 @@ from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
 if TYPE_CHECKING:
     from agent.tagging.semantic import SemanticMatcher
 
-PROMPT_VERSION = "rules-v2"
+PROMPT_VERSION = "rules-v3"
 CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
 NEGATION_WINDOW = 4
 EVIDENCE_BELIEF = 0.55  # what one fresh message showing an interest is worth
@@ -112,7 +112,13 @@ class Hit:
     family: bool
     weak: bool
     word: str
-    attribute: bool = False  # a weak word naming a product's attribute ("低钠酱油"): see PRODUCT_AFTER
+    attribute: bool = False  # a question about what something does: "吃素能减肥吗", "燕麦可以降血糖不"
+
+
+EFFECT_QUESTION = re.compile(
+    r"(能|可以|会)(减肥|瘦|降|治|长胖|增肌|控糖|养胃|通便)[^，。,!?！？]{0,4}(吗|嘛|么|不|？|\?)"
+)
+# a weak word naming a product's attribute ("低钠酱油"): see PRODUCT_AFTER
 
 
 def _clause_hits(clause: str, tax: Taxonomy) -> list[tuple[str, int, str]]:
@@ -402,8 +408,11 @@ def lexicon_hits(
                 head = clause[:pos]
                 # "不要动物成分", "没有防腐剂": a thing the interest keeps off, so the negation is the interest
                 negated = kind == "word" and word not in tag.avoided and _negated(clause, pos, word, tax)
+                # "我不吃素 我婆婆吃素": the family named after the word (or between the negation and it) is
+                # whom the word is about; "老公血脂高 死活不忌口": named well before, the negation is theirs
+                window = max(0, pos - NEGATION_WINDOW - 3)
                 self_denied = (negated or denied) and not any(
-                    marker in clause for marker in tax.family_markers
+                    marker in clause[window:] for marker in tax.family_markers
                 )
                 self_denied = self_denied or (kind == "word" and _state_after(clause, pos, word, tax))
                 if self_denied and denials is not None:
@@ -425,6 +434,7 @@ def lexicon_hits(
                     or CATEGORY_AFTER.match(clause[pos + len(word) :])
                     or OTHERS_SAY.search(head)
                     or WARNING.search(clause)
+                    or EFFECT_QUESTION.search(clause)
                     or REFUSED_AFTER.match(clause[pos + len(word) :])
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)

@@ -338,3 +338,18 @@ def test_whose_interest_it_is_carries_from_the_message_naming_them() -> None:
     assert lexical("最近做菜都淡一点", "我血压有点高")["blood_pressure"][0] == "self"
     assert lexical("孙子八个月 白天我带", "米粉哪个牌子铁多")["maternal_infant"][0] == "family"
     assert lexical("宝宝八个月了", "米粉哪个牌子铁多")["maternal_infant"][0] == "self"
+
+
+def test_effect_questions_hearsay_next_and_a_family_negation_are_not_evidence() -> None:
+    assert lexical("吃素能减肥吗", "我可坚持不了") == {}
+    assert "digestive" not in lexical("这燕麦吃多了会胀气吗", "看网上说的 我没试过")
+    assert "allergy" not in lexical("老公血脂高好几年了 死活不忌口")
+    assert lexical("我不吃素 我婆婆吃素")["vegetarian"][0] == "family"
+    assert "elderly" not in lexical("我奶奶八十了啥都能咬")
+
+
+def test_a_lone_weak_sensitive_word_needs_clear_semantic_support() -> None:
+    assert default_matcher().sensitive_support_margin > default_matcher().support_margin
+    weak = FixedMatcher({0: {"blood_pressure": 0.05}})
+    weak.sensitive_support_margin = default_matcher().sensitive_support_margin
+    assert tag_messages([(0, "最近做菜都淡一点")], semantic=weak) == []
