@@ -114,6 +114,7 @@ def list_documents(session: Session, sku: str | None = None) -> list[dict[str, A
             "valid_until": d.valid_until.isoformat() if d.valid_until else None,
             "chunks": d.chunk_count,
             "content_hash": d.content_hash,
+            "community_id": d.community_id,  # None: shared by every community
         }
         for d in session.scalars(stmt)
     ]

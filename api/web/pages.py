@@ -291,7 +291,7 @@ def _inbox_page(
         counts=page["counts"],
         total=sum(page["counts"].values()),
         filters=filters,
-        skus=[x["sku"] for x in _products(session)],
+        skus=[x["sku"] for x in _products(session, p, community or None)],
         communities=communities_of(session, p),
         can_review=can_review,
     )
@@ -486,23 +486,39 @@ def reject(
 # ---- host: ask for a script --------------------------------------------------------------------------------
 
 
-_products_cache: stamps.StampedCache[list[dict[str, str]]] = stamps.StampedCache(8)
+_products_cache: stamps.StampedCache[list[dict[str, Any]]] = stamps.StampedCache(8)
 
 
-def _products(session: Session) -> list[dict[str, str]]:
-    """Products a draft can be asked for: one entry per sku, named by its product sheet's title (computed once per
-    change of the documents)."""
+def _products(
+    session: Session, principal: Principal, community_id: str | None = None
+) -> list[dict[str, str]]:
+    """Products a draft can be asked for: one entry per sku, named by its product sheet's title, among the
+    documents shared by every community or belonging to ``community_id`` (default: any the caller may see).
+    The registry is read once per change of the documents."""
 
-    def compute() -> list[dict[str, str]]:
-        out: dict[str, str] = {}
+    def compute() -> list[dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         for d in documents.list_documents(session):
             if d["sku"] == "ALL":
                 continue
-            if d["doc_type"] == "product" or d["sku"] not in out:
-                out[d["sku"]] = d["title"].removesuffix("产品资料").strip()
-        return [{"sku": sku, "title": title} for sku, title in sorted(out.items())]
+            entry = out.setdefault(d["sku"], {"sku": d["sku"], "title": "", "communities": set()})
+            if d["doc_type"] == "product" or not entry["title"]:
+                entry["title"] = d["title"].removesuffix("产品资料").strip()
+            entry["communities"].add(d["community_id"])
+        return [out[sku] for sku in sorted(out)]
 
-    return _products_cache.get(stamps.read(session, "documents"), compute)
+    def visible(communities: set[str | None]) -> bool:
+        if None in communities:
+            return True
+        if community_id:
+            return community_id in communities
+        return any(principal.can_see(c) for c in communities if c)
+
+    return [
+        {"sku": p["sku"], "title": p["title"]}
+        for p in _products_cache.get(stamps.read(session, "documents"), compute)
+        if visible(p["communities"])
+    ]
 
 
 @router.get("/host", response_class=HTMLResponse)
@@ -519,7 +535,7 @@ def host_page(
         user,
         community_id=community_id,
         communities=communities_of(session, p),
-        products=_products(session),
+        products=_products(session, p, community_id),
         tags=tags,
         recent=recent,
     )

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from agent.drafting import create_draft, submit_text
 from agent.tagging import infer_community
 from api.app import create_app
-from community import db
+from community import db, documents
 from community.importers import import_file
 from community.principal import CLI
 from community.users import add_user, revoke_tokens
@@ -459,3 +459,41 @@ def test_an_approved_chain_is_scheduled_then_recalled(
     assert app.post(f"{url}/recall", data={"csrf": csrf, "reason": ""}).status_code == 422
     recalled = app.post(f"{url}/recall", data={"csrf": csrf, "reason": "价格写错了"})
     assert recalled.status_code == 200 and "已撤回" in recalled.text and "已取消" in recalled.text
+
+
+def test_products_offered_are_the_communitys_own_and_the_shared_ones(
+    world: dict[str, Any], app: TestClient
+) -> None:
+    def product(sku: str, community_id: str | None) -> None:
+        fields = {
+            "sku": sku,
+            "title": f"{sku} 产品资料",
+            "doc_type": "product",
+            "batch": None,
+            "issuer": None,
+            "issued_at": None,
+            "valid_until": None,
+            "content_hash": sku.lower(),
+            "path": f"{sku}.md",
+        }
+        with db.session_scope() as s:
+            documents.register(
+                s,
+                CLI,
+                f"{sku}-product",
+                fields,
+                status="added",
+                chunk_count=1,
+                facts=[],
+                community_id=community_id,
+            )
+
+    product("SHARED-TEA", None)
+    product("LINJIA-HONEY", "linjia")
+    product("OTHER-WINE", "other")
+    login(app, world["tokens"]["host"])
+    host = app.get("/host").text
+    assert 'value="SHARED-TEA"' in host and 'value="LINJIA-HONEY"' in host and "OTHER-WINE" not in host
+    login(app, world["tokens"]["stranger"])  # an operator of the other community
+    inbox = app.get("/inbox").text
+    assert 'value="OTHER-WINE"' in inbox and 'value="SHARED-TEA"' in inbox and "LINJIA-HONEY" not in inbox
