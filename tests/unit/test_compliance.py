@@ -185,3 +185,32 @@ def test_pattern_rules_are_skipped_only_where_they_cannot_match() -> None:
         assert [check_compliance(t) for t in lines] == filtered
     finally:
         compliance._default = None
+
+
+def test_a_reported_claim_the_host_corrects_and_a_bare_negation_are_no_claims() -> None:
+    assert check_compliance("有家人说吃了这个血压降了，我得说明一下，这是普通食品，不能这么宣传。") == []
+    assert check_compliance("我们不保证吃了能瘦，只保证它是低脂的。") == []
+    assert check_compliance("我们不搞什么专家推荐，就给大家看检测报告。") == []
+    # reported but not corrected, or corrected without being reported: still a claim
+    assert check_compliance("有家人说吃了这个血压降了，大家可以试试。") != []
+    assert check_compliance("吃了这个血压降了，不能这么宣传的话我也要说。") != []
+
+
+def test_testimonial_frames_catch_unlisted_wording_but_not_complaints_or_tips() -> None:
+    for text, family in (
+        ("宝宝湿疹吃了都退了", "disease_claims"),
+        ("喝了以后精神好多了", "health_function"),
+        ("眼睛干涩的喝了立马舒服", "health_function"),
+        ("营养科主任自己家都在吃", "endorsements"),
+        ("明天就没了，抓紧", "pressure_selling"),
+    ):
+        assert family in {f.family for f in check_compliance(text)}, text
+    for clean in (
+        "有家人说吃了肚子胀，可能一次吃太多了",
+        "吃多了也会胖，适量就好",
+        "医生建议我妈每天吃一个鸡蛋",
+        "营养学会推荐成人每天吃一个鸡蛋",
+        "一岁以下的宝宝不能喝蜂蜜水",
+        "这个面包最好当天吃，第二天会有点硬",
+    ):
+        assert check_compliance(clean) == [], clean
