@@ -42,7 +42,9 @@ SPOKEN_UNIT = (
     r"CFU|cfu|μg|吨"
 )
 # units after which a lone 一/两 is always a quantity (一克盐, 两公斤): no article goes before a unit of measure
-MEASURE_UNIT = re.compile(r"^(?:毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|摄氏度|度|℃|公顷|亩|公里|千米|吨|mg|g|kg|ml|mL|kJ)")
+MEASURE_UNIT = re.compile(
+    r"^(?:毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|摄氏度|度|℃|公顷|亩|公里|千米|吨|mg|g|kg|ml|mL|kJ)"
+)
 # words after which a lone 一/两 is a figure (保质期一年, 放一个月, 一个月内) and not an article (一只鸡一年也就…)
 LONE_BEFORE = re.compile(
     r"(?:(?:保质期|有效期|净重|重量|月龄|净含量|含量|规格)(?:是|为|有|只有|测出来是|实测)?|放|存放|保存|冷藏|常温|能放|可以放|约|大约|大概|差不多|控制在|"
@@ -293,7 +295,9 @@ def _spoken_figure(m: re.Match[str], spoken: bool) -> str | None:
         if LONE_IDIOM.match(after) or m.group(2):
             return None
         measure = MEASURE_UNIT.match(m.group(3))
-        if not (measure or LONE_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or LONE_AFTER.match(after)):
+        if not (
+            measure or LONE_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or LONE_AFTER.match(after)
+        ):
             return None
     return _apart(m, number)
 

@@ -152,6 +152,33 @@ GENERIC_LABELS = {"检测值", "测值", "实测值", "含量", "数值", "结�
 DENIED = re.compile(
     r"(?:没有|并非|不是|不能再?|不得再?|不再|不以|不用|不使用|未|无|别|非)(?:以|用|叫|是|通过|获得|拿到|有)?[“”\"'「」]?$"
 )
+# a basis a figure is given on (每100克, 每百毫升, 每15ml), left out when the item named before it is looked for
+PER_BASIS = re.compile(r"每\s*(?:\d+(?:\.\d+)?\s*)?(?:g|kg|ml|L|kJ|克|百克|百毫升|毫升|袋|瓶|勺|份|天|人)")
+# the content a host says a figure is of: after 含/富含/含有, or before 含量/有/是 (胶原蛋白含量15%, 维生素E有20mg)
+CONTENT = re.compile(
+    r"(?:(?P<marker>富含|含有|含)(?P<item>[\u4e00-\u9fa5A-Za-z0-9\-]{1,8}?)|(?P<item2>[\u4e00-\u9fa5A-Za-z0-9\-]{1,8}?)"
+    r"(?P<marker2>含量)?)(?:含量|有|是|为|，|,)?\s*$"
+)
+# words that name a nutrient or a substance (叶酸, 花青素, 维生素E, 胶原蛋白, DHA)
+NUTRIENT_LIKE = re.compile(r"(?:素|(?<!排)酸|蛋白|糖|醇|碱|酮|酯|纤维|苷|菌|酚|酶|[A-Za-z]{2,}|[A-Za-z]\d*)$")
+# what hosts call a measured item and what the reports call it
+ITEM_ALIASES = {
+    "呕吐毒素": "脱氧雪腐镰刀菌烯醇",
+    "DON": "脱氧雪腐镰刀菌烯醇",
+    "维C": "维生素C",
+    "维E": "维生素E",
+    "维A": "维生素A",
+    "维D": "维生素D",
+    "苯并芘": "苯并[a]芘",
+    "黄曲霉素": "黄曲霉毒素",
+    "农残": "农药残留",
+    "菌落数": "菌落总数",
+    "细菌总数": "菌落总数",
+    "大肠杆菌": "大肠菌群",
+    "HMF": "羟甲基糠醛",
+    "淀粉酶值": "淀粉酶活性",
+}
+ITEM_ALIAS = re.compile("|".join(sorted(map(re.escape, ITEM_ALIASES), key=len, reverse=True)))
 # one-character items a bare figure may be said of (这批铅零点零二五)
 ELEMENTS = set("铅钠钙铁锌镉汞砷硒碘镁钾铜锰")
 # two-character words that say nothing about which item a figure measures
@@ -476,7 +503,7 @@ def _doc_figures(text: str) -> list[Quantity]:
             mode = read_mode(before, after)
         figure = Quantity(
             float(m.group(1)),
-            m.group(3) or "",
+            (m.group(3) or "") + (_counted(text, m.end()) if m.group(3) == "个" else ""),
             mode,
             step_of(m.group(1)) if m.group(2) else 0.0,
             places_of(m.group(1)),
@@ -505,6 +532,12 @@ def _comparable(said: Quantity, stated: Quantity, unnamed: bool = False) -> bool
         return True
     a, b = said.base(), stated.base()
     return a is None or b is None or (b[1] > 0 and 0.1 <= a[1] / b[1] <= 10)
+
+
+def _counted(text: str, end: int) -> str:
+    """The noun a 个 counts (个国家, 个项目, 个蛋): up to two characters."""
+    found = re.match(r"[\u4e00-\u9fa5]{1,2}", text[end:])
+    return found.group() if found else ""
 
 
 def _stated(said: Quantity, figures: list[Quantity]) -> list[Quantity]:
@@ -569,6 +602,7 @@ class Grounder:
         support = " ".join(h.text for h in self.current + self.shared)
         self._places = places.places_in(support)
         self._support = _norm(support)
+        self._everything = _norm(" ".join(h.text for h in hits))
         # two-character words found in many of this sku's chunks (its name: 燕麦, 米粉) say nothing about which item
         # a figure measures
         counts: dict[str, int] = {}
@@ -587,7 +621,8 @@ class Grounder:
                 return None
             return f"{m.group(1)}{m.group(2)}{m.group(3)}".upper()
 
-        return _rewrite(canonical(text), LOOSE_BATCH, batch)
+        spelled = _rewrite(canonical(text), LOOSE_BATCH, batch)
+        return _rewrite(spelled, ITEM_ALIAS, lambda m: ITEM_ALIASES[m.group()])
 
     def _chunk_figures(self, hit: Hit) -> list[tuple[Quantity, int]]:
         """Every figure of a chunk with where it stands (cached)."""
@@ -798,10 +833,37 @@ class Grounder:
         unit = _unit(match.group(3)) if match.re is MEASUREMENT else ""
         if unit in ("g",) and PER_100G.search(text[max(0, match.start() - KEY_WINDOW) : match.start()]):
             unit = "%"  # 每100克…13.4克 is 13.4 g/100g
+        if unit == "个":  # 150个蛋 and 20个国家 count different things
+            unit += _counted(text, match.end())
         if more:
             return Quantity(float(value), unit, "+", step_of(value))
         before = text[max(0, match.start() - 6) : match.start()]
         return Quantity(float(value), unit, read_mode(before, text[match.end() : match.end() + 3]))
+
+    def _unknown_item(self, text: str, start: int) -> bool:
+        """Whether the host names, right before a figure, a content no document of this sku mentions (含DHA,
+        维生素E有, 胶原蛋白含量, 叶酸每百克): a figure for it cannot stand on any other figure."""
+        before = PER_BASIS.sub("", text[max(0, start - 14) : start])
+        before = FILLER.sub("", before.rstrip())
+        found = CONTENT.search(before)
+        if not found:
+            return False
+        named = found.group("item") or found.group("item2") or ""
+        marker = found.group("marker") or found.group("marker2")
+        if not marker and re.search(r"含量\s*[，,]?\s*$", before):
+            marker = "含量"
+        item = re.sub(r"^(?:这批|这款|本批次|本批|咱们|我们|产品|的)+", "", named)
+        if not item or (len(item) < 2 and item not in ELEMENTS):
+            return False
+        if not (marker or NUTRIENT_LIKE.search(item) or item in ELEMENTS):
+            return False
+        said = _norm(item.rsplit("的", 1)[-1])
+        if not said:
+            return False
+        # the whole name, or a head or tail of three characters or more (维生素E is not 维生素A's 维生, 胶原蛋白
+        # is not 蛋白质's 蛋白)
+        parts = {said} | {said[i:] for i in range(1, len(said) - 2)} | {said[:j] for j in range(3, len(said))}
+        return not any(p in self._everything for p in parts)
 
     def _measurement(self, text: str, match: re.Match[str]) -> Claim | None:
         value = match.group(1)
@@ -827,6 +889,8 @@ class Grounder:
             )
 
         items = self._items(text, match.start())
+        if not items and self._unknown_item(text, match.start()):
+            return claim("invented")
         for item in items:
             hit = (
                 self._fact_says(item, said, self.current)
@@ -1074,7 +1138,9 @@ class Grounder:
             if at < 0:  # front matter: the day a report was issued, or the last day it is valid
                 return bool(re.search(event, "签发检测有效到期"))
             named = DATE_WORDS.findall(text[max(0, at - 14) : at])
-            after = re.match(r"(?:至|到|–)?(?:20\d{2}-\d{2}-\d{2})?[（(]([^）)]{1,8})[）)]", text[at + 10 : at + 30])
+            after = re.match(
+                r"(?:至|到|–)?(?:20\d{2}-\d{2}-\d{2})?[（(]([^）)]{1,8})[）)]", text[at + 10 : at + 30]
+            )
             named += DATE_WORDS.findall(after.group(1)) if after else []
             if any(re.search(event, w) for w in named):
                 return True
