@@ -293,6 +293,29 @@ def members_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
     )
 
 
+@members_app.command("staff")
+def members_staff(
+    member_id: int,
+    community: CommunityOpt,
+    off: Annotated[bool, typer.Option("--off", help="Unmark: a member like any other again.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a member as the brand's own staff (host, 团长, service account): never tagged or in an audience, and
+    their name may appear in group copy."""
+    from community.members import set_staff
+
+    with session() as s:
+        data = set_staff(s, CLI, member_id, community, not off)
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"member {d['member_id']}: {'staff' if d['staff'] else 'member'}"
+            + (f" ({d['inferred_tags_dropped']} inferred tags dropped)" if d["inferred_tags_dropped"] else "")
+        ),
+    )
+
+
 @members_app.command("forget")
 def members_forget(member_id: int, community: CommunityOpt, as_json: JsonOpt = False) -> None:
     """Erase a member's messages, tags and consent history (PIPL); a tombstone stays."""

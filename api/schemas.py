@@ -265,6 +265,7 @@ class MemberOut(BaseModel):
     name: str
     health_consent: str
     erased: bool
+    staff: bool = False
     tags: list[TagOut]
 
 
@@ -298,6 +299,11 @@ class MemberDetail(MemberOut):
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     health: Literal["granted", "refused"]
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff: bool
 
 
 class TagLabel(BaseModel):

@@ -140,8 +140,44 @@ def member_summary(session: Session, member: Member) -> dict[str, Any]:
         "name": member.display_name,
         "health_consent": consent_status(session, member.id),
         "erased": member.erased_at is not None,
+        "staff": member.is_staff,
         "tags": member_tags(session, member.id),
     }
+
+
+def set_staff(
+    session: Session, actor: Principal, member_id: int, community_id: str | None, staff: bool
+) -> dict[str, Any]:
+    """Mark a member as the brand's own staff (or not). Staff are not tagged (their inferred tags go; a human's
+    confirmed or rejected label stays), are never in an audience, and their names may appear in group copy.
+    Unmarking lets the next `linli tags infer` consider them again."""
+    actor.require_reviewer()
+    member = get_member(session, actor, member_id, community_id)
+    dropped = 0
+    if staff and not member.is_staff:
+        rows = list(
+            session.scalars(
+                select(TagAssertion).where(
+                    TagAssertion.member_id == member.id, TagAssertion.status == "inferred"
+                )
+            )
+        )
+        for row in rows:
+            session.delete(row)
+        dropped = len(rows)
+    if staff != member.is_staff:
+        member.is_staff = staff
+        member.tags_state = None  # inference looks at them afresh when they are a member again
+        audit.record(
+            session,
+            actor,
+            "member.staff" if staff else "member.unstaff",
+            "member",
+            member.id,
+            community_id=member.community_id,
+            detail={"inferred_tags_dropped": dropped},
+        )
+    return {"member_id": member.id, "staff": member.is_staff, "inferred_tags_dropped": dropped}
 
 
 def member_messages(
@@ -213,6 +249,7 @@ def histories(session: Session, community_id: str) -> list[MemberHistory]:
             Member.community_id == community_id,
             Member.erased_at.is_(None),
             Member.source_id != SYSTEM_SENDER,
+            Member.is_staff.is_(False),
         )
         .order_by(Member.id)
     )
@@ -361,6 +398,7 @@ def segment_members(session: Session, community_id: str, tag: str, *, sensitive:
         .where(
             Member.community_id == community_id,
             Member.erased_at.is_(None),
+            Member.is_staff.is_(False),
             TagAssertion.tag == tag,
             TagAssertion.status != "rejected",
         )
@@ -375,7 +413,9 @@ def segment_members(session: Session, community_id: str, tag: str, *, sensitive:
 def member_names(session: Session, community_id: str) -> list[str]:
     return list(
         session.scalars(
-            select(Member.display_name).where(Member.community_id == community_id, Member.erased_at.is_(None))
+            select(Member.display_name).where(
+                Member.community_id == community_id, Member.erased_at.is_(None), Member.is_staff.is_(False)
+            )
         )
     )
 

@@ -60,6 +60,9 @@ class Member(Base):
     # "<last message id>:<tagger version>" of the last inference, so `tags infer` skips members with nothing new
     tags_state: Mapped[str | None] = mapped_column(String(120), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # the brand's own people in the group (host, 团长, customer service): never tagged, never an audience, and
+    # their names are no member's name in group copy (a host says 我是老陈)
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Message(Base):

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api import services
 from api.deps import CurrentUser, SessionDep
-from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList, TagLabel
+from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList, StaffIn, TagLabel
 from api.services import set_health_consent
 from community import chains, members
 
@@ -61,3 +61,10 @@ def label_tag(
 ) -> dict[str, Any]:
     """An operator confirms or rejects a tag; the human label is kept and never overwritten by inference."""
     return services.label_tag(session, user, member_id, tag, body.status)
+
+
+@router.post("/members/{member_id}/staff", response_model=dict)
+def set_staff(member_id: int, body: StaffIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Mark a member as the brand's own staff (host, 团长, service account) or not: staff are never tagged or in an
+    audience, and their names may appear in group copy. Operators and admins only."""
+    return members.set_staff(session, user, member_id, None, body.staff)

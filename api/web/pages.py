@@ -650,6 +650,14 @@ def label_tag(
     return back(f"/members/{member_id}")
 
 
+@router.post("/members/{member_id}/staff")
+def mark_staff(
+    member_id: int, session: PageSession, user: FormUser, staff: Annotated[str, Form()]
+) -> Response:
+    members.set_staff(session, user.principal, member_id, None, staff == "true")
+    return back(f"/members/{member_id}")
+
+
 # ---- audit -------------------------------------------------------------------------------------------------
 
 

@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "tag.rejected": "否定标签",
     "consent.set": "记录同意",
     "member.forget": "删除成员数据",
+    "member.staff": "标为本店员工",
+    "member.unstaff": "改回普通成员",
     "user.add": "添加用户",
     "community.add": "添加社区",
 }

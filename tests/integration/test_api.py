@@ -166,6 +166,30 @@ def test_member_tags_come_with_their_pseudonymised_evidence(api) -> None:  # typ
     assert any("血压高" in t for t in texts) and not any("13812345678" in t for t in texts)
 
 
+def test_staff_marking_through_the_api(api) -> None:  # type: ignore[no-untyped-def]
+    client, tokens = api
+    assert (
+        client.post("/api/members/1/staff", json={"staff": True}, headers=auth(tokens["host"])).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/members/1/staff", json={"staff": True}, headers=auth(tokens["other-op"])
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/members/1/staff", json={"staff": "yes please"}, headers=auth(tokens["op"])
+        ).status_code
+        == 422
+    )
+    marked = client.post("/api/members/1/staff", json={"staff": True}, headers=auth(tokens["op"])).json()
+    assert marked["staff"] is True and marked["inferred_tags_dropped"] >= 1
+    member = client.get("/api/members/1", headers=auth(tokens["op"])).json()
+    assert member["staff"] is True and not [t for t in member["tags"] if t["status"] == "inferred"]
+
+
 def test_search_and_check_shapes(api) -> None:  # type: ignore[no-untyped-def]
     client, tokens = api
     hits = client.get(

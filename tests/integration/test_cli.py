@@ -85,6 +85,12 @@ def test_the_loop_on_the_command_line(run, tmp_path: Path) -> None:  # type: ign
     ]
     members = as_json(run("members", "list", "--community", "linjia", "--json"))["members"]
     assert set(members[0]) >= {"member_id", "source_id", "name", "health_consent", "tags"}
+    staff = as_json(run("members", "staff", str(baking["member_id"]), "--community", "linjia", "--json"))
+    assert staff == {"member_id": baking["member_id"], "staff": True, "inferred_tags_dropped": 1}
+    again = as_json(run("tags", "infer", "--community", "linjia", "--json"))
+    assert not [m for m in again["members"] if m.get("member_id") == baking["member_id"] and m["tags"]]
+    unmarked = run("members", "staff", str(baking["member_id"]), "--community", "linjia", "--off")
+    assert "member" in unmarked.stdout and "staff" not in unmarked.stdout.split(":")[-1]
 
     ingested = as_json(
         run(

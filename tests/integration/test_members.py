@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from agent.tagging import infer_community
 from api.services import label_tag, set_health_consent
 from community import db
+from community.errors import Forbidden
 from community.importers import import_file
 from community.members import forget_member, list_members
 from community.models import AuditEvent, Message
@@ -104,3 +105,43 @@ def test_forget_erases_messages_and_tags_and_is_audited(tmp_path: Path, communit
         import_file(s, CLI, path, community, secret=b"k")
         left = s.scalar(select(func.count()).select_from(Message).where(Message.member_id == ids["王阿姨"]))
     assert left == 0
+
+
+def test_staff_are_never_tagged_targeted_or_treated_as_a_members_name(tmp_path: Path, community: str) -> None:
+    from agent.checks import run_checks
+    from community.members import member_names, segment_members, set_staff
+    from community.principal import Principal
+
+    ids = setup_chat(tmp_path, community)
+    with db.session_scope() as s:
+        set_health_consent(s, CLI, ids["王阿姨"], community, "granted")
+        infer_community(s, CLI, community)
+    assert tags_of(community)["王阿姨"] == {"baking", "blood_pressure"}
+    host = Principal(user_id=None, name="laochen", role="host", communities=frozenset({community}))
+    with db.session_scope() as s:
+        try:
+            set_staff(s, host, ids["王阿姨"], community, True)
+            raise AssertionError("a host marked a member as staff")
+        except Forbidden:
+            pass
+        marked = set_staff(s, CLI, ids["王阿姨"], community, True)
+    assert marked == {"member_id": ids["王阿姨"], "staff": True, "inferred_tags_dropped": 2}
+    with db.session_scope() as s:
+        infer_community(s, CLI, community)  # inference leaves staff alone
+        assert segment_members(s, community, "baking", sensitive=False) == []
+        names = member_names(s, community)
+        actions = [
+            a for (a,) in s.execute(select(AuditEvent.action).where(AuditEvent.action == "member.staff"))
+        ]
+    assert tags_of(community)["王阿姨"] == set() and actions == ["member.staff"]
+    assert "王阿姨" not in names and "李大爷" in names
+    copy = "我是王阿姨，今晚八点见。"
+    assert [
+        f for f in run_checks(copy, member_names=["王阿姨"]) if f["rule"].startswith("privacy")
+    ]  # a member's
+    assert not [f for f in run_checks(copy, member_names=names) if f["rule"].startswith("privacy")]
+    with db.session_scope() as s:
+        set_staff(s, CLI, ids["王阿姨"], community, False)
+        infer_community(s, CLI, community)
+        assert segment_members(s, community, "baking", sensitive=False) == [ids["王阿姨"]]
+    assert tags_of(community)["王阿姨"] == {"baking", "blood_pressure"}

@@ -378,6 +378,24 @@ def test_members_show_pseudonymised_evidence_and_the_original_only_to_operators(
     assert 'data-action="tag.confirmed"' in app.get("/audit").text
 
 
+def test_an_operator_marks_a_member_as_staff_and_back(world: dict[str, Any], app: TestClient) -> None:
+    csrf = login(app, world["tokens"]["host"])
+    member_id = re.search(r'<a href="/members/(\d+)">王阿姨</a>', app.get("/members").text)
+    assert member_id
+    url = f"/members/{member_id.group(1)}"
+    assert "标为本店员工" not in app.get(url).text  # hosts may not
+    assert app.post(f"{url}/staff", data={"staff": "true", "csrf": csrf}).status_code == 403
+    csrf = login(app, world["tokens"]["operator"])
+    marked = app.post(f"{url}/staff", data={"staff": "true", "csrf": csrf})
+    assert marked.status_code == 200 and "本店员工" in marked.text and "改回普通成员" in marked.text
+    assert "烘焙爱好" not in marked.text  # the inferred tag went with the marking
+    assert (
+        "员工</span>" in app.get("/members").text and 'data-action="member.staff"' in app.get("/audit").text
+    )
+    back = app.post(f"{url}/staff", data={"staff": "false", "csrf": csrf})
+    assert back.status_code == 200 and "标为本店员工" in back.text
+
+
 def test_pages_refuse_framing_and_inline_script_and_are_not_cached(
     world: dict[str, Any], app: TestClient
 ) -> None:
