@@ -21,7 +21,7 @@ from api.services import ingest_documents, set_health_consent
 from community import db
 from community.errors import AppError
 from community.importers import import_file
-from community.members import list_members
+from community.members import list_members, set_staff
 from community.models import Member
 from community.principal import CLI
 from community.users import add_community, add_user
@@ -96,6 +96,12 @@ def build(console: Console | None = None) -> dict[str, Any]:
         for source_id, status in consent.items():
             if source_id in members:
                 set_health_consent(s, CLI, members[source_id], community_id, status)
+    # the brand's own people in the groups (团长, service, the host): staff, never tagged or in an audience
+    staff_names = set(json.loads((chats / "staff.json").read_text(encoding="utf-8")))
+    with db.session_scope() as s:
+        for member in s.scalars(select(Member).where(Member.community_id == community_id)):
+            if member.display_name in staff_names:
+                set_staff(s, CLI, member.id, community_id, True)
     with db.session_scope() as s:
         tagging = infer_community(s, CLI, community_id)
         listed = list_members(s, CLI, community_id)
