@@ -119,9 +119,39 @@ class Taxonomy:
             if tag.reactions
         }
 
+    @cached_property
+    def family_re(self) -> re.Pattern[str]:
+        """Any family marker (one regex scan instead of one ``in`` per marker)."""
+        return _alternation(self.family_markers)
+
+    @cached_property
+    def third_party_re(self) -> re.Pattern[str]:
+        return _alternation(self.third_party_markers)
+
+    @cached_property
+    def guards_re(self) -> re.Pattern[str]:
+        """Past, hearsay, someone else or a state that is over: a message with one makes no semantic tag."""
+        return _alternation(self.past_markers + self.hedges + self.third_party_markers + self.resolutions)
+
+    @cached_property
+    def past_re(self) -> re.Pattern[str]:
+        return _alternation(self.past_markers)
+
+    @cached_property
+    def proxy_re(self) -> re.Pattern[str]:
+        """Asked or bought for someone outside the household: "帮邻居问", "替同事带", "送我表姐的"."""
+        markers = "|".join(re.escape(m) for m in sorted(self.third_party_markers, key=len, reverse=True))
+        return re.compile(f"(?:帮|替|送给|送我|送|给我)(?:{markers})|送人|送礼")
+
     @property
     def sensitive_ids(self) -> frozenset[str]:
         return frozenset(t.id for t in self.tags.values() if t.sensitive)
+
+
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
+    if not words:
+        return re.compile(r"(?!x)x")  # matches nothing
+    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
 
 
 class TaxonomyError(ValueError):

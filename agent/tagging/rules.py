@@ -315,14 +315,9 @@ def _usable(text: str, tax: Taxonomy) -> bool:
 def _proxy(text: str, tax: Taxonomy, named_only: bool = False) -> bool:
     """Asked on someone else's behalf: "帮邻居问的", "帮她带一瓶", "帮我表姐问的"; not for the household.
     ``named_only``: only when the person is named (a bare "帮她" may point back at the member's mother)."""
-    markers = tax.third_party_markers
-    if any(
-        (m.startswith("帮") and m in text and not named_only)
-        or any(f"{verb}{m}" in text for verb in ("帮", "替", "送", "送给", "送我", "给我"))
-        for m in markers
-    ):
-        return True
-    if "送人" in text or "送礼" in text:
+    if not named_only and any(m.startswith("帮") and m in text for m in tax.third_party_markers):
+        return True  # "帮人", "帮她"
+    if tax.proxy_re.search(text):
         return True
     for m in PROXY.finditer(text):
         who = m.group(1)
@@ -336,7 +331,7 @@ def _proxy(text: str, tax: Taxonomy, named_only: bool = False) -> bool:
 
 def _third_party_before(text: str, end: int, tax: Taxonomy) -> bool:
     head = text[:end]
-    return any(marker in head for marker in tax.third_party_markers)
+    return bool(tax.third_party_re.search(head))
 
 
 def lexicon_hits(
@@ -352,7 +347,6 @@ def lexicon_hits(
     member denies for themselves ("我又不减肥", "我不是糖尿病")."""
     hits: list[Hit] = []
     blocked = set() if blocked is None else blocked
-    guards = tax.past_markers + tax.hedges + tax.third_party_markers + tax.resolutions
     referent = ""  # whom a later 他/她 points at: "family", "other" or nobody yet
     texts = [text for _, text in messages]
     disclaimed = {i for i, text in enumerate(texts) if any(d in (text or "") for d in tax.disclaimers)}
@@ -363,19 +357,20 @@ def lexicon_hits(
             for tag in tax.tags.values()
             if any(d in (text or "") for d in tag.self_denials for text in texts)
         )
-    past = [any(marker in (text or "") for marker in tax.past_markers) for text in texts]
+    past = [bool(tax.past_re.search(text or "")) for text in texts]
+    family_in = [bool(tax.family_re.search(text or "")) for text in texts]
     for index, (message_id, text) in enumerate(messages):
         still_past = index > 0 and past[index - 1] and not past[index] and not PRESENT.search(text or "")
-        family_in_message = any(marker in text for marker in tax.family_markers)
-        other_in_message = any(marker in text for marker in tax.third_party_markers)
+        family_in_message = family_in[index]
+        other_in_message = bool(tax.third_party_re.search(text or ""))
         if not _usable(text, tax):
             referent = "other" if other_in_message else referent
             blocked.add(message_id)
             continue
-        if any(marker in text for marker in guards):
+        if tax.guards_re.search(text):
             blocked.add(message_id)
         pronoun_referent = referent
-        family_before = index > 0 and any(m in texts[index - 1] for m in tax.family_markers)
+        family_before = index > 0 and family_in[index - 1]
         if other_in_message:
             referent = "other"
         elif family_in_message:
@@ -411,9 +406,7 @@ def lexicon_hits(
                 # "我不吃素 我婆婆吃素": the family named after the word (or between the negation and it) is
                 # whom the word is about; "老公血脂高 死活不忌口": named well before, the negation is theirs
                 window = max(0, pos - NEGATION_WINDOW - 3)
-                self_denied = (negated or denied) and not any(
-                    marker in clause[window:] for marker in tax.family_markers
-                )
+                self_denied = (negated or denied) and not tax.family_re.search(clause, window)
                 self_denied = self_denied or (kind == "word" and _state_after(clause, pos, word, tax))
                 if self_denied and denials is not None:
                     denials.add(tag_id)  # "我又不减肥": weak words elsewhere will not stand for this tag
@@ -451,7 +444,7 @@ def lexicon_hits(
                 family = (
                     not tag.family_is_self
                     and (
-                        any(marker in clause for marker in tax.family_markers)
+                        bool(tax.family_re.search(clause))
                         or (family_in_message and not head.strip().startswith("我"))
                         or (pronoun_referent == "family" and has_pronoun)
                         # "婆婆头晕 一测一百七" then "医生交代以后咸菜都别吃了": still the mother-in-law
