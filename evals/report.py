@@ -72,6 +72,15 @@ def fmt_delta(m: dict[str, Any]) -> str:
     return f"{delta:+.3f}"
 
 
+def fmt_target(m: dict[str, Any]) -> str:
+    """'' without a target; '>=0.95 met' or '<=0.03 below'."""
+    target = m.get("target")
+    if not target:
+        return ""
+    bound = f">={target['min']:g}" if "min" in target else f"<={target['max']:g}"
+    return f"{bound} {'met' if m.get('target_met') else 'below'}"
+
+
 def _status(m: dict[str, Any]) -> str:
     if m["threshold"] is None:
         return ""
@@ -131,6 +140,26 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {m['dataset']} | {m['metric']} | {_fmt(m['dev'])} | {_fmt(m['test'])} | {_fmt(m['all'])} "
                 f"| {_fmt(m['threshold'])} | {fmt_delta(m)} | {_status(m)} |"
+            )
+    aimed = [m for m in report["metrics"] if m.get("target")]
+    if aimed:
+        aims = report.get("targets") or {}
+        lines += [
+            "",
+            "## Issue targets",
+            "",
+            f"The issues' acceptance figures from `evals/targets.toml`, judged on the test split: "
+            f"**{aims.get('met', 0)} of {aims.get('total', len(aimed))} met**. Reported, never failing a run "
+            "(the gates above guard against regressions at the level measured now).",
+            "",
+            "| issue | dataset | metric | dev | test | target | |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for m in aimed:
+            bound = f">= {m['target']['min']:.3f}" if "min" in m["target"] else f"<= {m['target']['max']:.3f}"
+            lines.append(
+                f"| #{m['target'].get('issue', '')} | {m['dataset']} | {m['metric']} | {_fmt(m['dev'])} "
+                f"| {_fmt(m['test'])} | {bound} | {'met' if m.get('target_met') else '**below**'} |"
             )
     lines += [
         "",

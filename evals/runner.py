@@ -27,7 +27,16 @@ from rich.console import Console
 from rich.table import Table
 
 from evals import metrics
-from evals.report import REPORT_JSON, REPORT_MD, WORST, add_deltas, fmt_delta, load_baseline, markdown
+from evals.report import (
+    REPORT_JSON,
+    REPORT_MD,
+    WORST,
+    add_deltas,
+    fmt_delta,
+    fmt_target,
+    load_baseline,
+    markdown,
+)
 
 EVALS_DIR = Path(__file__).parent
 DATA_DIR = EVALS_DIR / "data"
@@ -71,6 +80,26 @@ def load_rows(name: str) -> list[dict[str, Any]]:
 def load_thresholds() -> dict[str, dict[str, float]]:
     with (EVALS_DIR / "thresholds.toml").open("rb") as handle:
         return tomllib.load(handle)
+
+
+def load_targets() -> dict[str, dict[str, dict[str, float]]]:
+    """The issues' acceptance figures (evals/targets.toml): reported beside the gates, never failing a run."""
+    path = EVALS_DIR / "targets.toml"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        targets = tomllib.load(handle)
+    for dataset, metrics_ in targets.items():
+        for metric, target in metrics_.items():
+            if not isinstance(target, dict) or len({"min", "max"} & set(target)) != 1:
+                raise DatasetError(f"{path}: [{dataset}] {metric}: needs exactly one of min or max")
+    return targets
+
+
+def target_met(target: dict[str, float], value: float | None) -> bool:
+    if value is None:
+        return False
+    return value >= target["min"] if "min" in target else value <= target["max"]
 
 
 def _eval_kb() -> Any:
@@ -199,6 +228,7 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
     started = time.perf_counter()
     run_hook()
     thresholds = load_thresholds()
+    targets = load_targets()
     names = sorted(p.stem for p in DATA_DIR.glob("*.jsonl"))
     if only:
         if only not in names:
@@ -239,21 +269,41 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
         test_failures[name] = [f["id"] for f in found_in.get("test", [])]
         timings[name] = round(time.perf_counter() - t0, 2)
         limits = thresholds.get(name, {})
+        aims = targets.get(name, {})
         for metric in per_split["all"]:
             threshold = limits.get(metric)
             judged = per_split.get("test", per_split["all"])[metric]
-            results.append(
-                {
-                    "dataset": name,
-                    "metric": metric,
-                    "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
-                    "dev": per_split.get("dev", {}).get(metric),
-                    "test": per_split.get("test", {}).get(metric),
-                    "all": per_split["all"][metric],
-                    "threshold": threshold,
-                    "passed": threshold is None or judged >= threshold,
-                }
-            )
+            row: dict[str, Any] = {
+                "dataset": name,
+                "metric": metric,
+                "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
+                "dev": per_split.get("dev", {}).get(metric),
+                "test": per_split.get("test", {}).get(metric),
+                "all": per_split["all"][metric],
+                "threshold": threshold,
+                "passed": threshold is None or judged >= threshold,
+            }
+            if metric in aims:
+                row["target"] = aims[metric]
+                row["target_met"] = target_met(aims[metric], judged)
+            results.append(row)
+        for metric in aims:
+            if metric not in per_split["all"]:
+                results.append(
+                    {
+                        "dataset": name,
+                        "metric": metric,
+                        "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
+                        "dev": None,
+                        "test": None,
+                        "all": None,
+                        "threshold": None,
+                        "passed": True,
+                        "target": aims[metric],
+                        "target_met": False,
+                        "missing": "evals/targets.toml names it, the evaluator did not produce it",
+                    }
+                )
         for metric in limits:
             if metric not in per_split["all"]:
                 # a gated metric that was not produced fails (a broken build can make one vanish; a typo shows)
@@ -275,6 +325,11 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
         "seconds": round(time.perf_counter() - started, 2),
         "dataset_seconds": timings,
         "passed": all(r["passed"] for r in results),
+        "targets": {
+            "met": sum(1 for r in results if r.get("target_met") is True),
+            "total": sum(1 for r in results if "target" in r),
+            "below": [f"{r['dataset']}.{r['metric']}" for r in results if r.get("target_met") is False],
+        },
         "metrics": results,
         "worst_failures": failures,
         "test_failure_ids": test_failures,
@@ -296,11 +351,11 @@ def _fmt(value: float | None) -> str:
 def print_report(console: Console, report: dict[str, Any]) -> None:
     title = f"linli eval · {report['seconds']}s · thresholds judged on the test split"
     table = Table(title=title, caption=f"Δ against the {report['baseline']['source']}")
-    for column in ("dataset", "metric", "dev", "test", "all", "threshold", "Δ", ""):
+    for column in ("dataset", "metric", "dev", "test", "all", "threshold", "Δ", "", "target"):
         table.add_column(column)
     for r in report["metrics"]:
         mark = "" if r["threshold"] is None else ("ok" if r["passed"] else "FAIL")
-        if r.get("missing"):
+        if r.get("missing") and r["threshold"] is not None:
             mark = "FAIL (not produced)"
         table.add_row(
             r["dataset"],
@@ -311,6 +366,7 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
             _fmt(r["threshold"]),
             fmt_delta(r),
             mark,
+            fmt_target(r),
         )
     console.print(table)
     for name, seconds in report["dataset_seconds"].items():
@@ -319,5 +375,11 @@ def print_report(console: Console, report: dict[str, Any]) -> None:
     if report.get("metrics") and REPORT_MD.exists():
         console.print(
             f"report: {REPORT_JSON.relative_to(EVALS_DIR.parent)}, {REPORT_MD.relative_to(EVALS_DIR.parent)}"
+        )
+    aims = report.get("targets") or {}
+    if aims.get("total"):
+        console.print(
+            f"issue targets (evals/targets.toml, reported, not gated): {aims['met']} of {aims['total']} met"
+            + (f"; below: {', '.join(aims['below'])}" if aims["below"] else "")
         )
     console.print("PASSED" if report["passed"] else "FAILED: a metric is below its threshold")

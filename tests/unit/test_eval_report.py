@@ -110,3 +110,35 @@ def test_a_gated_metric_that_is_not_produced_fails_by_name(
         and gated["core.recal"]["missing"]
     )
     assert report["passed"] is False and "**FAIL** (not produced)" in eval_report.markdown(report)
+
+
+def test_issue_targets_are_reported_beside_the_gates_and_never_fail_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evals import runner
+
+    rows = [
+        '{"id": "p1", "split": "test", "text": "电话13812345678", "expected": [{"type": "手机", "text": "13812345678"}]}',
+        '{"id": "p2", "split": "test", "text": "身份证号码就不发了", "expected": []}',
+    ]
+    (tmp_path / "pii.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "thresholds.toml").write_text('[pii]\n"core.recall" = 0.9\n', encoding="utf-8")
+    (tmp_path / "targets.toml").write_text(
+        '[pii]\n"core.recall" = { min = 0.95, issue = 3 }\n"core.precision" = { min = 1.01, issue = 3 }\n'
+        '"core.missing" = { max = 0.1, issue = 3 }\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(runner, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(runner, "EVALS_DIR", tmp_path)
+    report = runner.run_all(only="pii")
+    by_name = {m["metric"]: m for m in report["metrics"]}
+    assert by_name["core.recall"]["target_met"] is True and by_name["core.precision"]["target_met"] is False
+    assert by_name["core.missing"]["target_met"] is False and by_name["core.missing"]["missing"]
+    assert report["passed"] is True  # a target below is reported, not gated
+    assert report["targets"] == {"met": 1, "total": 3, "below": ["pii.core.precision", "pii.core.missing"]}
+    text = eval_report.markdown(report)
+    assert "## Issue targets" in text and "**1 of 3 met**" in text and "| #3 | pii | core.precision |" in text
+    assert eval_report.fmt_target(by_name["core.recall"]) == ">=0.95 met"
+    (tmp_path / "targets.toml").write_text('[pii]\n"core.recall" = 0.95\n', encoding="utf-8")
+    with pytest.raises(runner.DatasetError, match="targets.toml.*core.recall.*min or max"):
+        runner.run_all(only="pii")
