@@ -152,6 +152,7 @@ GENERIC_LABELS = {"检测值", "测值", "实测值", "含量", "数值", "结�
 DENIED = re.compile(
     r"(?:没有|并非|不是|不能再?|不得再?|不再|不以|不用|不使用|未|无|别|非)(?:以|用|叫|是|通过|获得|拿到|有)?[“”\"'「」]?$"
 )
+STANDARD_LINE = re.compile(r"-?(?:GB|QB|NY|SB|DB|GH)(?:/T)?\d")
 # a basis a figure is given on (每100克, 每百毫升, 每15ml), left out when the item named before it is looked for
 PER_BASIS = re.compile(r"每\s*(?:\d+(?:\.\d+)?\s*)?(?:g|kg|ml|L|kJ|克|百克|百毫升|毫升|袋|瓶|勺|份|天|人)")
 # the content a host says a figure is of: after 含/富含/含有, or before 含量/有/是 (胶原蛋白含量15%, 维生素E有20mg)
@@ -554,6 +555,9 @@ def _before(doc: str, at: int) -> str:
     line_start = doc.rfind("\n", 0, at) + 1
     if doc[line_start : line_start + 1] == "|":
         return doc[max(line_start, at - 60) : at]
+    low = re.search(r"\d+(?:\.\d+)?[^\d–\s]{0,6}–$", doc[max(0, at - 20) : at])
+    if low:  # a range's upper end: the words before the range
+        at -= len(low.group())
     return doc[max(0, at - 10) : at]
 
 
@@ -633,7 +637,11 @@ class Grounder:
                 for m in DOC_FIGURE.finditer(text)
                 if not (m.group(3) == "年" and 1900 <= float(m.group(1)) <= 2100)
             ]
-            self._figures[hit.chunk_id] = list(zip(_doc_figures(text), found, strict=True))
+            figures = list(zip(_doc_figures(text), found, strict=True))
+            # a line citing a standard (- GB 23200.113-2018 …208种农药…) states nothing about the product
+            self._figures[hit.chunk_id] = [
+                (f, at) for f, at in figures if not STANDARD_LINE.match(text, text.rfind("\n", 0, at) + 1)
+            ]
         return self._figures[hit.chunk_id]
 
     def _find(self, needle: str, pool: list[Hit]) -> Hit | None:
@@ -769,7 +777,11 @@ class Grounder:
         return None
 
     def _host_grams(self, text: str, start: int) -> set[str]:
-        """The two-character words right before a host's figure that could name what it measures."""
+        """The two-character words right before a host's figure that could name what it measures (before the
+        range, for a range's upper end)."""
+        low = re.search(r"\d+(?:\.\d+)?[^\d–\s]{0,6}–$", text[:start])
+        if low:
+            start = low.start()
         context = FILLER.sub("", text[max(0, start - 8) : start])
         grams = {context[i : i + 2] for i in range(len(context) - 1)}
         return {
@@ -876,6 +888,8 @@ class Grounder:
         plain = f"{value}{unit}" if match.re is MEASUREMENT else value
         if said.unit == "%" and unit in ("g", "克"):
             plain = f"{value}%"
+        if said.unit.startswith("个") and match.re is MEASUREMENT:
+            plain = f"{value}{said.unit}"  # 20个国家, not any 20个
 
         def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
             return Claim(
@@ -1137,7 +1151,8 @@ class Grounder:
                 return True
             if at < 0:  # front matter: the day a report was issued, or the last day it is valid
                 return bool(re.search(event, "签发检测有效到期"))
-            named = DATE_WORDS.findall(text[max(0, at - 14) : at])
+            field = re.split(r"[|\n。，；]", text[max(0, at - 30) : at])[-1]  # 检测日期：2026-11-18至
+            named = DATE_WORDS.findall(field)
             after = re.match(
                 r"(?:至|到|–)?(?:20\d{2}-\d{2}-\d{2})?[（(]([^）)]{1,8})[）)]", text[at + 10 : at + 30]
             )

@@ -105,3 +105,36 @@ def test_checking_against_a_sku_with_no_documents_is_an_error(egg_kb: KnowledgeB
 
     with pytest.raises(NotFound, match="NOPE-1"):
         run_checks("酸度0.2%", sku="NOPE-1", kb=egg_kb)
+
+
+@pytest.mark.parametrize(
+    ("sku", "text", "expected"),
+    [
+        # Chinese numerals and spoken units, matched to the report's figures
+        ("OIL-EVOO-500", "这批油酸度只有百分之零点二。", [("百分之零点二", "supported")]),
+        ("OIL-EVOO-500", "没开封的橄榄油能放三十六个月。", [("三十六个月", "wrong_value")]),
+        ("OIL-EVOO-500", "这批过氧化值才5.2。", [("5.2", "wrong_batch")]),
+        ("OIL-EVOO-500", "榨油温度不超过27度。", [("27度", "supported")]),
+        # a range on both sides, a bound the document's figure satisfies, 多 as a range
+        ("OIL-EVOO-500", "放在15到25度的柜子里。", [("15到25度", "supported"), ("15到25度", "supported")]),
+        ("OIL-EVOO-500", "人家庄园有五百多公顷橄榄林。", [("五百多公顷", "wrong_value")]),
+        # one month against the documents' days, with the words that say which figure is meant
+        ("EGG-FREE-30", "常温放一个月也没问题。", [("一个月", "wrong_value")]),
+        ("EGG-FREE-30", "冷藏能放四十天。", [("四十天", "supported")]),
+        # dates in other spellings and without a year, for the event the host names
+        ("OIL-EVOO-500", "这批的灌装日期是2026年10月16日。", [("2026年10月16日", "supported")]),
+        ("OIL-EVOO-500", "这批油是2026.10.26灌装的。", [("2026.10.26", "wrong_value")]),
+        ("EGG-FREE-30", "这批蛋都是11月20日产的。", [("11月20日", "wrong_value")]),
+        # batch numbers typed loosely
+        ("EGG-FREE-30", "这批是eg261026，刚到货。", [("eg261026", "wrong_batch")]),
+        ("OIL-EVOO-500", "这批是 ev2611a。", [("ev2611a", "supported")]),
+        # a place inside what the documents name, a denied certification, a content no document names
+        ("EGG-FREE-30", "鸡蛋是湖北恩施大山里的。", [("湖北", "supported"), ("恩施", "invented")]),
+        ("EGG-FREE-30", "这批鸡蛋没有有机认证。", []),
+        ("EGG-FREE-30", "每100克含DHA 80毫克。", [("80毫克", "invented")]),
+    ],
+)
+def test_claims_as_hosts_say_them(
+    egg_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert labels(egg_kb, sku, text) == expected
