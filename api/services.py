@@ -137,11 +137,24 @@ def edit_draft(
         trace={"edited_by": actor.name, "parent_revision": parent.number, "parent_composer": parent.composer},
     )
     findings = run_checks(
-        text, sku=draft.sku, member_names=members.member_names(session, draft.community_id), kb=kb
+        text,
+        sku=draft.sku,
+        member_names=members.member_names(session, draft.community_id),
+        kb=kb,
+        prices=[request_details(session, draft).get("price")],
+        given=[draft.event, *request_details(session, draft).values()],
     )
     return review.new_revision(
         session, actor, draft.id, composed, findings, base_revision=base_revision, action="edit"
     )
+
+
+def request_details(session: Session, draft: Any) -> dict[str, str]:
+    """What the draft's request set (price, deadline, pickup, limit, host), from its first composed revision's
+    trace: an edit keeps standing on the request's own figures."""
+    first = drafts.get_revision(session, draft, 1)
+    asked = dict((first.trace or {}).get("request") or {})
+    return {k: str(v) for k, v in asked.items() if k in REQUEST_DETAILS and v}
 
 
 def revise_draft(

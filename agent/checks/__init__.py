@@ -167,6 +167,11 @@ def check_injection(text: str) -> list[dict[str, Any]]:
     return findings
 
 
+def _from_request(finding: dict[str, Any], given: list[str]) -> bool:
+    claimed = "".join(str(finding.get("text") or "").split())
+    return bool(claimed) and any(claimed in g for g in given)
+
+
 def run_checks(
     text: str,
     *,
@@ -176,14 +181,18 @@ def run_checks(
     prices: Iterable[str | None] = (),
     kind: str | None = None,
     segment: str | None = None,
+    given: Iterable[str | None] = (),
 ) -> list[dict[str, Any]]:
     """Every check on a text; findings sorted by position. Grounding runs when the sku and a knowledge base are
     given: every figure, batch, place, certification and date must stand in that sku's valid documents, and every
     price must be one of ``prices`` (the request's 团购价) or one a document states. With ``kind`` and ``segment``,
-    a push chosen by profiling must carry its opt-out line."""
+    a push chosen by profiling must carry its opt-out line. ``given`` are the request's own details (event time,
+    deadline, pickup point, limit): a date or figure the copy takes from them is the request's, not a product claim."""
     findings = [f.as_dict() for f in check_compliance(text)]
     if sku and kb is not None:
-        findings += check_grounding(text, sku, kb, tuple(p for p in prices if p))
+        grounded = check_grounding(text, sku, kb, tuple(p for p in prices if p))
+        stated = ["".join(g.split()) for g in given if g and g.strip()]
+        findings += [f for f in grounded if not _from_request(f, stated)]
     findings += check_completeness(text)
     findings += check_member_names(text, member_names)
     findings += check_health_statements(text)

@@ -81,7 +81,14 @@ def compose_draft(
     )
 
     def check(text: str) -> list[dict[str, Any]]:
-        return run_checks(text, sku=sku, member_names=member_names or [], kb=kb, prices=[price])
+        return run_checks(
+            text,
+            sku=sku,
+            member_names=member_names or [],
+            kb=kb,
+            prices=[price],
+            given=[event, deadline, pickup, limit],
+        )
 
     settings = get_settings()
     started = time.perf_counter()
@@ -200,7 +207,9 @@ def submit_text(
         audience={"scope": "group"},
         trace={"submitted_by": actor.name},
     )
-    findings = run_checks(text, sku=sku, member_names=member_names(session, community_id), kb=kb)
+    findings = run_checks(
+        text, sku=sku, member_names=member_names(session, community_id), kb=kb, given=[event]
+    )
     return draft_store.create_draft(
         session,
         actor,

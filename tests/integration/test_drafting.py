@@ -92,3 +92,22 @@ def test_a_script_states_the_product_sheets_sanctioned_points_that_pass_every_ch
     assert points["citations"][-1].startswith("soy-lowna-500-product#")
     assert all(c.startswith(("soy-lowna-500-report", "soy-lowna-500-product#")) for c in points["citations"])
     assert draft.revision.trace["prompt_version"] == "script-v2" and blocking(draft) == []
+
+
+def test_the_requests_own_dates_are_no_product_claims(kb: KnowledgeBase) -> None:
+    """The event time and cut-off the host asked for appear in the copy; they stand on the request, while the same
+    date said about the product stands on nothing."""
+    draft = compose_draft(
+        kb,
+        kind="chain",
+        sku="OIL-EVOO-500",
+        event="11月25日晚8点溯源直播",
+        price="¥89/瓶",
+        deadline="11月25日 22:00",
+    )
+    assert "11月25日" in draft.revision.text
+    assert not [f for f in draft.findings if f["severity"] == "block"], draft.findings
+    said = "这批橄榄油是11月25日在西班牙压榨的。"
+    assert [f for f in run_checks(said, sku="OIL-EVOO-500", kb=kb) if f["rule"].startswith("grounding")]
+    given = run_checks(said, sku="OIL-EVOO-500", kb=kb, given=["11月25日晚8点溯源直播"])
+    assert not [f for f in given if f["text"] == "11月25日"]
