@@ -38,7 +38,7 @@ HALF_LIFE_DAYS = 180
 # "血压一直正常", "血糖没问题": the state after the word cancels it
 NEGATED_STATE = re.compile(
     r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了|(有点|偏|太|比较)低(?![钠盐脂糖卡])"
-    r"|倒没有|倒没|不至于|谈不上|算不上|没有的事|不存在)"
+    r"|倒没有|倒没|不至于|谈不上|算不上|没有的事|不存在)(?![吗嘛么？?])"  # "头晕正常吗" asks, it does not say
 )
 PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
 
@@ -148,7 +148,11 @@ ADDRESSED = re.compile(
     r"|(?:你们|大家|各位)[^，。,!?！？]{0,4}?(?P<verb>\S)不(?P=verb)"
 )
 # the word is talked about, not used: "低GI是啥意思", "高筋粉和低筋粉有啥区别", "我们这边管吃素叫吃斋"
-MENTION = re.compile(r"(啥|什么|哪个)(意思|区别|不同)|管[^，。,!?！？]{1,6}叫|叫做|这个词")
+MENTION = re.compile(
+    r"(啥|什么|哪个)(意思|区别|不同)|管[^，。,!?！？]{1,6}叫|叫做|这个词|这个名字|名字起得|这个说法"
+)
+# "受不了麸质", "吃不了辣": a potential complement holds 不 but negates nothing
+POTENTIAL_FORMS = re.compile(r"[受吃喝碰用离少]不了|[吃碰]不得|忍不住")
 # the member wants the ordinary product, not the variant a weak word names: "要普通的就行", "买普通的"
 ORDINARY = re.compile(r"普通的(就行|就好|就可以|吧)|(要|买|用|拿|来)(个|瓶|袋)?普通(的|款)")
 # a weak word as the one who speaks: "老人说不能", "宝宝说"
@@ -174,6 +178,7 @@ PRODUCT_AFTER = re.compile(
     r"^(的)?(酱油|盐|燕麦片?|面粉|米粉|橄榄油|油|鸡蛋|款|版|牌子|产品|零食|饼干|酸奶|奶粉|麦片|那款|这款)"
     r"|^的(吗|嘛|吧|么|？|\?)"
 )
+ASKING = re.compile(r"吗|嘛|什么|啥|哪|怎么|[？?]")
 # the member speaking of themselves ("我", "俺", not "我家"/"我妈")
 SPEAKER_SELF = re.compile(r"[我俺](?!家|们家|爸|妈|老公|老婆|婆婆|公公|儿子|女儿|闺女|娘|爹)")
 # a weak word given away: "就送尿不湿", "送点辅食"
@@ -182,7 +187,8 @@ GIFT_BEFORE = re.compile(r"送[^，。,!?！？]{0,3}$")
 
 def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     """A negation shortly before the word: "不是糖尿病", "没有过敏"."""
-    before = QUESTION_FORMS.sub("", clause[max(0, pos - NEGATION_WINDOW - 3) : pos])[-NEGATION_WINDOW:]
+    before = POTENTIAL_FORMS.sub("", QUESTION_FORMS.sub("", clause[max(0, pos - NEGATION_WINDOW - 3) : pos]))
+    before = before[-NEGATION_WINDOW:]
     return any(neg in before for neg in tax.negations)
 
 
@@ -360,7 +366,10 @@ def lexicon_hits(
     past = [bool(tax.past_re.search(text or "")) for text in texts]
     family_in = [bool(tax.family_re.search(text or "")) for text in texts]
     for index, (message_id, text) in enumerate(messages):
-        still_past = index > 0 and past[index - 1] and not past[index] and not PRESENT.search(text or "")
+        now = bool(PRESENT.search(text or ""))
+        still_past = index > 0 and past[index - 1] and not past[index] and not now
+        # "减肥这事我放弃了" then "吃饱才有力气减肥": what is over stays over unless the member says now
+        still_over = index > 0 and _resolved(texts[index - 1] or "", tax) and not now
         family_in_message = family_in[index]
         other_in_message = bool(tax.third_party_re.search(text or ""))
         if not _usable(text, tax):
@@ -371,6 +380,8 @@ def lexicon_hits(
             blocked.add(message_id)
         pronoun_referent = referent
         family_before = index > 0 and family_in[index - 1]
+        # "血压高吃什么酱油好" then "老公天天吃得咸": the family named in the answer that follows
+        family_after = index + 1 < len(texts) and family_in[index + 1] and not family_in_message
         if other_in_message:
             referent = "other"
         elif family_in_message:
@@ -423,6 +434,7 @@ def lexicon_hits(
                     or (weak_word and SPEAKER_AFTER.match(clause[pos + len(word) :]))
                     or (weak_word and GIFT_BEFORE.search(head))
                     or (weak_word and still_past)
+                    or still_over
                     or (weak_word and MEDIA.search(clause))
                     or CATEGORY_AFTER.match(clause[pos + len(word) :])
                     or OTHERS_SAY.search(head)
@@ -449,6 +461,7 @@ def lexicon_hits(
                         or (pronoun_referent == "family" and has_pronoun)
                         # "婆婆头晕 一测一百七" then "医生交代以后咸菜都别吃了": still the mother-in-law
                         or (family_before and not SPEAKER_SELF.search(clause))
+                        or (family_after and ASKING.search(clause) and not SPEAKER_SELF.search(clause))
                     )
                 ) or any(w in text for w in tag.family_when)
                 weak = kind == "avoid" or (

@@ -353,3 +353,14 @@ def test_a_lone_weak_sensitive_word_needs_clear_semantic_support() -> None:
     weak = FixedMatcher({0: {"blood_pressure": 0.05}})
     weak.sensitive_support_margin = default_matcher().sensitive_support_margin
     assert tag_messages([(0, "最近做菜都淡一点")], semantic=weak) == []
+
+
+def test_questions_potential_complements_mentions_and_what_is_over() -> None:
+    assert "blood_pressure" in lexical("降压药吃了头晕正常吗")  # asks, does not say it is normal
+    assert "blood_pressure" not in lexical("血压一直正常的")
+    assert "allergy" in lexical("无麸质的面粉有吗", "肚子受不了麸质")  # 受不了 negates nothing
+    support = FixedMatcher({0: {"blood_sugar": 0.5}})
+    assert tag_messages([(0, "控糖燕麦这个名字起得好")], semantic=support) == []
+    assert "weight" not in lexical("减肥这事我放弃了", "吃饱才有力气减肥")
+    assert "weight" in lexical("减肥这事我放弃了", "现在又开始减肥了")
+    assert lexical("血压高吃什么酱油好", "老公天天吃得咸")["blood_pressure"][0] == "family"
