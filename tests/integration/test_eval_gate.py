@@ -89,7 +89,9 @@ def test_an_emptied_rule_directory_fails_the_compliance_eval(tmp_path: Path) -> 
     broken = linli_eval(tmp_path, "compliance", "empty_rule_directory")
     assert "compliance.recall" in failed_metrics(broken)
     assert judged(broken, "recall") == 0.0
-    assert judged(linli_eval(tmp_path, "compliance", None), "recall") > 0.9
+    healthy = linli_eval(tmp_path, "compliance", None)
+    assert healthy.returncode == 0, healthy.stderr[-2000:]  # the same run without the break passes its gates
+    assert judged(healthy, "recall") > 0.7
 
 
 def test_an_emptied_injection_list_fails_the_injection_eval(tmp_path: Path) -> None:
