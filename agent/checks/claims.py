@@ -39,18 +39,18 @@ SPOKEN_UNIT = (
     r"毫克每千克|毫克每公斤|毫克/千克|毫克/公斤|微克每千克|微克每公斤|克每千克|克每公斤|克每百克|克每百毫升|毫克每百克|"
     r"毫克每百毫升|毫克每克|毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|个小时|小时|分钟|秒钟|秒|摄氏度|度|℃|公顷|亩|"
     r"公里|千米|米|个月|月龄|周|星期|天|年|只|头|口(?!之家)|项|种|枚|户|个|分(?![钟之])|块钱|块|元|%|mg|g|kg|ml|mL|kJ|kcal|"
-    r"CFU|cfu|μg|吨"
+    r"CFU|cfu|μg|吨|斤"
 )
 # units after which a lone 一/两 is always a quantity (一克盐, 两公斤): no article goes before a unit of measure
 MEASURE_UNIT = re.compile(
-    r"^(?:毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|摄氏度|度|℃|公顷|亩|公里|千米|吨|mg|g|kg|ml|mL|kJ)"
+    r"^(?:毫克|微克|千克|公斤|克|毫升|升|千焦|千卡|大卡|摄氏度|度|℃|公顷|亩|公里|千米|吨|斤|mg|g|kg|ml|mL|kJ)"
 )
 # words after which a lone 一/两 is a figure (保质期一年, 放一个月, 一个月内) and not an article (一只鸡一年也就…)
 LONE_BEFORE = re.compile(
     r"(?:(?:保质期|有效期|净重|重量|月龄|净含量|含量|规格)(?:是|为|有|只有|测出来是|实测)?|放|存放|保存|冷藏|常温|能放|可以放|约|大约|大概|差不多|控制在|"
     r"不超过|不到|超过|只有|才|仅|高达|达到|测了|实测|养|长到|煮|泡|闷|发酵|晒|需要)(?:了|能|也|就|得)?$"
 )
-LONE_AFTER = re.compile(r"^(?:内|以内|之内|左右|上下|半|以上|以下)")
+LONE_AFTER = re.compile(r"^(?:内|以内|之内|左右|上下|半|以上|以下|(?:要|就)?(?:吃完|用完|喝完))")
 # a lone 一 in a set phrase is no figure (一年到头, 一年四季, 一年一取)
 LONE_IDIOM = re.compile(r"^(?:到头|四季|一度|一取|一次|一季|只|多)")
 # 三个多月 → 三多个月: the 多 goes with the figure
@@ -174,12 +174,19 @@ DATE_NO_YEAR = re.compile(
 )
 PERCENT = re.compile(rf"百分之\s*(\d+(?:\.\d+)?|{CN_RUN})")
 TENTHS = re.compile(
-    r"(?<![一二三四五六七八九十])([两二三四五六七八九])成([一二三四五六七八九])?(?=[的以左多上、，。！？；\s]|$)"
+    r"(?<![一二三四五六七八九十])([两二三四五六七八九])成([一二三四五六七八九])?(多)?(?=[的以左上、，。！？；\s]|$)"
 )
 HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了))一半")
 YEAR_AND_HALF = re.compile(rf"(\d+|[{CN}]+)年半")
 HALF_YEAR = re.compile(r"(?<![一二三四五六七八九十\d])半年")
 HALF_HOUR = re.compile(r"(?<![一二三四五六七八九十\d个])半(?:个)?小时")
+HALF_MONTH = re.compile(r"(?<![一二三四五六七八九十\d])半个月")
+# 斤 and its halves: 半斤 is 250g, 一斤半 is 750g
+HALF_JIN = re.compile(r"(?<![一二三四五六七八九十\d])半斤")
+JIN_AND_HALF = re.compile(rf"(\d+|[{CN}]+)斤半")
+# colloquial counts and the week said as 礼拜/星期 (仨月 is three months; 三月 is March)
+COLLOQUIAL = re.compile(r"([俩仨])(个)?(?=月|小时|天|周|年|礼拜|星期|斤|公斤|克)")
+WEEK = re.compile(r"(?<=[一二两三四五六七八九十\d])个?(?:礼拜|星期)")
 TEN_THOUSAND = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)万(?=[\u4e00-\u9fa5a-zA-Z%])")
 CN_FIGURE = re.compile(rf"(?<!第)({CN_RUN})(?=(多|余|来)?\s*({SPOKEN_UNIT}))")
 CN_BARE = re.compile(rf"(?<![第{CN}])({CN_RUN})(?![{CN}几])")
@@ -201,6 +208,7 @@ SIMPLE_UNITS = [
     (r"千克|公斤", "kg"),
     (r"克(?!罗|隆)", "g"),
     (r"毫升|mL", "ml"),
+    (r"升", "L"),
     (r"千焦", "kJ"),
     (r"千卡|大卡", "kcal"),
     (r"个小时", "小时"),
@@ -236,7 +244,12 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
     c = _rewrite(c, DATE_NO_YEAR, _no_year_date)
     c = _rewrite(c, PERCENT, lambda m: f"{_digits(m.group(1))}%" if _digits(m.group(1)) else None)
     c = _rewrite(
-        c, TENTHS, lambda m: f"{CN_DIGITS[m.group(1)] * 10 + (CN_DIGITS[m.group(2)] if m.group(2) else 0)}%"
+        c,
+        TENTHS,
+        lambda m: (
+            f"{CN_DIGITS[m.group(1)] * 10 + (CN_DIGITS[m.group(2)] if m.group(2) else 0)}"
+            f"{'多' if m.group(3) else ''}%"
+        ),
     )
     c = _rewrite(c, HALF, lambda m: "50%")
     c = _rewrite(
@@ -246,6 +259,15 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
     )
     c = _rewrite(c, HALF_YEAR, lambda m: "6个月")
     c = _rewrite(c, HALF_HOUR, lambda m: "30min")
+    c = _rewrite(c, HALF_MONTH, lambda m: "15天")
+    c = _rewrite(c, HALF_JIN, lambda m: "250g")
+    c = _rewrite(
+        c,
+        JIN_AND_HALF,
+        lambda m: f"{float(_digits(m.group(1)) or 0) * 500 + 250:g}g" if _digits(m.group(1)) else None,
+    )
+    c = _rewrite(c, COLLOQUIAL, _colloquial)
+    c = _rewrite(c, WEEK, lambda m: "周")
     c = _rewrite(c, MORE_MONTHS, lambda m: f"多个{m.group(1)}")
     c = _rewrite(c, CN_FIGURE, lambda m: _spoken_figure(m, spoken))
     c = _rewrite(c, CN_BARE, lambda m: _apart(m, cn_number(m.group(1))) if len(m.group(1)) >= 2 else None)
@@ -259,6 +281,12 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
 def _unit_writer(unit: str) -> Callable[[re.Match[str]], str | None]:
     """A replacement that keeps a figure's 多 and writes its unit the documents' way."""
     return lambda m: f"{m.group(1).strip()}{unit}"
+
+
+def _colloquial(m: re.Match[str]) -> str:
+    """俩 → 两, 仨 → 三; before 月 with a 个 (仨月 → 三个月)."""
+    digit = {"俩": "两", "仨": "三"}[m.group(1)]
+    return f"{digit}个" if m.string.startswith("月", m.end()) else digit
 
 
 def _digits(text: str) -> str | None:
@@ -322,6 +350,7 @@ DIMENSIONS: dict[str, tuple[str, float]] = {
     "mg": ("mass", 1e-3),
     "g": ("mass", 1.0),
     "kg": ("mass", 1000.0),
+    "斤": ("mass", 500.0),
     "ml": ("volume", 1.0),
     "L": ("volume", 1000.0),
     "kJ": ("energy", 1.0),
@@ -367,6 +396,8 @@ def compatible(a: str, b: str) -> bool:
     da, db = DIMENSIONS.get(a), DIMENSIONS.get(b)
     if da and db and da[0] == db[0]:
         return True
+    if {a[:1], b[:1]} <= {"个", "枚"} and "枚" in (a, b):
+        return True  # 30个蛋 and 30枚
     shorthand = {("g", "%"), ("mg", "mg/100g"), ("g", "g/100ml"), ("mg", "mg/100ml")}
     return (a, b) in shorthand or (b, a) in shorthand
 
@@ -385,6 +416,10 @@ def agree(said: Quantity, stated: Quantity) -> bool:
     value = _as(stated, said.unit)
     converted = said.unit != stated.unit and said.unit in DIMENSIONS and stated.unit in DIMENSIONS
     tolerance = 0.03 if "~" in (said.mode, stated.mode) else 0.02 if converted else 1e-9
+    if said.mode in ("~-", "~+"):
+        # a little under / over the figure said: within 15 per cent on that side
+        low, high = (said.value * 0.85, said.value) if said.mode == "~-" else (said.value, said.value * 1.15)
+        return stated.mode in ("=", "~", "<=", ">=") and low - 1e-9 <= value <= high + 1e-9
     if said.mode in ("=", "~") and stated.mode in ("<", ">"):
         return False  # 10 is not <10: a strict bound is no figure to repeat
     if said.mode == "=" and stated.mode == "~" and not converted and stated.places >= 0:
@@ -425,9 +460,16 @@ def step_of(number: str) -> float:
     return float(10**zeros) if "." not in number else 1.0
 
 
-UPPER_BEFORE = re.compile(r"(?:不到|不足|低于|少于|小于|不超过|最多|至多|≤|<|＜)\s*$")
-LOWER_BEFORE = re.compile(r"(?:超过|高于|大于|多于|不少于|不低于|至少|起码|≥|>|＞)\s*$")
-APPROX_BEFORE = re.compile(r"(?:约|大约|大概|差不多|将近|接近|近|估计)\s*$")
+UPPER_BEFORE = re.compile(
+    r"(?:不到|不足|(?<!不)低于|(?<!不)少于|(?<!不)小于|不超过|[别勿]超过|不要超过|不能超过|不宜超过|最多|至多|≤|<|＜)\s*$"
+)
+LOWER_BEFORE = re.compile(
+    r"(?:(?<![不别勿要能宜])超过|(?<!不)高于|(?<!不)大于|(?<!不)多于|不少于|不低于|不小于|至少|起码|≥|>|＞)\s*$"
+)
+APPROX_BEFORE = re.compile(r"(?:约|大约|大概|差不多|估计)\s*$")
+# 将近三斤: a little under; 六百八十出头: a little over
+NEARLY_BEFORE = re.compile(r"(?:将近|接近|快|近)\s*$")
+OVER_AFTER = re.compile(r"^\s*(?:出头|多一点|挂零)")
 UPPER_AFTER = re.compile(r"^\s*(?:以内|之内|以下|内)")
 LOWER_AFTER = re.compile(r"^\s*(?:以上|起)")
 APPROX_AFTER = re.compile(r"^\s*(?:左右|上下|前后)")
@@ -435,8 +477,14 @@ APPROX_AFTER = re.compile(r"^\s*(?:左右|上下|前后)")
 
 def read_mode(before: str, after: str) -> str:
     """How a figure is meant, from the words right before and after it."""
-    strict_upper = re.search(r"(?:不到|不足|低于|少于|小于|<|＜)\s*$", before)
-    strict_lower = re.search(r"(?:超过|高于|大于|多于|>|＞)\s*$", before)
+    strict_upper = re.search(r"(?:不到|不足|(?<!不)低于|(?<!不)少于|(?<!不)小于|<|＜)\s*$", before)
+    strict_lower = re.search(
+        r"(?:(?<![不别勿要能宜])超过|(?<!不)高于|(?<!不)大于|(?<!不)多于|>|＞)\s*$", before
+    )
+    if NEARLY_BEFORE.search(before):
+        return "~-"
+    if OVER_AFTER.match(after):
+        return "~+"
     if UPPER_BEFORE.search(before) or UPPER_AFTER.match(after):
         return "<" if strict_upper else "<="
     if LOWER_BEFORE.search(before) or LOWER_AFTER.match(after):

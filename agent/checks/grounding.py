@@ -88,6 +88,7 @@ UNIT_WORDS = [
     "口",
     "枚",
     "户",
+    "斤",
 ]
 # longest first, so that g/kg is read as g/kg and not as g; 个 and 分 only before a noun or at a word's end
 UNIT = "|".join(re.escape(u) for u in sorted(set(UNIT_WORDS), key=len, reverse=True)) + (
@@ -178,7 +179,17 @@ ITEM_ALIASES = {
     "大肠杆菌": "大肠菌群",
     "HMF": "羟甲基糠醛",
     "淀粉酶值": "淀粉酶活性",
+    "热量": "能量",
+    "卡路里": "能量",
 }
+# a figure said of one package (一袋面粉五斤, 这盒两升, 一罐半斤) is its net content
+NET_CONTENT = re.compile(
+    r"(?:一|这|每)(?:袋|盒|瓶|罐|包|箱|桶|听)(?:(?![里中内的])[\u4e00-\u9fa5]){0,4}?(?:是|有|装|重|净重|净含量)?\s*$"
+)
+# sample and package counts in a report (5份, 6瓶) are no measurement a bare figure could be of
+COUNTS = {"份", "批", "瓶", "罐", "袋", "盒"}
+# words that put a certificate in the past (以前有有机证书，现在过期了)
+PAST = re.compile(r"以前|此前|之前|曾经|原来|过期|到期了|已到期|失效")
 ITEM_ALIAS = re.compile("|".join(sorted(map(re.escape, ITEM_ALIASES), key=len, reverse=True)))
 # one-character items a bare figure may be said of (这批铅零点零二五)
 ELEMENTS = set("铅钠钙铁锌镉汞砷硒碘镁钾铜锰")
@@ -479,7 +490,7 @@ def _unit(unit: str) -> str:
 
 DOC_UNIT = (
     r"mg/kg|μg/kg|ug/kg|g/kg|mg/100g|mg/100ml|g/100ml|mg/g|mmol/kg|CFU/g|CFU/ml|cfu/g|cfu/ml|μgRE/100g|μgRE|%|mg|μg|"
-    r"kg|g|ml|L|kJ|kcal|小时|min|s|℃|公顷|亩|km|米|个月|月龄|周|天|年|只|头|口|项|种|枚|户|个|分|元|份|批|瓶|罐|袋|盒"
+    r"kg|g|ml|L|kJ|kcal|小时|min|s|℃|公顷|亩|km|米|个月|月龄|周|天|年|只|头|口|项|种|枚|户|个|分|元|份|批|瓶|罐|袋|盒|斤"
 )
 DOC_FIGURE = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)(多|余)?({DOC_UNIT})?(?![\d.])")
 DOC_UPPER = re.compile(r"控制在$")
@@ -516,12 +527,16 @@ def _doc_figures(text: str) -> list[Quantity]:
 
 def _fits(said: Quantity, stated: Quantity) -> bool:
     """A host's figure and a document's agree: a figure said without a unit is compared by value alone."""
+    if not said.unit and stated.unit in COUNTS:
+        return False
+    if not said.unit and said.mode in ("<", "<=", ">", ">=") and not stated.unit:
+        return False  # 不超过230 is not satisfied by the n=5, c=2 of a sampling plan
     if not said.unit:
         return agree(Quantity(said.value, stated.unit, said.mode, said.step), stated)
     return bool(stated.unit) and compatible(said.unit, stated.unit) and agree(said, stated)
 
 
-def _comparable(said: Quantity, stated: Quantity, unnamed: bool = False) -> bool:
+def _comparable(said: Quantity, stated: Quantity, unnamed: bool = False, limit: float = 10.0) -> bool:
     """A document's figure that could contradict the host's: the same unit, or the same dimension within a factor
     of ten (一个月 against 20天, not 80mg against a 1kg bag); any figure for a bare one. When the host names no item
     (``unnamed``) the same unit must be within a factor of ten too (传承150年 says nothing against 一年内有效)."""
@@ -532,7 +547,7 @@ def _comparable(said: Quantity, stated: Quantity, unnamed: bool = False) -> bool
     if said.unit == stated.unit and not unnamed:
         return True
     a, b = said.base(), stated.base()
-    return a is None or b is None or (b[1] > 0 and 0.1 <= a[1] / b[1] <= 10)
+    return a is None or b is None or (b[1] > 0 and 1 / limit <= a[1] / b[1] <= limit)
 
 
 def _counted(text: str, end: int) -> str:
@@ -649,11 +664,13 @@ class Grounder:
         wanted = _norm(needle)
         if not wanted:
             return None
+        digit = wanted[0].isdigit()
         for h in pool:
             text = self._norm[h.chunk_id]
             at = text.find(wanted)
             while at >= 0:
-                if h.flags or not self._other_batch(text, at, at + len(wanted)):
+                whole = not digit or at == 0 or not (text[at - 1].isdigit() or text[at - 1] == ".")
+                if whole and (h.flags or not self._other_batch(text, at, at + len(wanted))):
                     return h
                 at = text.find(wanted, at + 1)
         return None
@@ -671,8 +688,19 @@ class Grounder:
 
     def _stated_for_other_batch(self, needle: str) -> Hit | None:
         """A current chunk that says ``needle`` only of another batch (its FAQ on the last batch)."""
+        return self._find_any(needle, self.current)
+
+    def _find_any(self, needle: str, pool: list[Hit]) -> Hit | None:
+        """A chunk that says ``needle`` anywhere (a figure as a whole number: 5g is not in 250g)."""
         wanted = _norm(needle)
-        return next((h for h in self.current if wanted and wanted in self._norm[h.chunk_id]), None)
+        if not wanted:
+            return None
+        for h in pool:
+            text = self._norm[h.chunk_id]
+            for m in re.finditer(re.escape(wanted), text):
+                if not wanted[0].isdigit() or m.start() == 0 or not re.match(r"[\d.]", text[m.start() - 1]):
+                    return h
+        return None
 
     def _items(self, text: str, start: int) -> list[str]:
         """The measured items the sentence names just before a figure (酸度 in 酸度0.2%), longest first."""
@@ -703,6 +731,11 @@ class Grounder:
             return text[end : min(line_end, end + 80)]
         return text[end : end + 30]
 
+    def _sentence(self, text: str, start: int, end: int) -> str:
+        lo = max(text.rfind(stop, 0, start) for stop in "。！？\n")
+        his = [i for i in (text.find(stop, end) for stop in "。！？\n") if i >= 0]
+        return text[lo + 1 : min(his) if his else len(text)]
+
     def _other_batch(self, text: str, start: int, end: int) -> bool:
         """True when the sentence around a figure speaks of another batch (上一批 EV2604B 酸度0.3%)."""
         lo = max(text.rfind(stop, 0, start) for stop in "。！？\n")
@@ -714,14 +747,28 @@ class Grounder:
 
     def _near(self, said: Quantity, item: str, pool: list[Hit]) -> Hit | None:
         """A chunk that states a figure agreeing with the host's right after the item's name, and not for
-        another batch."""
+        another batch. A bound is checked against the bound the documents set for the item when they set one in
+        prose or a spec line (不少于180天 answers 不少于90天, not 发酵180天); a table row's bound is a standard's."""
+        windows: list[tuple[Hit, list[Quantity], bool]] = []
         for hit in pool:
             text = self._norm[hit.chunk_id]
             for m in re.finditer(re.escape(_norm(item)), text):
-                if any(
-                    _fits(said, f) for f in _stated(said, _doc_figures(self._window(text, m.end())))
-                ) and not (self._other_batch(text, m.start(), m.end())):
-                    return hit
+                if self._other_batch(text, m.start(), m.end()):
+                    continue
+                table = text[text.rfind("\n", 0, m.start()) + 1 :].startswith("|")
+                windows.append((hit, _stated(said, _doc_figures(self._window(text, m.end()))), table))
+        bound = said.mode in ("<", "<=", ">", ">=")
+        side = said.mode[:1]
+        set_bound = bound and any(
+            not table and f.mode[:1] == side and f.mode in ("<", "<=", ">", ">=") and _comparable(said, f)
+            for _, figures, table in windows
+            for f in figures
+        )
+        for hit, figures, _table in windows:
+            if set_bound:
+                figures = [f for f in figures if f.mode[:1] == side and f.mode in ("<", "<=", ">", ">=")]
+            if any(_fits(said, f) for f in figures):
+                return hit
         return None
 
     def _said_otherwise(self, item: str, said: Quantity, pool: list[Hit]) -> tuple[Hit, str] | None:
@@ -812,25 +859,43 @@ class Grounder:
         host's words before the figure (常温放一个月 ~ 常温（25℃以下）20天): supported if one agrees, otherwise the
         first is what the documents say instead."""
         grams = self._host_grams(text, start)
-        if not grams:
+        after = re.sub(r"^[\d.]*\s*\S?", "", text[start : start + 12])
+        after_grams = {
+            g
+            for g in (after[i : i + 2] for i in range(min(len(after), 6) - 1))
+            if re.fullmatch(r"[\u4e00-\u9fa5]{2}", g) and g not in CONTEXT_STOP
+        }
+        if not grams and not after_grams:
             return None
         first: tuple[Hit, Quantity] | None = None
+        matched: list[tuple[list[Hit], Hit, Quantity, int]] = []
         for pool in (self.current, self.flagged):
             for hit in pool:
                 doc = self._norm[hit.chunk_id]
                 for figure, at in self._chunk_figures(hit):
-                    if not _comparable(said, figure, unnamed=True) or not said.unit:
+                    if not _comparable(said, figure, unnamed=True, limit=30.0) or not said.unit:
                         continue
-                    if not any(g in _before(doc, at) for g in grams):
-                        continue
-                    if _fits(said, figure):
-                        if pool is self.current and not self._other_batch(doc, at, at + 1):
-                            return "supported", hit, ""
-                        if pool is self.flagged:
-                            return self._stale(hit), hit, f"在售批次为 {self.batch_on_sale}"
-                        continue
-                    if first is None and pool is self.current:
-                        first = (hit, figure)
+                    following = doc[at : at + 14]
+                    if any(g in _before(doc, at) for g in grams) or any(g in following for g in after_grams):
+                        matched.append((pool, hit, figure, at))
+        side = said.mode[:1]
+        if said.mode in ("<", "<=", ">", ">=") and any(
+            f.mode in ("<", "<=", ">", ">=") and f.mode[:1] == side
+            for _, h, f, at in matched
+            if not self._norm[h.chunk_id][self._norm[h.chunk_id].rfind("\n", 0, at) + 1 :].startswith("|")
+        ):
+            # the documents set a bound for it: 不少于90天 is checked against 不少于180天, not 发酵180天
+            matched = [m for m in matched if m[2].mode in ("<", "<=", ">", ">=") and m[2].mode[:1] == side]
+        for pool, hit, figure, at in matched:
+            doc = self._norm[hit.chunk_id]
+            if _fits(said, figure):
+                if pool is self.current and not self._other_batch(doc, at, at + 1):
+                    return "supported", hit, ""
+                if pool is self.flagged:
+                    return self._stale(hit), hit, f"在售批次为 {self.batch_on_sale}"
+                continue
+            if first is None and pool is self.current:
+                first = (hit, figure)
         if first is not None:
             return "wrong_value", first[0], f"{first[1].value:g}{first[1].unit}"
         return None
@@ -903,6 +968,20 @@ class Grounder:
             )
 
         items = self._items(text, match.start())
+        sentence = self._sentence(text, match.start(), match.end())
+        weighed = (said.base() or ("", 0.0))[0] in ("mass", "volume")
+        if (
+            not items
+            and weighed
+            and (
+                NET_CONTENT.search(text[max(0, match.start() - 10) : match.start()])
+                or (
+                    re.match(r"\s*(?:重|装)", text[match.end() :])
+                    and re.match(r"\s*(?:一|这|每)(?:袋|盒|瓶|罐|包|箱|桶)", sentence)
+                )
+            )
+        ):
+            items = ["净含量", "净重"]
         if not items and self._unknown_item(text, match.start()):
             return claim("invented")
         for item in items:
@@ -1222,6 +1301,10 @@ class Grounder:
             if hit:
                 if label == "expired" and "expired" not in hit.flags:
                     label = "wrong_batch"
+                if label == "expired" and PAST.search(
+                    self._sentence(match.string, match.start(), match.end())
+                ):
+                    label = "supported"  # said as past: the expired certificate is what it speaks of
                 return Claim("certification", phrase, match.start(), match.end(), label, hit.chunk_id)
         return Claim("certification", phrase, match.start(), match.end(), "invented", None)
 
