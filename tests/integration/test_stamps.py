@@ -106,11 +106,11 @@ def test_the_product_list_follows_a_new_document(kb: KnowledgeBase) -> None:
     from api.web.pages import _products
 
     with db.session_scope() as s:
-        before = [p["sku"] for p in _products(s)]
+        before = [p["sku"] for p in _products(s, CLI)]
     docs = stamp("documents")
     with db.session_scope() as s:
         ingest_documents(s, CLI, kb, [DEMO_DOCS / "oat-whole-1kg-product.md"])
     assert stamp("documents") != docs
     with db.session_scope() as s:
-        after = [p["sku"] for p in _products(s)]
+        after = [p["sku"] for p in _products(s, CLI)]
     assert "OAT-WHOLE-1KG" not in before and "OAT-WHOLE-1KG" in after
