@@ -458,29 +458,10 @@ def status_counts(
     return counts
 
 
-def draft_page(
-    session: Session,
-    actor: Principal,
-    *,
-    community_id: str | None = None,
-    status: str | None = None,
-    kind: str | None = None,
-    sku: str | None = None,
-    limit: int = DEFAULT_PAGE,
-    offset: int = 0,
-) -> dict[str, Any]:
+def draft_page(session: Session, actor: Principal, **filters: Any) -> dict[str, Any]:
     """One page of the inbox with the total that matches the filters and the counts per state (the counts ignore
-    the status filter, so the tabs show every state)."""
-    return draft_page_keyed(
-        session,
-        actor,
-        community_id=community_id,
-        status=status,
-        kind=kind,
-        sku=sku,
-        limit=limit,
-        offset=offset,
-    )[1]
+    the status filter, so the tabs show every state). ``filters``: those of :func:`draft_page_keyed`."""
+    return draft_page_keyed(session, actor, **filters)[1]
 
 
 _pages: stamps.StampedCache[dict[str, Any]] = stamps.StampedCache(512)

@@ -270,13 +270,14 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
         timings[name] = round(time.perf_counter() - t0, 2)
         limits = thresholds.get(name, {})
         aims = targets.get(name, {})
+        counted = {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS}
         for metric in per_split["all"]:
             threshold = limits.get(metric)
             judged = per_split.get("test", per_split["all"])[metric]
             row: dict[str, Any] = {
                 "dataset": name,
                 "metric": metric,
-                "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
+                "rows": counted,
                 "dev": per_split.get("dev", {}).get(metric),
                 "test": per_split.get("test", {}).get(metric),
                 "all": per_split["all"][metric],
@@ -287,39 +288,25 @@ def run_all(only: str | None = None, live: bool = False, console: Console | None
                 row["target"] = aims[metric]
                 row["target_met"] = target_met(aims[metric], judged)
             results.append(row)
-        for metric in aims:
+        # a gated metric that was not produced fails (a broken build can make one vanish; a typo shows); a target
+        # that was not produced is reported as not met
+        for metric in sorted(set(aims) | set(limits)):
             if metric not in per_split["all"]:
-                results.append(
-                    {
-                        "dataset": name,
-                        "metric": metric,
-                        "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
-                        "dev": None,
-                        "test": None,
-                        "all": None,
-                        "threshold": None,
-                        "passed": True,
-                        "target": aims[metric],
-                        "target_met": False,
-                        "missing": "evals/targets.toml names it, the evaluator did not produce it",
-                    }
-                )
-        for metric in limits:
-            if metric not in per_split["all"]:
-                # a gated metric that was not produced fails (a broken build can make one vanish; a typo shows)
-                results.append(
-                    {
-                        "dataset": name,
-                        "metric": metric,
-                        "rows": {s: sum(1 for r in rows if s == "all" or r["split"] == s) for s in SPLITS},
-                        "dev": None,
-                        "test": None,
-                        "all": None,
-                        "threshold": limits[metric],
-                        "passed": False,
-                        "missing": "evals/thresholds.toml names it, the evaluator did not produce it",
-                    }
-                )
+                row = {
+                    "dataset": name,
+                    "metric": metric,
+                    "rows": counted,
+                    "dev": None,
+                    "test": None,
+                    "all": None,
+                }
+                row["threshold"] = limits.get(metric)
+                row["passed"] = metric not in limits
+                if metric in aims:
+                    row.update(target=aims[metric], target_met=False)
+                where = "evals/thresholds.toml" if metric in limits else "evals/targets.toml"
+                row["missing"] = f"{where} names it, the evaluator did not produce it"
+                results.append(row)
     report = {
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 2),

@@ -144,6 +144,23 @@ def status(draft_id: int) -> str:
         return draft.status
 
 
+def two_workers_at_once(now: datetime) -> list[dict[str, int]]:
+    """Two outbox workers started on the same instant (a barrier), as `linli serve` and a cron job would be."""
+    barrier = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(outbox.run_due(now))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
 # -- wire formats --------------------------------------------------------------------------------------------------
 
 
@@ -288,18 +305,7 @@ def test_two_workers_at_once_send_each_delivery_exactly_once(
     configure(monkeypatch, receiver)
     receiver.delay = 0.15  # slow receiver: both workers are busy at the same time
     ids = [scheduled(["crm", "群1"], body=f"第{n}批到货，明早来取。") for n in "一二三四"]
-    barrier = threading.Barrier(2)
-    results: list[dict[str, int]] = []
-
-    def worker() -> None:
-        barrier.wait()
-        results.append(outbox.run_due(T0))
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = two_workers_at_once(T0)
     assert sum(r["sent"] for r in results) == 8 and all(r["sent"] for r in results)  # both did work
     keys = [
         r["headers"].get("Idempotency-Key") or r["path"] + r["json"]["text"]["content"]
@@ -416,18 +422,7 @@ def test_two_workers_at_once_never_send_past_the_frequency_cap(
     configure(monkeypatch, receiver, per_minute="2", per_day="10")
     receiver.delay = 0.3  # both workers check the cap while the other's messages are in flight
     ids = [scheduled(["群1"], body=f"{n}号团购提醒：明早到货。") for n in "甲乙丙丁戊己"]
-    barrier = threading.Barrier(2)
-    results: list[dict[str, int]] = []
-
-    def worker() -> None:
-        barrier.wait()
-        results.append(outbox.run_due(T0))
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = two_workers_at_once(T0)
     assert len([r for r in receiver.requests if r["path"] == "/wecom/1"]) == 2
     assert sum(r["sent"] for r in results) == 2
     held = [d for i in ids for d in deliveries(i) if d.status == "pending"]
