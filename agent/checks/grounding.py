@@ -11,7 +11,7 @@ nowhere → invented. Anything but supported is a blocking finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -408,6 +408,10 @@ TAIL_WORDS = set(
 KEY_WINDOW = 12  # characters before a figure in which the measured item's name is looked for
 
 
+# what the shared documents (the after-sales policy) are about: their figures back a host only on these topics
+AFTER_SALES = re.compile(r"退|换货|赔|售后|取货|签收|自提|破损|坏单|无理由|申请|保管|补发")
+
+
 @dataclass(frozen=True)
 class Claim:
     kind: str  # measurement | price | batch | date | certification | place | code
@@ -661,9 +665,13 @@ class Grounder:
 
     def _find(self, needle: str, pool: list[Hit]) -> Hit | None:
         """A chunk that says ``needle``, not only in a sentence about another batch (上一批是 RI260815，生产日期…)."""
+        return next(self._find_all(needle, pool), None)
+
+    def _find_all(self, needle: str, pool: list[Hit]) -> Iterator[Hit]:
+        """Every chunk of ``pool`` that says ``needle`` (as :meth:`_find`), in order."""
         wanted = _norm(needle)
         if not wanted:
-            return None
+            return
         digit = wanted[0].isdigit()
         for h in pool:
             text = self._norm[h.chunk_id]
@@ -671,9 +679,9 @@ class Grounder:
             while at >= 0:
                 whole = not digit or at == 0 or not (text[at - 1].isdigit() or text[at - 1] == ".")
                 if whole and (h.flags or not self._other_batch(text, at, at + len(wanted))):
-                    return h
+                    yield h
+                    break
                 at = text.find(wanted, at + 1)
-        return None
 
     def _label(self, needle: str, kind: str, start: int, end: int) -> Claim:
         hit = self._find(needle, self.current) or self._find(needle, self.shared)
@@ -829,7 +837,9 @@ class Grounder:
         low = re.search(r"\d+(?:\.\d+)?[^\d–\s]{0,6}–$", text[:start])
         if low:
             start = low.start()
-        context = FILLER.sub("", text[max(0, start - 8) : start])
+        # within the host's sentence: the end of the line before is no word of this figure's
+        context = re.split(r"[\n。！？!?；;]", text[max(0, start - 8) : start])[-1]
+        context = FILLER.sub("", context)
         grams = {context[i : i + 2] for i in range(len(context) - 1)}
         return {
             g
@@ -1006,8 +1016,11 @@ class Grounder:
             if match.re is MEASUREMENT and said.mode in ("=", "~", "+"):
                 found = self._label(plain, "measurement", match.start(), match.end())
                 contradicted = None
-                if found.label != "invented" and not self._said_alike(
-                    text, match.start(), plain, found.citation
+                # the figure after the host's own words in any document that states it (a shared policy's
+                # 未开封…7天内 is not contradicted by a product FAQ's 开封后30天)
+                if found.label != "invented" and not any(
+                    self._said_alike(text, match.start(), plain, h.chunk_id)
+                    for h in self._find_all(plain, [*self.current, *self.shared, *self.flagged])
                 ):
                     contradicted = self._context_match(text, match.start(), said)
                 if contradicted is not None and contradicted[0] == "wrong_value":
@@ -1023,7 +1036,18 @@ class Grounder:
                         found.expected,
                     )
             if match.re is MEASUREMENT:
-                hit = self._anywhere(said, self.current)
+                # a figure any valid document of the sku states, or one a shared document (the after-sales
+                # policy) states after the host's own words, said about after-sales (未开封…7天内退货; not
+                # 开封后7天内用完)
+                hit = self._anywhere(said, self.current) or next(
+                    (
+                        h
+                        for h in (self.shared if AFTER_SALES.search(sentence) else [])
+                        if self._anywhere(said, [h])
+                        and self._said_alike(text, match.start(), plain, h.chunk_id)
+                    ),
+                    None,
+                )
                 if hit:
                     return claim("supported", hit)
                 old = self._anywhere(said, self.flagged)

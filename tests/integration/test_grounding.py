@@ -138,3 +138,16 @@ def test_claims_as_hosts_say_them(
     egg_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]
 ) -> None:
     assert labels(egg_kb, sku, text) == expected
+
+
+def test_the_shared_after_sales_policy_backs_after_sales_figures_only(kb: KnowledgeBase) -> None:
+    """The policy (sku ALL) states 7天 and 48小时 of returns and breakage: a host repeating it is grounded, inside a
+    longer copy too; the same 7天 said of the sauce's shelf life after opening is checked against its FAQ."""
+
+    def blocking(text: str) -> list[str]:
+        found = run_checks(text, sku="SOY-LOWNA-500", kb=kb)
+        return [f["text"] for f in found if f["severity"] == "block"]
+
+    assert blocking("未开封的包装食品，7天内支持无理由退货。") == []
+    assert blocking("今晚下单明早自提\n超过48小时才反馈的破损，原则上不再受理。") == []
+    assert blocking("这瓶酱油开封后7天内用完。") == ["7天"]
