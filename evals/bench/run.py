@@ -53,13 +53,14 @@ def main() -> None:
     dra = run("evals.bench.drafts_bench")
     rev = run("evals.bench.review_bench")
     health = rev["endpoints"]["health"]
+    writes = f"{rev.get('writes_per_s', 0):g}"
     pages = {
         "api_list": "review inbox list, GET /api/drafts",
         "api_draft": "draft page data, GET /api/drafts/{id}",
         "html_inbox": "inbox page (HTML), GET /inbox",
         "html_draft": "draft page (HTML), GET /drafts/{id}",
-        "api_list_writes": "review inbox list while an operator writes {writes:g} times a second, GET /api/drafts",
-        "html_inbox_writes": "inbox page (HTML) while an operator writes {writes:g} times a second, GET /inbox",
+        "api_list_writes": "review inbox list while an operator writes {writes} times a second, GET /api/drafts",
+        "html_inbox_writes": "inbox page (HTML) while an operator writes {writes} times a second, GET /inbox",
     }
     rows = [
         (
@@ -127,7 +128,8 @@ def main() -> None:
         ),
         *[
             (
-                f"{label.format(writes=rev.get('writes_per_s', 0))} p95, {rev['clients']} concurrent clients, {rev['drafts']:,} drafts, linli serve --workers {rev.get('workers', 1)}",
+                f"{label.replace('{writes}', writes)} p95, {rev['clients']} concurrent clients, "
+                f"{rev['drafts']:,} drafts, linli serve --workers {rev.get('workers', 1)}",
                 "<= 150 ms",
                 f"p95 {rev['endpoints'][key]['p95_ms']:.0f} ms (p50 {rev['endpoints'][key]['p50_ms']:.0f} ms, "
                 f"{rev['endpoints'][key]['errors']} errors)",
