@@ -160,15 +160,7 @@ def create_draft(
         member_names=member_names(session, community_id),
         **details,
     )
-    if segment:
-        tag = taxonomy().tags[segment]
-        ids = segment_members(session, community_id, tag.id, sensitive=tag.sensitive)
-        draft.revision.audience = {
-            "scope": "segment",
-            "segment": tag.id,
-            "member_ids": ids,
-            "count": len(ids),
-        }
+    draft.revision.audience = audience_of(session, community_id, segment)
     return draft_store.create_draft(
         session,
         actor,
@@ -182,6 +174,16 @@ def create_draft(
     )
 
 
+def audience_of(session: Session, community_id: str, segment: str | None) -> dict[str, Any]:
+    """Whom a draft is for: the whole group, or a segment's members (tagged, not erased, not staff, with health
+    consent for a sensitive tag), counted now."""
+    if not segment:
+        return {"scope": "group"}
+    tag = taxonomy().tags[segment]
+    ids = segment_members(session, community_id, tag.id, sensitive=tag.sensitive)
+    return {"scope": "segment", "segment": tag.id, "member_ids": ids, "count": len(ids)}
+
+
 def submit_text(
     session: Session,
     actor: Principal,
@@ -192,10 +194,14 @@ def submit_text(
     sku: str,
     text: str,
     event: str | None = None,
+    segment: str | None = None,
 ) -> dict[str, Any]:
-    """A script or post a host typed by hand: checked like any draft and queued for review."""
+    """A script or post a host typed by hand: checked like any draft and queued for review. With ``segment`` it is
+    meant for that segment's members (and a push then needs its opt-out line, as a composed one)."""
     actor.require_community(community_id)
     get_community(session, community_id)
+    if segment and segment not in taxonomy().tags:
+        raise InvalidInput(f"segment: unknown tag {segment!r} (see prompts/taxonomy.yaml)")
     if not text.strip():
         raise InvalidInput("text: must not be empty")
     lines = [line for line in text.splitlines() if line.strip()]
@@ -204,11 +210,17 @@ def submit_text(
         sentences=[{"text": line, "citations": [], "segment": None} for line in lines],
         composer="human",
         prompt_version="none",
-        audience={"scope": "group"},
+        audience=audience_of(session, community_id, segment),
         trace={"submitted_by": actor.name},
     )
     findings = run_checks(
-        text, sku=sku, member_names=member_names(session, community_id), kb=kb, given=[event]
+        text,
+        sku=sku,
+        member_names=member_names(session, community_id),
+        kb=kb,
+        given=[event],
+        kind=kind,
+        segment=segment,
     )
     return draft_store.create_draft(
         session,
@@ -216,7 +228,7 @@ def submit_text(
         community_id=community_id,
         kind=kind,
         sku=sku,
-        segment=None,
+        segment=segment or None,
         event=event,
         composed=composed,
         findings=findings,

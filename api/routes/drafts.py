@@ -66,6 +66,7 @@ def post_draft(body: DraftCreate, session: SessionDep, user: CurrentUser, kb: Kn
             sku=body.sku,
             text=body.text,
             event=body.event,
+            segment=body.segment,
         )
     return create_draft(session, user, kb, **body.model_dump(exclude={"text"}))
 

@@ -573,6 +573,7 @@ def ask_for_draft(
             sku=sku,
             text=text,
             event=event or None,
+            segment=segment or None,
         )
     else:
         doc = create_draft(

@@ -190,6 +190,27 @@ def test_staff_marking_through_the_api(api) -> None:  # type: ignore[no-untyped-
     assert member["staff"] is True and not [t for t in member["tags"] if t["status"] == "inferred"]
 
 
+def test_a_typed_push_for_a_segment_goes_to_its_members_and_needs_the_opt_out(api) -> None:  # type: ignore[no-untyped-def]
+    from agent.drafting.composer import OPT_OUT
+
+    client, tokens = api
+    body = {"kind": "push", "sku": "SOY-LOWNA-500", "community_id": "linjia", "segment": "blood_pressure"}
+    text = "减盐酱油明早到货，南门自提。"
+    bare = client.post("/api/drafts", json={**body, "text": text}, headers=auth(tokens["host"])).json()
+    assert bare["audience"]["scope"] == "segment" and bare["audience"]["member_ids"] == [1]
+    assert [f["rule"] for f in bare["findings"] if f["severity"] == "block"] == ["privacy.opt_out_missing"]
+    kept = client.post(
+        "/api/drafts", json={**body, "text": f"{text}\n{OPT_OUT}"}, headers=auth(tokens["host"])
+    ).json()
+    assert kept["segment"] == "blood_pressure" and not [
+        f for f in kept["findings"] if f["severity"] == "block"
+    ]
+    unknown = client.post(
+        "/api/drafts", json={**body, "segment": "vip", "text": text}, headers=auth(tokens["host"])
+    )
+    assert unknown.status_code == 422 and "segment" in unknown.json()["detail"]
+
+
 def test_search_and_check_shapes(api) -> None:  # type: ignore[no-untyped-def]
     client, tokens = api
     hits = client.get(
