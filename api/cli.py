@@ -866,6 +866,16 @@ def drafts_recall(
     emit(data, as_json, lambda d: out.print(f"draft {d['id']} {d['status']}"))
 
 
+@drafts_app.command("retry")
+def drafts_retry(draft_id: int, as_json: JsonOpt = False) -> None:
+    """Queue a failed draft's failed deliveries again (channels that got it are never sent to twice)."""
+    from community.outbox import retry
+
+    with session() as s:
+        data = retry(s, CLI, draft_id)
+    emit(data, as_json, lambda d: out.print(f"draft {d['id']} {d['status']}"))
+
+
 @drafts_app.command("send")
 def drafts_send(
     draft_id: int,

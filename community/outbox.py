@@ -214,6 +214,49 @@ def recall(session: Session, actor: Principal, draft_id: int, reason: str) -> di
     return draft_document(session, draft)
 
 
+def retry(session: Session, actor: Principal, draft_id: int) -> dict[str, Any]:
+    """A failed draft's failed deliveries go out again (pending now, attempts counted afresh, the last error kept
+    until the next attempt); what was sent is never sent again. Only the approved revision and hash, as ever."""
+    actor.require_reviewer()
+    draft = get_draft(session, actor, draft_id)
+    review.require(draft, "retry")
+    rev = _require_approved_content(session, draft)
+    failed = list(
+        session.scalars(select(Delivery).where(Delivery.draft_id == draft.id, Delivery.status == "failed"))
+    )
+    if not failed:
+        raise Conflict(
+            f"draft {draft.id} has no failed delivery to retry",
+            current=review.current_state(session, draft.id),
+        )
+    stale = [d.channel for d in failed if d.revision != rev.number or d.content_hash != rev.content_hash]
+    if stale:
+        raise Conflict(
+            f"draft {draft.id}: the failed deliveries to {', '.join(stale)} are not of the approved revision",
+            current=review.current_state(session, draft.id),
+        )
+    before, after = review.move(session, draft, "retry", revision=rev.number)
+    now = utcnow()
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([d.id for d in failed]), Delivery.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=now, lease_until=None, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    review.record_review(
+        session,
+        actor,
+        draft,
+        rev,
+        "retry",
+        None,
+        before,
+        after,
+        {"channels": [d.channel for d in failed], "idempotency_keys": [d.idempotency_key for d in failed]},
+    )
+    return draft_document(session, draft)
+
+
 def list_deliveries(
     session: Session,
     actor: Principal,

@@ -55,6 +55,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "recall": (frozenset({"approved", "scheduled"}), "recalled"),
     "sent": (frozenset({"scheduled"}), "sent"),
     "failed": (frozenset({"scheduled"}), "failed"),
+    "retry": (frozenset({"failed"}), "scheduled"),  # the failed deliveries again; sent ones never twice
 }
 MAX_BATCH = 200
 

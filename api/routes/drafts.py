@@ -153,6 +153,12 @@ def recall(draft_id: int, body: RecallIn, session: SessionDep, user: CurrentUser
     return outbox.recall(session, user, draft_id, body.reason)
 
 
+@router.post("/{draft_id}/retry", response_model=DraftOut)
+def retry(draft_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Send a failed draft's failed deliveries again (the channels that got it are not sent to twice)."""
+    return outbox.retry(session, user, draft_id)
+
+
 outbox_router = APIRouter(prefix="/api/outbox", tags=["outbox"], responses=ERRORS)
 
 

@@ -475,6 +475,12 @@ def recall(
     return back(f"/drafts/{draft_id}?done=recall")
 
 
+@router.post("/drafts/{draft_id}/retry")
+def retry(draft_id: int, session: PageSession, user: FormUser) -> Response:
+    outbox.retry(session, user.principal, draft_id)
+    return back(f"/drafts/{draft_id}?done=retry")
+
+
 @router.post("/drafts/{draft_id}/reject")
 def reject(
     draft_id: int, session: PageSession, user: FormUser, reason: Annotated[str, Form()] = ""

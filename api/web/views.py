@@ -36,7 +36,14 @@ DOC_TYPE_LABELS = {
     "faq": "常见问题",
     "policy": "售后政策",
 }
-REVIEW_LABELS = {"approve": "批准", "request_changes": "退回修改", "reject": "驳回", "recall": "撤回"}
+REVIEW_LABELS = {
+    "approve": "批准",
+    "request_changes": "退回修改",
+    "reject": "驳回",
+    "recall": "撤回",
+    "schedule": "排入发送",
+    "retry": "重新发送",
+}
 ROLE_LABELS = {"host": "主播", "operator": "运营", "admin": "管理员", "cli": "命令行"}
 CONSENT_LABELS = {"granted": "已同意", "refused": "已拒绝", "unknown": "未记录"}
 TAG_STATUS_LABELS = {"inferred": "推断", "confirmed": "已确认", "rejected": "已否定"}
@@ -50,6 +57,7 @@ ACTION_LABELS = {
     "draft.reject": "驳回",
     "draft.recall": "撤回",
     "draft.schedule": "排入发送",
+    "draft.retry": "重新发送失败的渠道",
     "tag.confirmed": "确认标签",
     "tag.rejected": "否定标签",
     "consent.set": "记录同意",

@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from agent.drafting import submit_text
 from api.app import create_app
 from community import db, outbox, review
-from community.errors import Conflict, InvalidInput
+from community.errors import Conflict, Forbidden, InvalidInput
 from community.models import AuditEvent, Delivery, Draft
-from community.principal import CLI
+from community.principal import CLI, Principal
 from knowledge.index import KnowledgeBase
 from settings import get_settings
 
@@ -243,6 +243,33 @@ def test_5xx_is_retried_with_exponential_backoff_then_sent_under_one_key(
     assert status(draft_id) == "sent" and deliveries(draft_id)[0].attempts == 3
     keys = {r["headers"]["Idempotency-Key"] for r in receiver.requests}
     assert len(receiver.requests) == 3 and len(keys) == 1
+
+
+def test_an_operator_retries_the_failed_channel_only(
+    community: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(monkeypatch, receiver)
+    receiver.answer((200, None), (400, {"error": "bad signature"}))  # 群1 takes it, the CRM refuses
+    draft_id = scheduled(["群1", "crm"])
+    first = outbox.run_due(T0)
+    assert (first["sent"], first["failed"]) == (1, 1) and status(draft_id) == "failed", first
+    host = Principal(user_id=None, name="laochen", role="host", communities=frozenset({community}))
+    with pytest.raises(Forbidden), db.session_scope() as s:
+        outbox.retry(s, host, draft_id)
+    with db.session_scope() as s:
+        again = outbox.retry(s, CLI, draft_id)
+    assert again["status"] == "scheduled"
+    assert outbox.run_due()["sent"] == 1 and status(draft_id) == "sent"  # due at once (the clock's now)
+    paths = [r["path"] for r in receiver.requests]
+    assert paths == ["/wecom/1", "/hook", "/hook"]  # 群1 once, never twice
+    assert {d.channel: d.status for d in deliveries(draft_id)} == {"群1": "sent", "crm": "sent"}
+    with pytest.raises(Conflict), db.session_scope() as s:  # a sent draft has nothing to retry
+        outbox.retry(s, CLI, draft_id)
+    with db.session_scope() as s:
+        actions = [
+            a for (a,) in s.execute(select(AuditEvent.action).where(AuditEvent.object_id == str(draft_id)))
+        ]
+    assert "draft.retry" in actions
 
 
 def test_a_timeout_is_retried(community: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
