@@ -136,13 +136,14 @@ def edit_draft(
         audience=dict(parent.audience),
         trace={"edited_by": actor.name, "parent_revision": parent.number, "parent_composer": parent.composer},
     )
+    asked = request_details(session, draft)
     findings = run_checks(
         text,
         sku=draft.sku,
         member_names=members.member_names(session, draft.community_id),
         kb=kb,
-        prices=[request_details(session, draft).get("price")],
-        given=[draft.event, *request_details(session, draft).values()],
+        prices=[asked.get("price")],
+        given=[draft.event, *asked.values()],
     )
     return review.new_revision(
         session, actor, draft.id, composed, findings, base_revision=base_revision, action="edit"
