@@ -376,31 +376,34 @@ def _day_start(settings: Settings, now: datetime) -> datetime:
     return _local(settings, now).replace(hour=0, minute=0, second=0, microsecond=0) - offset
 
 
+def _taking_a_place(d: Any, channel: str, since: datetime) -> Any:
+    """A delivery (``Delivery`` or an alias of it) that uses one of the channel's places since ``since``: sent
+    after it, or being sent right now."""
+    return (d.channel == channel) & (((d.status == "sent") & (d.sent_at > since)) | (d.status == "sending"))
+
+
+def _windows(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
+    """The caps' windows: the last minute, and the group's local day so far (``sent_at >= midnight``)."""
+    return now - timedelta(minutes=1), _day_start(settings, now) - timedelta(microseconds=1)
+
+
 def _cap_until(session: Session, settings: Settings, channel: str, now: datetime) -> datetime | None:
     """When the channel may take its next message under the per-minute and per-day caps; None if it may now.
     A message another worker is sending right now counts as sent now."""
-    minute_ago = now - timedelta(minutes=1)
+    minute_ago, today_since = _windows(settings, now)
     recent = sorted(
         (sent_at if status == "sent" and sent_at else now)
         for status, sent_at in session.execute(
-            select(Delivery.status, Delivery.sent_at).where(
-                Delivery.channel == channel,
-                ((Delivery.status == "sent") & (Delivery.sent_at > minute_ago))
-                | (Delivery.status == "sending"),
-            )
+            select(Delivery.status, Delivery.sent_at).where(_taking_a_place(Delivery, channel, minute_ago))
         )
     )
     if len(recent) >= settings.outbox_per_minute:
         return recent[len(recent) - settings.outbox_per_minute] + timedelta(minutes=1)
-    day_start = _day_start(settings, now)
     today = session.scalar(
-        select(func.count(Delivery.id)).where(
-            Delivery.channel == channel,
-            ((Delivery.status == "sent") & (Delivery.sent_at >= day_start)) | (Delivery.status == "sending"),
-        )
+        select(func.count(Delivery.id)).where(_taking_a_place(Delivery, channel, today_since))
     )
     if (today or 0) >= settings.outbox_per_day:
-        return day_start + timedelta(days=1)
+        return _day_start(settings, now) + timedelta(days=1)
     return None
 
 
@@ -408,22 +411,12 @@ def _under_caps(channel: str, settings: Settings, now: datetime) -> list[Any]:
     """The caps as conditions of the claim itself: counted in the same statement that claims, so two workers
     can never both take the last free place of a minute or a day."""
     other = aliased(Delivery)
+    minute_ago, today_since = _windows(settings, now)
 
     def used(since: datetime) -> Any:
-        return (
-            select(func.count(other.id))
-            .where(
-                other.channel == channel,
-                ((other.status == "sent") & (other.sent_at > since)) | (other.status == "sending"),
-            )
-            .scalar_subquery()
-        )
+        return select(func.count(other.id)).where(_taking_a_place(other, channel, since)).scalar_subquery()
 
-    day_start = _day_start(settings, now) - timedelta(microseconds=1)  # sent_at >= day_start
-    return [
-        used(now - timedelta(minutes=1)) < settings.outbox_per_minute,
-        used(day_start) < settings.outbox_per_day,
-    ]
+    return [used(minute_ago) < settings.outbox_per_minute, used(today_since) < settings.outbox_per_day]
 
 
 def _finish_draft(session: Session, draft_id: int) -> None:
