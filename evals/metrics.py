@@ -147,11 +147,14 @@ def tagging(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
     return metrics, failures
 
 
-def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
+def compliance(
+    rows: list[dict[str, Any]], check: Callable[[str], list[Any]] = check_compliance
+) -> tuple[Metrics, Failures]:
     """An expected violation is found when a finding of its family overlaps it; a finding overlapping none is a
     false positive. Clean sentences with no finding count towards ``clean_pass``; per family,
     ``{family}.clean_false_positive_rate`` is the share of clean sentences that a rule of that family flags (its
-    complement ``{family}.clean_pass`` is what a threshold can gate, since thresholds are minimums)."""
+    complement ``{family}.clean_pass`` is what a threshold can gate, since thresholds are minimums). ``check`` is the
+    checker scored (cross-validation passes a fold's)."""
     from agent.checks.compliance import rules as rule_set
 
     expected_total = found = findings_total = false_pos = clean = clean_ok = 0
@@ -163,7 +166,7 @@ def compliance(rows: list[dict[str, Any]]) -> tuple[Metrics, Failures]:
     failures: Failures = []
     for row in rows:
         text = row["text"]
-        findings = check_compliance(text)
+        findings = check(text)
         spans = []
         for item in row["expected"]:
             start = text.find(item["text"])
