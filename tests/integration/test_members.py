@@ -1,7 +1,8 @@
-"""Tags, consent and erasure through the services, on a real SQLite database."""
+"""Tags, consent and erasure through the services, on a real SQLite database and a real PostgreSQL."""
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from agent.tagging import infer_community
@@ -12,6 +13,8 @@ from community.importers import import_file
 from community.members import forget_member, list_members
 from community.models import AuditEvent, Message
 from community.principal import CLI
+
+pytestmark = pytest.mark.both_databases
 
 CHAT = """2026-11-20 20:01:05 王阿姨: 我爸血压高，医生让少吃盐
 2026-11-20 20:02:05 王阿姨: 周末烤了吐司

@@ -24,6 +24,8 @@ from knowledge.index import KnowledgeBase
 from settings import get_settings
 from tests.conftest import use_llm
 
+pytestmark = pytest.mark.both_databases
+
 CLEAN = "今晚八点直播间见，橄榄油现场开瓶。\n喜欢凉拌的家人可以来看看。"
 BLOCKED = "这款酱油天天吃能降血压。\n最近很多邻居在问。"
 
@@ -548,13 +550,24 @@ def test_the_inbox_page_is_one_indexed_query_whatever_the_number_of_drafts(commu
     # the join and the finding counts go through indexes: no revision or finding is scanned
     raw = engine.raw_connection()
     try:
-        plan = [
-            r[-1] for r in raw.cursor().execute("EXPLAIN QUERY PLAN " + statements[0][0], statements[0][1])
-        ]
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            # on 30 rows PostgreSQL's planner prefers a sequential scan anyway; with scans priced out, one that
+            # stays in the plan means there is no index it could use instead
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statements[0][0], statements[0][1])
+            plan = [r[0] for r in cursor.fetchall()]
+            scans = [p for p in plan if "Seq Scan on draft_revisions" in p or "Seq Scan on findings" in p]
+            assert not scans, plan
+            assert any("Index" in p and "findings" in p for p in plan), plan
+        else:
+            plan = [r[-1] for r in cursor.execute("EXPLAIN QUERY PLAN " + statements[0][0], statements[0][1])]
+            assert not [
+                p for p in plan if p.startswith("SCAN") and ("draft_revisions" in p or "findings" in p)
+            ], plan
+            assert any("findings USING" in p and "INDEX" in p for p in plan), plan
     finally:
         raw.close()
-    assert not [p for p in plan if p.startswith("SCAN") and ("draft_revisions" in p or "findings" in p)], plan
-    assert any("findings USING" in p and "INDEX" in p for p in plan), plan
 
 
 def test_audit_filters_and_has_no_write_path(api: Client) -> None:

@@ -17,6 +17,8 @@ from knowledge.index import KnowledgeBase
 from settings import reset_settings
 from tests.conftest import DEMO_DOCS
 
+pytestmark = pytest.mark.both_databases
+
 
 def stamp(name: str) -> tuple[str, int, int]:
     with db.session_scope() as s:
@@ -84,7 +86,11 @@ def test_the_cached_page_follows_a_write_made_behind_the_services_back(community
 
 
 def test_two_databases_with_equal_stamps_never_share_a_page(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, community: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    community: str,
+    db_backend: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     with db.session_scope() as s:
         submit_text(s, CLI, None, community_id=community, kind="push", sku="X", text="今晚八点见。")
@@ -92,6 +98,8 @@ def test_two_databases_with_equal_stamps_never_share_a_page(
     with db.session_scope() as s:
         assert drafts.draft_page(s, CLI)["total"] == 1
     monkeypatch.setenv("LINLI_HOME", str(tmp_path / "second"))
+    if db_backend == "postgresql":
+        monkeypatch.setenv("LINLI_DATABASE_URL", request.getfixturevalue("postgres").database())
     reset_settings()
     db.reset_engine()
     db.migrate()
@@ -114,3 +122,11 @@ def test_the_product_list_follows_a_new_document(kb: KnowledgeBase) -> None:
     with db.session_scope() as s:
         after = [p["sku"] for p in _products(s, CLI)]
     assert "OAT-WHOLE-1KG" not in before and "OAT-WHOLE-1KG" in after
+
+
+def test_the_tests_run_on_the_database_they_name(home: Path, db_backend: str) -> None:
+    """Guards the both_databases parametrisation: a [postgresql] test that quietly ran on SQLite would prove nothing."""
+    assert db.get_engine().dialect.name == db_backend
+    with db.session_scope() as s:
+        revision = s.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert revision == db.head_revision()
