@@ -17,6 +17,7 @@ each write making every cached page stale. Prints one JSON document.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -32,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from evals.pgserver import PostgresServer
 from evals.serve import linli_serve
 
 STATES = [
@@ -64,6 +66,7 @@ FINDINGS = [
 def seed(n: int, rng: random.Random) -> dict[str, Any]:
     """Bulk-insert ``n`` drafts with their revisions and findings; return the operator's token and some ids."""
     from sqlalchemy import insert
+    from sqlalchemy import text as sql
 
     from community import db
     from community.drafts import content_hash
@@ -157,6 +160,16 @@ def seed(n: int, rng: random.Random) -> dict[str, Any]:
         conn.execute(insert(Draft), drafts)
         conn.execute(insert(DraftRevision), revisions)
         conn.execute(insert(Finding), findings)
+        if (
+            conn.dialect.name == "postgresql"
+        ):  # explicit ids leave the sequences behind: move them past the rows
+            for table in ("drafts", "draft_revisions", "findings"):
+                conn.execute(
+                    sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                    )
+                )
     seconds = time.perf_counter() - started
     visible = [d["id"] for d in drafts if d["community_id"] == "bench"]
     db.reset_engine()
@@ -325,10 +338,21 @@ def main() -> None:
         default=5.0,
         help="operator writes per second during the *_writes phases (a desk sees 30-50 reviews a day)",
     )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("LINLI_BENCH_DATABASE", "sqlite"),
+        help="sqlite (the default install) or a throwaway local PostgreSQL cluster (evals/pgserver.py)",
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="linli-rbench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="linli-rbench-"))
+        if args.database == "postgresql":
+            os.environ["LINLI_DATABASE_URL"] = stack.enter_context(PostgresServer()).database()
+        else:
+            os.environ.pop("LINLI_DATABASE_URL", None)
         os.environ["LINLI_HOME"] = str(Path(tmp) / "home")
         os.environ["LINLI_EMBEDDING_CACHE"] = str(Path(tmp) / "vectors.sqlite")
         from settings import reset_settings
@@ -388,6 +412,7 @@ def main() -> None:
         json.dumps(
             {
                 "drafts": args.drafts,
+                "database": args.database,
                 "revisions": seeded["revisions"],
                 "findings": seeded["findings"],
                 "visible_to_operator": len(seeded["visible"]),
