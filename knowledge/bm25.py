@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -94,10 +96,18 @@ _jieba_lock = threading.Lock()
 _added_words: set[str] = set()
 
 
-def add_words(words: Iterable[str]) -> None:
-    """Teach jieba product names (once per process)."""
+def _jieba() -> Any:
+    """jieba, with its "Building prefix dict ..." start-up lines kept off the user's terminal (they are DEBUG
+    chatter printed to stderr at every CLI run)."""
     import jieba
 
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def add_words(words: Iterable[str]) -> None:
+    """Teach jieba product names (once per process)."""
+    jieba = _jieba()
     with _jieba_lock:
         for word in words:
             word = word.strip()
@@ -109,8 +119,7 @@ def add_words(words: Iterable[str]) -> None:
 def tokenize(text: str) -> list[str]:
     """jieba words (search mode), CJK character bigrams and single characters, Latin words/numbers lowercased;
     stopwords dropped."""
-    import jieba
-
+    jieba = _jieba()
     tokens: list[str] = []
     for run in CJK_RUN.findall(text):
         tokens.extend(w for w in jieba.lcut_for_search(run) if w.strip())

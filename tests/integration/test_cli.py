@@ -146,6 +146,17 @@ def test_check_reads_stdin_and_reports_findings(run) -> None:  # type: ignore[no
     assert [f["text"] for f in result["findings"]] == ["降血压"]
 
 
+def test_check_against_a_products_documents_keeps_stderr_for_errors(run) -> None:  # type: ignore[no-untyped-def]
+    docs = Path(__file__).resolve().parents[2] / "api" / "demo" / "docs"
+    run("init")
+    run("docs", "ingest", *[str(p) for p in sorted(docs.glob("oil-evoo-500-*.md"))])
+    result = run("check", "-", "--sku", "OIL-EVOO-500", "--json", stdin="这瓶油保质期36个月。")
+    assert [(f["rule"], f["text"]) for f in as_json(result)["findings"]] == [
+        ("grounding.wrong_value", "36个月")
+    ]
+    assert result.stderr == ""  # jieba's start-up chatter ("Building prefix dict ...") stays off the terminal
+
+
 def test_bad_document_is_refused_with_path_and_nothing_changes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("init")
     bad = tmp_path / "bad-doc.md"
