@@ -419,5 +419,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_audit_events_community_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
 
-    op.drop_table("audit_events")
+    op.drop_table("audit_events")  # its triggers go with it; PostgreSQL keeps the trigger's function
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     # ### end Alembic commands ###
