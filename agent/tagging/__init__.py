@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.tagging.rules import PROMPT_VERSION, plan, tag_messages
+from agent.tagging.rules import plan, tag_messages, tagger_version
 from agent.tagging.semantic import default_matcher
 from agent.taxonomy import taxonomy
 from community.members import InferredTag, MemberHistory, histories, mark_tagged, replace_inferred_tags
@@ -55,7 +55,7 @@ def infer_community(
     all_histories = histories(session, community_id)
     stats: dict[str, Any] = {}
     if settings.offline:
-        tagger, model_name = f"{PROMPT_VERSION}+{tax.version}", None
+        tagger, model_name = f"{tagger_version()}+{tax.version}", None
     else:
         from agent.llm import chat_model
         from agent.tagging.llm import LLMTagger
@@ -70,7 +70,7 @@ def infer_community(
             {
                 "step": "rules",
                 "members": [h.member_id for h in pending],
-                "prompt_version": PROMPT_VERSION,
+                "prompt_version": tagger_version(),
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             }
         ]

