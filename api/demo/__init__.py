@@ -54,6 +54,19 @@ def build(console: Console | None = None) -> dict[str, Any]:
     """Run the whole loop on the demo data; returns the summary (also used by tests)."""
     say = console.print if console else (lambda *a, **k: None)
     settings = get_settings()
+    shared = [
+        f"{name} ({value})"
+        for name, value in (
+            ("LINLI_DATABASE_URL", settings.database_url),
+            ("LINLI_CHROMA_URL", settings.chroma_url),
+        )
+        if value
+    ]
+    if shared:  # the demo starts from nothing: it must never write demo data into (or wipe) a real store
+        raise AppError(
+            f"linli demo builds its own SQLite database and vector store under LINLI_HOME; unset "
+            f"{' and '.join(shared)} to run it"
+        )
     db.reset_engine()
     reset_knowledge_base()
     _fresh_home(settings.home)

@@ -23,12 +23,14 @@ def run(tmp_path: Path, embedding_cache: Path):  # type: ignore[no-untyped-def]
         "LINLI_EMBEDDING_CACHE": str(embedding_cache),
         "LINLI_TODAY": "2026-11-24",
     }
-    env = {k: v for k, v in env.items() if not k.startswith("LINLI_LLM_")}
+    base_env = {k: v for k, v in env.items() if not k.startswith("LINLI_LLM_") and k != "LINLI_DATABASE_URL"}
 
-    def linli(*args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    def linli(
+        *args: str, stdin: str | None = None, ok: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [*LINLI, *args],
-            env=env,
+            env={**base_env, **(env or {})},
             input=stdin,
             capture_output=True,
             text=True,
@@ -174,3 +176,21 @@ def test_bad_chat_file_exits_non_zero_with_file_and_line(run, tmp_path: Path) ->
     result = run("chats", "import", str(bad), "--community", "linjia", ok=False)
     assert result.returncode == 1 and f"{bad}:2: invalid date" in result.stderr
     assert as_json(run("messages", "list", "--community", "linjia", "--json"))["messages"] == []
+
+
+def test_the_demo_never_writes_into_a_real_store(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`linli demo` starts from nothing: it refuses a configured database or Chroma server, and a LINLI_HOME
+    holding real data, and changes nothing there."""
+    pg = run(
+        "demo", "--no-serve", ok=False, env={"LINLI_DATABASE_URL": "postgresql+psycopg://u@db.example/linli"}
+    )
+    assert (
+        pg.returncode == 1
+        and "unset LINLI_DATABASE_URL (postgresql+psycopg://u@db.example/linli)" in pg.stderr
+    )
+    assert not (tmp_path / "home").exists()
+    run("init")  # a real (non-demo) LINLI_HOME
+    before = sorted(p.name for p in (tmp_path / "home").iterdir())
+    real = run("demo", "--no-serve", ok=False)
+    assert real.returncode == 1 and "already holds data that is not a demo" in real.stderr
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == before
