@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 
 from agent.drafting import submit_text
@@ -461,6 +461,51 @@ def test_two_workers_at_once_never_send_past_the_frequency_cap(
     assert len(held) == 4 and all(d.next_attempt_at and d.next_attempt_at > T0 for d in held)
     later = outbox.run_due(T0 + timedelta(minutes=2))  # the next minute takes the next two
     assert later["sent"] == 2 and len(receiver.requests) == 4
+
+
+def test_a_claim_waits_for_another_claim_on_its_channel_to_commit(
+    community: str, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the cap's lock closes, made certain: the first claim is held between its UPDATE and its commit
+    while a second claim on the same channel runs. On PostgreSQL a statement sees only rows committed before it
+    began, so without the per-channel lock the second claim would count no message in flight and take the
+    minute's only place too; on SQLite the first claim's write lock holds the second back."""
+    configure(monkeypatch, receiver, per_minute="1", per_day="10")
+    first_id, second_id = (
+        deliveries(scheduled(["群1"], body=f"{n}号团购提醒：明早到货。"))[0].id for n in "甲乙"
+    )
+    engine = db.get_engine()
+    updated, release = threading.Event(), threading.Event()
+
+    def hold(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if threading.current_thread().name == "first" and statement.lstrip().startswith("UPDATE deliveries"):
+            updated.set()
+            release.wait(10)
+
+    claimed: dict[str, bool] = {}
+
+    def claim(name: str, delivery_id: int) -> None:
+        claimed[name] = outbox._claim(delivery_id, "群1", get_settings(), T0)
+
+    event.listen(engine, "after_cursor_execute", hold)
+    try:
+        first = threading.Thread(target=claim, args=("first", first_id), name="first")
+        first.start()
+        assert updated.wait(10)  # the first claim has written and not yet committed
+        second = threading.Thread(target=claim, args=("second", second_id), name="second")
+        second.start()
+        second.join(1.0)
+        waited = second.is_alive()  # still waiting for the first claim's lock
+        release.set()
+        first.join(10)
+        second.join(10)
+    finally:
+        release.set()
+        event.remove(engine, "after_cursor_execute", hold)
+    assert waited
+    assert claimed == {"first": True, "second": False}  # the minute's one place went to the first claim only
+    with db.session_scope() as s:
+        assert s.get(Delivery, second_id).status == "pending"  # type: ignore[union-attr]
 
 
 def test_recall_cancels_what_is_not_yet_sent(
