@@ -14,16 +14,6 @@ fi
 if [ ${#packages[@]} -eq 0 ]; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-browser: missing ${packages[*]} and there is no apt-get; install them (or set LINLI_CHROMIUM)" >&2
-    exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-echo "install-browser: installing ${packages[*]} from the Debian archive ..." >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+"$(dirname "$0")/apt-install.sh" install-browser "${packages[@]}"
 test -x "$CHROMIUM" || { echo "install-browser: apt-get finished but $CHROMIUM is still missing" >&2; exit 1; }
 "$CHROMIUM" --version >&2

@@ -16,15 +16,5 @@ find_initdb() {
 if find_initdb; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-postgres: no initdb found and there is no apt-get; install PostgreSQL (or set LINLI_PG_BIN)" >&2
-    exit 1
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-echo "install-postgres: installing postgresql from the Debian archive ..." >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+"$(dirname "$0")/apt-install.sh" install-postgres postgresql
 find_initdb || { echo "install-postgres: apt-get finished but initdb is still missing" >&2; exit 1; }
