@@ -172,6 +172,36 @@ DATE_NO_YEAR = re.compile(
     r"(?<![\d年./\-])(\d{1,2}|[一二三四五六七八九十]{1,3})月(\d{1,2}|[一二三四五六七八九十]{1,4})"
     r"(?:[日号]|(?=\s*(?:到|至|[-–~～])\s*\d))"
 )
+# a month and day written with a dot, slash or dash (灌装日期10.16, 10/16灌装): a date only where date words stand
+# around it, so that 过氧化值3.6 stays a figure
+DATE_DOTTED = re.compile(
+    r"(?<![\d.\-/:A-Za-z])(1[0-2]|0?[1-9])[./\-](3[01]|[12]\d|0?[1-9])(?![\d.\-/:%A-Za-z])"
+    r"(?!\s*(?:个|天|小时|月|年|℃|度|元|块|克|毫|升|分|米|倍|斤|公|千|周|倍|成|折))"
+)
+DATE_CONTEXT_BEFORE = re.compile(
+    r"(?:日期|灌装|生产|包装|装瓶|出厂|签发|有效期?|保质期|到期|产蛋|下蛋|采摘|采制|收样|检测)[^，。！？；,;\d]{0,4}$"
+)
+DATE_CONTEXT_AFTER = re.compile(
+    r"^\s*(?:号|日)?\s*(?:灌装|生产|包装|装瓶|出厂|签发|到期|下的|产的|采的|出的|检的)"
+)
+DATE_RANGE_BEFORE = re.compile(r"(?:--\d{2}-\d{2}|(?<![\d.])\d{1,2}[./]\d{1,2})\s*(?:到|至|~|～|–)\s*$")
+# a month said without its day (2026年10月, 二〇二八年十月, 10月中旬, 今年4月): written 2026-10 or --10, the part
+# of the month kept after it (--10中旬); the grounding check reads the period
+MONTH_ONLY = re.compile(
+    r"(?:(20\d{2}|[〇零一二三四五六七八九]{4})\s*年\s*)?(?<![\d个每])(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月"
+    r"(?!份?\s*[\d一二三四五六七八九十]|龄|饼|子|亮|球|光|嫂|季)份?(上旬|中旬|下旬|初|底|末|中)?"
+)
+MONTH_EVENT_AFTER = re.compile(r"^(?:的)?(?:灌装|生产|包装|装瓶|出厂|签发|采|产|下的|检|发|到期|过期)")
+RELATIVE_YEAR_BEFORE = re.compile(r"(?:今年|明年|去年|前年)(?:的)?\s*$")
+# a spoken range of two neighbouring digits (七八百毫升, 二三十块, 十二三克, 三十五六度, 两三成): both ends, joined
+# by 〜, which the grounding check reads as one figure that may lie anywhere between them
+CN_RANGE = re.compile(
+    r"(?<![一二两三四五六七八九十百千万零〇点第])(?:([一二两三四五六七八九])十([一二三四五六七八])([二三四五六七八九])|"
+    r"([一二三四五六七八九])百([一二三四五六七八])([二三四五六七八九])十|"
+    r"十([一二三四五六七八])([二三四五六七八九])|([一二两三四五六七八])([两二三四五六七八九])([十百千万])?)"
+    r"(?![一二三四五六七八九十百千万零〇点])(?:(成)(?!本|分|绩|熟|立|功|为|品|年|交|了|长|员|就)|"
+    r"(?=(?:多|来)?\s*(?:" + SPOKEN_UNIT + r")))"
+)
 PERCENT = re.compile(rf"百分之\s*(\d+(?:\.\d+)?|{CN_RUN})")
 TENTHS = re.compile(
     r"(?<![一二三四五六七八九十])([两二三四五六七八九])成([一二三四五六七八九])?(多)?(?=[的以左上、，。！？；\s]|$)"
@@ -242,6 +272,9 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
     c = _rewrite(c, DATE_SHORT_YEAR, lambda m: f"20{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}")
     c = _rewrite(c, DATE_CN, _cn_date)
     c = _rewrite(c, DATE_NO_YEAR, _no_year_date)
+    c = _rewrite(c, DATE_DOTTED, _dotted_date)
+    c = _rewrite(c, MONTH_ONLY, _month_only)
+    c = _rewrite(c, CN_RANGE, _cn_range)
     c = _rewrite(c, PERCENT, lambda m: f"{_digits(m.group(1))}%" if _digits(m.group(1)) else None)
     c = _rewrite(
         c,
@@ -306,6 +339,61 @@ def _no_year_date(m: re.Match[str]) -> str | None:
     if not month or not day or month > 12 or day > 31:
         return None
     return f"--{month:02d}-{day:02d}"
+
+
+def _dotted_date(m: re.Match[str]) -> str | None:
+    """10.16 → --10-16 where date words stand around it (灌装日期10.16, 10/16灌装, 11.15到11.17)."""
+    text = m.string
+    clause = re.split(r"[，。！？；,;]", text[: m.start()])[-1]
+    earlier = DATE_RANGE_BEFORE.search(text[: m.start()])
+    if earlier:  # the second date of a range (11.15到11.17) stands in the date words of the first
+        clause = clause[: len(clause) - len(earlier.group())]
+    if not (DATE_CONTEXT_BEFORE.search(clause) or DATE_CONTEXT_AFTER.match(text[m.end() :])):
+        return None
+    return f"--{int(m.group(1)):02d}-{int(m.group(2)):02d}"
+
+
+def _month_only(m: re.Match[str]) -> str | None:
+    """2026年10月 → 2026-10, 10月中旬 → --10中旬; a month with neither year nor part only where a year word stands
+    before it (今年4月) or an event after it (10月灌装), or it ends a period (保质期到10月)."""
+    year = _year_digits(m.group(1)) if m.group(1) and not m.group(1).isdigit() else m.group(1)
+    month = int(m.group(2)) if m.group(2).isdigit() else cn_int(m.group(2))
+    if not month or month > 12 or (m.group(1) and not year):
+        return None
+    part = m.group(3) or ""
+    text = m.string
+    if not (
+        year
+        or part
+        or RELATIVE_YEAR_BEFORE.search(text[: m.start()])
+        or MONTH_EVENT_AFTER.match(text[m.end() :])
+        or re.search(r"(?:到|至)\s*$", text[: m.start()])
+    ):
+        return None
+    return f"{year}-{month:02d}{part}" if year else f"--{month:02d}{part}"
+
+
+def _cn_range(m: re.Match[str]) -> str | None:
+    """七八百 → 700〜800, 十二三 → 12〜13, 三十五六 → 35〜36, 一百七八十 → 170〜180, 两三 → 2〜3."""
+    g = m.groups()
+    if g[0]:
+        tens, a, b, scale, base = CN_DIGITS[g[0]] * 10, CN_DIGITS[g[1]], CN_DIGITS[g[2]], 1, 0
+        low, high = tens + a, tens + b
+    elif g[3]:
+        base, a, b = CN_DIGITS[g[3]] * 100, CN_DIGITS[g[4]], CN_DIGITS[g[5]]
+        low, high = base + a * 10, base + b * 10
+    elif g[6]:
+        a, b = CN_DIGITS[g[6]], CN_DIGITS[g[7]]
+        low, high = 10 + a, 10 + b
+    else:
+        a, b = CN_DIGITS[g[8]], CN_DIGITS[g[9]]
+        scale = {"十": 10, "百": 100, "千": 1000, "万": 10000}.get(g[10] or "", 1)
+        low, high = a * scale, b * scale
+    if b != a + 1:
+        return None  # 三五, 七九: no neighbouring digits, no range
+    if g[11]:  # 两三成 is 20 to 30 per cent
+        return f"{low * 10}〜{high * 10}%" if high < 10 else None
+    return f"{low}〜{high}"
 
 
 def _spoken_figure(m: re.Match[str], spoken: bool) -> str | None:
@@ -416,6 +504,18 @@ def agree(said: Quantity, stated: Quantity) -> bool:
     value = _as(stated, said.unit)
     converted = said.unit != stated.unit and said.unit in DIMENSIONS and stated.unit in DIMENSIONS
     tolerance = 0.03 if "~" in (said.mode, stated.mode) else 0.02 if converted else 1e-9
+    if said.mode == "[]":
+        # a spoken range (七八百毫升, 两三个月): the document's figure lies in it, or its bound holds for all of it
+        low, high = said.value, said.value + said.step
+        slack = max(abs(high), 1e-9) * tolerance + 1e-9
+        if stated.mode in ("=", "~", "+"):
+            return low - slack <= value <= high + slack
+        # against a bound, the range reaches it (两三个月 for 3个月内, not for 1年内)
+        if stated.mode in ("<", "<="):
+            return abs(high - value) <= slack
+        if stated.mode in (">", ">="):
+            return abs(low - value) <= max(abs(low), 1e-9) * tolerance + 1e-9
+        return False
     if said.mode in ("~-", "~+"):
         # a little under / over the figure said: within 15 per cent on that side
         low, high = (said.value * 0.85, said.value) if said.mode == "~-" else (said.value, said.value * 1.15)

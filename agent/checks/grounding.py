@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import date as Day
 from functools import lru_cache
 from typing import Any
 
+from agent.checks import grounding_dates as dates
 from agent.checks import grounding_places as places
 from agent.checks.claims import (
     Canonical,
@@ -120,6 +122,8 @@ SPECIFIC_UNITS = {
 DATE_WORDS = re.compile(
     r"灌装|生产|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装|加工|收割|取蜜|开镰|装瓶|下蛋|宰|采|产|收"
 )
+# what a batch's making is called in the documents (a batch "of last year" was made then)
+PRODUCED_EVENTS = "生产|灌装|装瓶|产蛋|加工|包装|采制|采摘|屠宰|收割"
 # the events a document's 生产日期 may stand for
 PRODUCED = "生产灌装装瓶产蛋下蛋加工包装分割出厂产"
 # the word a document uses for the event a host's word names (8月15号开镰 is a harvest date: 收割日期)
@@ -233,6 +237,7 @@ BATCH = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{4,6}[A-Z]?(?![A-Za-z0-9])")
 # prefix of this sku's documents
 LOOSE_BATCH = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[\s\-]?(\d{4,6})([A-Za-z]?)(?![A-Za-z0-9])")
 DATE = re.compile(r"(?<!\d)(?:20\d{2}|-)-\d{1,2}-\d{1,2}(?!\d)")
+RELATIVE_MONTH = re.compile(r"(今年|明年|去年|前年)(?:的)?--(\d{2})(?![\d\-])")
 # a document's chunk that lists what hosts must not say states no fact
 FORBIDDEN = re.compile(r"^\s*(?:不要说的|不能说的|禁说)[:：]")
 CERTIFICATION = re.compile(
@@ -300,6 +305,13 @@ TAIL_WORDS = set(
         "河边",
     ]
 )
+# a figure the host denies or corrects (保质期不是36个月，是24个月; 别信网上说的0.5%; 并非0.3%; 网上说的18个月不对) is
+# no claim of it; what follows 是 in the same clause (不是36个月而是24个月) still is
+NEGATED_BEFORE = re.compile(
+    r"(?:不是|并非|而非|别信|不要信|别听|不能信)(?P<between>[^，。！？；,;!?]{0,12})$"
+)
+NEGATED_AFTER = re.compile(r"^[的]?[^，。！？；,;!?\d]{0,3}?(?:不对|是错的|不准确|不准|是谣言|是假的|是误传)")
+NEGATABLE = {"measurement", "date", "batch", "price"}
 KEY_WINDOW = 12  # characters before a figure in which the measured item's name is looked for
 
 
@@ -393,6 +405,8 @@ DOC_UNIT = (
 )
 DOC_FIGURE = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)(多|余)?({DOC_UNIT})?(?![\d.])")
 DOC_UPPER = re.compile(r"控制在$")
+# the lower end of a spoken range, as ``canonical`` writes it (700〜800ml)
+SPOKEN_RANGE_LOW = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)〜$")
 
 
 def _doc_figures(text: str) -> list[Quantity]:
@@ -458,7 +472,7 @@ def _counted(text: str, end: int) -> str:
 def _stated(said: Quantity, figures: list[Quantity]) -> list[Quantity]:
     """The figures an exact claim is checked against: a table row's results, not its limits (品尝评分值 ≥90分 91分:
     the 90 is the standard's), unless the row states only a bound (湿面筋 ≥32%)."""
-    if said.mode not in ("=", "~"):
+    if said.mode not in ("=", "~", "[]"):
         return figures
     exact = [f for f in figures if f.mode in ("=", "~", "+") and _comparable(said, f) and f.unit]
     return exact or figures
@@ -495,6 +509,8 @@ class Grounder:
         self.flagged = [h for h in stating if h.flags and h.sku == sku]
         self.shared = [h for h in stating if h.sku == SHARED_SKU]
         self.batch_on_sale = kb.current_batches().get(sku)
+        self.today = kb.today()
+        self._ends: list[tuple[Day, Hit, bool]] | None = None
         self._norm = {h.chunk_id: _norm(h.text) for h in hits}
         self._figures: dict[str, list[tuple[Quantity, int]]] = {}
         names = {re.sub(r"[（(].*?[)）]", "", f.key).strip() for h in hits for f in h.facts}
@@ -540,6 +556,12 @@ class Grounder:
             return f"{m.group(1)}{m.group(2)}{m.group(3)}".upper()
 
         spelled = _rewrite(canonical(text), LOOSE_BATCH, batch)
+        years = {"今年": 0, "明年": 1, "去年": -1, "前年": -2}
+        spelled = _rewrite(  # 今年4月 (今年--04) is 2026-04
+            spelled,
+            RELATIVE_MONTH,
+            lambda m: f"{self.today.year + years[m.group(1)]}-{m.group(2)}",
+        )
         return _rewrite(spelled, ITEM_ALIAS, lambda m: ITEM_ALIASES[m.group()])
 
     def _chunk_figures(self, hit: Hit) -> list[tuple[Quantity, int]]:
@@ -819,6 +841,9 @@ class Grounder:
             unit += _counted(text, match.end())
         if more:
             return Quantity(float(value), unit, "+", step_of(value))
+        low = SPOKEN_RANGE_LOW.search(text[: match.start()])
+        if low and float(low.group(1)) < float(value):  # 七八百毫升 (700〜800ml): one figure between the two
+            return Quantity(float(low.group(1)), unit, "[]", float(value) - float(low.group(1)))
         before = text[max(0, match.start() - 6) : match.start()]
         return Quantity(float(value), unit, read_mode(before, text[match.end() : match.end() + 3]))
 
@@ -861,18 +886,21 @@ class Grounder:
         if said.unit.startswith("个") and match.re is MEASUREMENT:
             plain = f"{value}{said.unit}"  # 20个国家, not any 20个
 
+        low = SPOKEN_RANGE_LOW.search(text[: match.start()]) if said.mode == "[]" else None
+        first = low.start() if low else match.start()
+
         def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
             return Claim(
                 "measurement",
-                match.group(),
-                match.start(),
+                text[first : match.end()],
+                first,
                 match.end(),
                 label,
                 hit.chunk_id if hit else None,
                 expected,
             )
 
-        items = self._items(text, match.start())
+        items = self._items(text, first)
         sentence = self._sentence(text, match.start(), match.end())
         weighed = (said.base() or ("", 0.0))[0] in ("mass", "volume")
         if (
@@ -990,24 +1018,30 @@ class Grounder:
         """A price must be the request's (团购价) or one a document states; a comparison price (原价, 专柜价)
         only the latter. A price nothing can confirm is a warning: the operator checks it against the 接龙."""
         value = float(match.group(1) or match.group(2))
-        before = match.string[max(0, match.start() - 8) : match.start()]
+        low_end = SPOKEN_RANGE_LOW.search(match.string[: match.start()])
+        low = float(low_end.group(1)) if low_end and float(low_end.group(1)) < value else value
+        first = low_end.start() if low < value and low_end else match.start()
+        before = match.string[max(0, first - 8) : first]
         reference = REFERENCE_PRICE.search(before)
+
+        def inside(price: float | None) -> bool:  # 五六十块 (50〜60元) is any price from 50 to 60
+            return price is not None and low - 1e-9 <= price <= value + 1e-9
 
         def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
             return Claim(
                 "price",
-                match.group(),
-                match.start(),
+                match.string[first : match.end()],
+                first,
                 match.end(),
                 label,
                 hit.chunk_id if hit else None,
                 expected,
             )
 
-        if not reference and any(abs(value - p) < 1e-9 for p in self.prices):
+        if not reference and any(inside(p) for p in self.prices):
             return claim("supported")
         for hit in self.current + self.shared:
-            if any(_price_value(m.group()) == value for m in PRICE.finditer(hit.text)):
+            if any(inside(_price_value(m.group())) for m in PRICE.finditer(hit.text)):
                 return claim("supported", hit)
         if reference:
             return claim("invented")
@@ -1071,6 +1105,8 @@ class Grounder:
         # first come, first served: a figure inside a date or a code is not a second claim
         extractors: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Claim | None]]] = [
             (DATE, self._date),
+            (dates.MONTH, lambda m: self._period(m, dates.month_period(m, self.today), relative=False)),
+            (dates.RELATIVE, lambda m: self._period(m, dates.relative_period(m, self.today), relative=True)),
             (PRICE, self._price),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),
@@ -1094,8 +1130,19 @@ class Grounder:
                     found = extract(match)
                     if found is not None:
                         out.append(found)
-                        taken.append(match.span())
-        return sorted(out, key=lambda c: c.start)
+                        taken.append((min(match.start(), found.start), max(match.end(), found.end)))
+                    elif pattern is dates.RELATIVE:
+                        taken.append(match.span())  # 3天前到的货: a time before now, no duration to check
+        return sorted((c for c in out if not self._negated(text, c)), key=lambda c: c.start)
+
+    def _negated(self, text: str, claim: Claim) -> bool:
+        """Whether the host denies or corrects the claim (保质期不是36个月; 别信网上说的0.5%; 网上说的18个月不对)."""
+        if claim.kind not in NEGATABLE:
+            return False
+        before = NEGATED_BEFORE.search(text[max(0, claim.start - 16) : claim.start])
+        if before and "是" not in before.group("between"):
+            return True
+        return bool(NEGATED_AFTER.match(text[claim.end :]))
 
     def _place(self, match: re.Match[str]) -> Claim | None:
         """A place is supported when a current document names it or a place inside it (方正县 for 哈尔滨); one
@@ -1124,6 +1171,136 @@ class Grounder:
         found = [(m.group(), m.start()) for m in re.finditer(r"(?:20\d{2}|-)-\d{2}-\d{2}", text)]
         return found + [(d, -1) for d in (hit.issued_at, hit.valid_until) if d]
 
+    def _of_event(self, event: str | None, text: str, at: int) -> bool:
+        """Whether a document's date (at ``at`` of its normalised ``text``; -1 for front matter) is of the event the
+        host names (生产 is not 收样)."""
+        if event is None:
+            return True
+        if at < 0:  # front matter: the day a report was issued, or the last day it is valid
+            return bool(re.search(event, "签发检测有效到期"))
+        field = re.split(r"[|\n。，；]", text[max(0, at - 30) : at])[-1]  # 检测日期：2026-11-18至
+        named = DATE_WORDS.findall(field)
+        after = re.match(
+            r"(?:至|到|–)?(?:20\d{2}-\d{2}-\d{2})?[（(]([^）)]{1,8})[）)]", text[at + 10 : at + 30]
+        )
+        named += DATE_WORDS.findall(after.group(1)) if after else []
+        if any(re.search(event, w) for w in named):
+            return True
+        # 生产日期 is the day the thing sold was made: bottled, laid, packed, milled
+        return not named or ("生产" in named and bool(re.search(event, PRODUCED)))
+
+    def _period(self, match: re.Match[str], period: dates.Period | None, relative: bool) -> Claim | None:
+        """A month, part of a month or a time before today said of an event (2026年10月灌装, 10月中旬, 一个多月前灌装,
+        保质期到2028年10月): supported when a current document's date of that event falls inside; a date only another
+        batch's or an expired document has → wrong_batch / expired; a current date of the event outside → wrong_value.
+        A period the documents cannot speak to (no event named, no date inside) is no claim."""
+        if period is None:
+            return None
+        text, said = match.string, match.group()
+
+        def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
+            return Claim(
+                "date", said, match.start(), match.end(), label, hit.chunk_id if hit else None, expected
+            )
+
+        clause = re.split(r"[，。！？；,;]", text[: match.start()])[-1]
+        if dates.EXPIRY_BEFORE.search(clause):
+            return self._expiry(period, claim)
+        sentence = self._sentence(text, match.start(), match.end())
+        at_in = text.find(sentence)
+        around = sentence[max(0, match.start() - at_in - KEY_WINDOW) : match.end() - at_in + KEY_WINDOW]
+        word = DATE_WORDS.search(around)
+        event = DATE_EVENTS.get(word.group(), word.group()) if word else dates.event_word(around)
+        if event is None and relative and match.group(6) and dates.BATCH_AFTER.match(text, match.end()):
+            event = PRODUCED_EVENTS  # 去年的批次: the year the batch was made
+        if relative and event is None:
+            return None
+        if not relative and (said.startswith("--") or not said[-1].isdigit()):
+            # the documents' own words (10月中旬在庄园灌装)
+            wanted = re.compile(re.escape(said) + r"(?![\d\-])")
+            hit = next((h for h in self.current if wanted.search(self._norm[h.chunk_id])), None)
+            if hit is not None:
+                return claim("supported", hit)
+        stale: Hit | None = None
+        for pool in (self.current, self.flagged):
+            for hit in pool:
+                doc = self._norm[hit.chunk_id]
+                for day, at in self._dates_in(hit):
+                    if day.startswith("--") or not self._of_event(event, doc, at):
+                        continue
+                    try:
+                        inside = period.holds(Day.fromisoformat(day))
+                    except ValueError:
+                        continue
+                    if not inside:
+                        continue
+                    if pool is self.current and (at < 0 or not self._other_batch(doc, at, at + len(day))):
+                        return claim("supported", hit)
+                    if pool is self.flagged:
+                        return claim(self._stale(hit), hit, f"在售批次为 {self.batch_on_sale}")
+                    stale = stale or hit
+        if stale is not None:
+            return claim("wrong_batch", stale, f"在售批次为 {self.batch_on_sale}")
+        if event is not None:
+            for hit in self.current:
+                doc = self._norm[hit.chunk_id]
+                for day, at in self._dates_in(hit):
+                    if (
+                        at >= 0
+                        and not day.startswith("--")
+                        and self._of_event(event, doc, at)
+                        and not self._other_batch(doc, at, at + len(day))
+                        and DATE_WORDS.search(re.split(r"[|\n。，；]", doc[max(0, at - 30) : at])[-1])
+                    ):
+                        return claim("wrong_value", hit, day)
+        return None
+
+    def _shelf_ends(self) -> list[tuple[Day, Hit, bool]]:
+        """The last days of the shelf life the documents state or imply, each with its chunk and whether it is the
+        batch on sale's: stated (保质期至2028-02-14, 本批次至2026-11-27) or a production date plus the product
+        sheet's shelf life (灌装日期2026-10-16 + 24个月)."""
+        if self._ends is not None:
+            return self._ends
+        out: list[tuple[Day, Hit, bool]] = []
+        for pool in (self.current, self.flagged):
+            for hit in pool:
+                doc = self._norm[hit.chunk_id]
+                for m in dates.STATED_END.finditer(doc):
+                    current = pool is self.current and not self._other_batch(doc, m.start(1), m.end(1))
+                    out.append((Day.fromisoformat(m.group(1)), hit, current))
+        shelf = next(
+            (m for h in self.current for m in [dates.SHELF_LIFE.search(self._norm[h.chunk_id])] if m), None
+        )
+        if shelf is not None:
+            for pool in (self.current, self.flagged):
+                for hit in pool:
+                    doc = self._norm[hit.chunk_id]
+                    for day, at in self._dates_in(hit):
+                        field = re.split(r"[|\n。，；]", doc[max(0, at - 30) : at])[-1] if at >= 0 else ""
+                        if day.startswith("--") or not re.search(r"生产|灌装|装瓶|产蛋", field):
+                            continue
+                        end = dates.shelf_end(day, shelf)
+                        if end is not None:
+                            current = pool is self.current and not self._other_batch(doc, at, at + len(day))
+                            out.append((end, hit, current))
+        self._ends = out
+        return out
+
+    def _expiry(self, period: dates.Period, claim: Callable[..., Claim]) -> Claim | None:
+        """A shelf-life end: the batch on sale's → supported; only another batch's → wrong_batch; else wrong_value
+        naming the batch on sale's end. None when the documents give no end to check against."""
+        ends = self._shelf_ends()
+        for end, hit, current in ends:
+            if current and period.holds(end):
+                return claim("supported", hit)
+        for end, hit, current in ends:
+            if not current and period.holds(end):
+                return claim("wrong_batch", hit, f"在售批次为 {self.batch_on_sale}")
+        mine = [(end, hit) for end, hit, current in ends if current]
+        if mine:
+            return claim("wrong_value", mine[0][1], f"保质期到 {mine[0][0].isoformat()}")
+        return None
+
     def _date(self, match: re.Match[str]) -> Claim:
         """A date is supported by a document's text or by its front matter (issued_at / valid_until); a date said
         without its year (10月18号) by a document date on that day of any year."""
@@ -1139,26 +1316,24 @@ class Grounder:
                 return date[-6:] == day[-6:]
             return date == day
 
+        clause = re.split(r"[，。！？；,;]", match.string[: match.start()])[-1]
+        if dates.EXPIRY_BEFORE.search(clause):  # 保质期到11月27号: the end of the shelf life
+            try:
+                on = Day.fromisoformat(
+                    day.replace("--", f"{self.today.year}-", 1) if day.startswith("--") else day
+                )
+            except ValueError:
+                on = None
+            if on is not None:
+                end = self._expiry(dates.Period(on, on, any_year=day.startswith("--")), claim)
+                if end is not None:
+                    return end
         around = match.string[max(0, match.start() - KEY_WINDOW) : match.end() + KEY_WINDOW]
         word = DATE_WORDS.search(around)
         event = DATE_EVENTS.get(word.group(), word.group()) if word else None
 
         def of_event(text: str, at: int) -> bool:
-            """Whether the document's date is of the event the host names (生产 is not 收样)."""
-            if event is None:
-                return True
-            if at < 0:  # front matter: the day a report was issued, or the last day it is valid
-                return bool(re.search(event, "签发检测有效到期"))
-            field = re.split(r"[|\n。，；]", text[max(0, at - 30) : at])[-1]  # 检测日期：2026-11-18至
-            named = DATE_WORDS.findall(field)
-            after = re.match(
-                r"(?:至|到|–)?(?:20\d{2}-\d{2}-\d{2})?[（(]([^）)]{1,8})[）)]", text[at + 10 : at + 30]
-            )
-            named += DATE_WORDS.findall(after.group(1)) if after else []
-            if any(re.search(event, w) for w in named):
-                return True
-            # 生产日期 is the day the thing sold was made: bottled, laid, packed, milled
-            return not named or ("生产" in named and bool(re.search(event, PRODUCED)))
+            return self._of_event(event, text, at)
 
         for pool in (self.current, self.flagged):
             for hit in pool:

@@ -1,0 +1,142 @@
+"""Periods a host names instead of a day: a month (2026年10月, written 2026-10 by ``claims.canonical``), part of a
+month (10月中旬, --10中旬), a month of this or another year (今年4月, 明年10月), a year (去年灌装的) and a time before
+the event date (一个多月前, 半年前, 上个月, 三天前). Each is read as the first and last day it may mean, so that
+the grounding check can ask whether a document's date of that event falls inside.
+
+Relative periods are read against the knowledge base's today (``LINLI_TODAY``); they are a claim only where the
+sentence names the event whose date the documents give (灌装, 生产, 检测 …).
+
+A shelf-life end (保质期到2028年10月) is the date a document states for it (保质期至2028-02-14, 本批次至2026-11-27),
+or the batch's production date plus the shelf life its product sheet gives (灌装日期2026-10-16, 保质期24个月).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from agent.checks.claims import cn_int
+
+# a month (with its year, or --MM for one of any year) and the part of it: 2026-10, --10中旬
+MONTH = re.compile(r"(?<![\d\-])(?:(20\d{2})-(\d{2})|--(\d{2}))(?![\d\-])(上旬|中旬|下旬|初|底|末|中)?")
+# a time before the event: 3天前, 一多个月前 (canonical for 一个多月前), 6个月前 (半年前), 上个月, 这个月, 今年, 去年
+RELATIVE = re.compile(
+    r"(?<![\d.])(?:(\d+|[一两二三四五六七八九十]+)\s*(多|来)?\s*(天|周|个月|年)(多)?(?:以)?前|(上个?月|这个月|本月|当月|上个?(?:周|星期|礼拜)|这个?(?:周|星期|礼拜)|本周))"
+    r"|(?:(今年|去年|前年)(?:的)?(?=(?:刚|才|新)?(?:灌装|生产|采摘|采制|采收|采|产|包装|装瓶|出厂|签发|检测|检|下的|收|"
+    r"批次|批|货)))"
+)
+# a year said of the batch itself (去年的批次, 今年的货)
+BATCH_AFTER = re.compile(r"(?:的)?(?:批次|批|货)")
+# words before a date that make it the end of the shelf life
+EXPIRY_BEFORE = re.compile(
+    r"(?:保质期|到期|过期|能放|能吃|可以放|可以吃|吃到|用到|喝到)[^，。！？；,;\d]{0,6}$"
+)
+# a shelf-life end a document states (保质期至2028-02-14, 本批次至2026-11-27)
+STATED_END = re.compile(r"(?:保质期|本批次)(?:至|到|截止到?)\s*(20\d{2}-\d{2}-\d{2})")
+# the shelf life a product sheet gives (保质期：24个月, 保质期：2–6℃冷藏7天)
+SHELF_LIFE = re.compile(r"保质期[：:][^\n]{0,24}?(?<![\d.–\-])(\d+)(个月|天|年)")
+# events a host names that the documents call otherwise (11月中旬下的 is an egg's 产蛋日期)
+EXTRA_EVENTS = (
+    (re.compile(r"下的|下蛋"), "产蛋"),
+    (re.compile(r"检的|检了|检过"), "检测"),
+    (re.compile(r"发的|出的"), "签发"),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The first and last day a host's words may mean; ``any_year`` when only the month was named (--10中旬)."""
+
+    first: date
+    last: date
+    any_year: bool = False
+
+    def holds(self, day: date) -> bool:
+        if self.any_year:
+            try:
+                day = day.replace(year=self.first.year)
+            except ValueError:  # 29 February
+                return False
+        return self.first <= day <= self.last
+
+
+def month_period(match: re.Match[str], today: date) -> Period | None:
+    """A MONTH match as the days it spans (上旬 1–10, 中旬 11–20, 下旬 21 to the end; 初 1–10, 底/末 21 on)."""
+    year = int(match.group(1)) if match.group(1) else today.year
+    month = int(match.group(2) or match.group(3))
+    if not 1 <= month <= 12:
+        return None
+    last_day = calendar.monthrange(year, month)[1]
+    first, last = {
+        "上旬": (1, 10),
+        "初": (1, 10),
+        "中旬": (11, 20),
+        "中": (11, 20),
+        "下旬": (21, last_day),
+        "底": (21, last_day),
+        "末": (21, last_day),
+    }.get(match.group(4) or "", (1, last_day))
+    return Period(date(year, month, first), date(year, month, last), any_year=not match.group(1))
+
+
+def relative_period(match: re.Match[str], today: date) -> Period | None:
+    """A RELATIVE match as days before ``today``: 3天前 is that day (one either side), 一个多月前 one to two months
+    back, 半年前 five to seven months back, 上个月 last calendar month, 去年 last calendar year."""
+    if match.group(6):
+        year = today.year - {"今年": 0, "去年": 1, "前年": 2}[match.group(6)]
+        return Period(date(year, 1, 1), min(date(year, 12, 31), today))
+    if match.group(5):
+        if match.group(5)[-1] in "周期拜":  # 上周 is the seven days before this week; 这周 this week so far
+            monday = today - timedelta(days=today.weekday())
+            if match.group(5).startswith("上"):
+                return Period(monday - timedelta(days=7), monday - timedelta(days=1))
+            return Period(monday, today)
+        if match.group(5) in ("这个月", "本月", "当月"):
+            return Period(today.replace(day=1), today)
+        end = today.replace(day=1) - timedelta(days=1)
+        return Period(end.replace(day=1), end)
+    number = match.group(1)
+    value = int(number) if number.isdigit() else cn_int(number)
+    if not value:
+        return None
+    unit = match.group(3)
+    more = bool(match.group(2) or match.group(4))
+    if unit == "天":
+        low, high = (value, value + 9) if more else (value - 1, value + 1)
+        return Period(today - timedelta(days=high), today - timedelta(days=max(low, 0)))
+    if unit == "周":
+        low, high = (value * 7, value * 7 + 7) if more else (value * 7 - 3, value * 7 + 3)
+        return Period(today - timedelta(days=high), today - timedelta(days=low))
+    months = value * 12 if unit == "年" else value
+    if more:
+        return Period(add_months(today, -(months + (12 if unit == "年" else 1))), add_months(today, -months))
+    spread = 6 if unit == "年" else 1 if months >= 3 else 0
+    first = add_months(today, -(months + spread)) - timedelta(days=0 if spread else 12)
+    last = add_months(today, -(months - spread)) + timedelta(days=0 if spread else 12)
+    return Period(first, min(last, today))
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` ``months`` later (earlier when negative), on the same day of the month or the month's last."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def shelf_end(produced: str, shelf: re.Match[str]) -> date | None:
+    """The last day of the shelf life: the production date plus a SHELF_LIFE match."""
+    try:
+        start = date.fromisoformat(produced)
+    except ValueError:
+        return None
+    value, unit = int(shelf.group(1)), shelf.group(2)
+    if unit == "天":
+        return start + timedelta(days=value)
+    return add_months(start, value * 12 if unit == "年" else value)
+
+
+def event_word(around: str) -> str | None:
+    """The event a host's words name that DATE_WORDS do not (下的 → 产蛋, 检的 → 检测, 发的 → 签发)."""
+    return next((event for pattern, event in EXTRA_EVENTS if pattern.search(around)), None)
