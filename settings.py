@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     home: Path = Path(".linli")
     database_url: str | None = None
     chroma_url: str | None = None
+    # the collection on the Chroma server (or in the local store): one per Linli install sharing a server
+    chroma_collection: str = "linli_chunks"
 
     # OpenAI-compatible chat endpoint; none set = offline mode (rules + templates).
     llm_base_url: str | None = None
@@ -112,6 +114,16 @@ class Settings(BaseSettings):
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("is a placeholder; set a real value or leave it unset")
+        return value
+
+    @field_validator("chroma_collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", value):
+            raise ValueError(
+                "must be 3-512 characters of letters, digits, '.', '_' or '-', starting and ending with a letter "
+                "or digit (Chroma's rule for collection names)"
+            )
         return value
 
     @field_validator("embeddings")

@@ -31,7 +31,6 @@ from knowledge.documents import (
 from knowledge.embed import CachedEmbedder, LinliEmbeddingFunction, build_embedder
 from settings import Settings, get_settings
 
-COLLECTION = "linli_chunks"
 RRF_K = 60
 PAGE = 5000
 # Reciprocal rank fusion weights (tuned on the dev split of evals/data/retrieval.jsonl).
@@ -143,7 +142,7 @@ class KnowledgeBase:
             self.settings.ensure_home()
             self._client = chromadb.PersistentClient(path=str(self.settings.chroma_path))
         self._collection = self._client.get_or_create_collection(
-            COLLECTION,
+            self.settings.chroma_collection,
             embedding_function=LinliEmbeddingFunction(provider=self.settings.embeddings),  # type: ignore[arg-type]
             configuration={"hnsw": {"space": "cosine"}},
         )
@@ -510,7 +509,7 @@ _kb_cache: dict[str, KnowledgeBase] = {}
 def get_knowledge_base() -> KnowledgeBase:
     """One knowledge base per LINLI_HOME per process (Chroma clients are not cheap)."""
     settings = get_settings()
-    key = f"{settings.home.resolve()}|{settings.chroma_url}"
+    key = f"{settings.home.resolve()}|{settings.chroma_url}|{settings.chroma_collection}"
     if key not in _kb_cache:
         _kb_cache[key] = KnowledgeBase(settings)
     return _kb_cache[key]

@@ -4,12 +4,14 @@ Embedding vectors are cached in one file per test session, so each document is e
 
 A module marked ``pytestmark = pytest.mark.both_databases`` runs each of its tests that use ``home`` twice: on SQLite
 and on a fresh database of a real PostgreSQL server (one throwaway cluster per test session, see evals/pgserver.py,
-started only when such a test runs).
+started only when such a test runs). A module marked ``both_vector_stores`` runs them on Chroma's local store and
+on a real Chroma server over HTTP (``chroma run``, one per session, a collection per test).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 from community import db
 from community.principal import CLI
 from community.users import add_community
+from evals.chromaserver import chroma_server
 from evals.llm_stub import StubServer
 from evals.pgserver import PostgresServer
 from knowledge.index import KnowledgeBase, reset_knowledge_base
@@ -36,6 +39,21 @@ def embedding_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "home" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
         metafunc.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
+    if "home" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_vector_stores"):
+        metafunc.parametrize("vector_store", ["local", "server"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def chroma() -> Iterator[str]:
+    with chroma_server() as url:
+        yield url
+
+
+@pytest.fixture
+def vector_store(request: pytest.FixtureRequest) -> str:
+    """Where the test's knowledge base keeps vectors: Chroma's local store under LINLI_HOME, or (modules marked
+    both_vector_stores) a real Chroma server over HTTP, one collection per test."""
+    return str(getattr(request, "param", "local"))
 
 
 @pytest.fixture(scope="session")
@@ -56,15 +74,23 @@ def home(
     monkeypatch: pytest.MonkeyPatch,
     embedding_cache: Path,
     db_backend: str,
+    vector_store: str,
     request: pytest.FixtureRequest,
 ) -> Iterator[Path]:
-    """A fresh LINLI_HOME with the schema migrated (on SQLite, or on a new PostgreSQL database)."""
+    """A fresh LINLI_HOME with the schema migrated (on SQLite, or on a new PostgreSQL database), its vectors in
+    the local store or in a collection of its own on a Chroma server."""
     monkeypatch.setenv("LINLI_HOME", str(tmp_path / "home"))
     if db_backend == "postgresql":
         server: PostgresServer = request.getfixturevalue("postgres")
         monkeypatch.setenv("LINLI_DATABASE_URL", server.database())
     else:
         monkeypatch.delenv("LINLI_DATABASE_URL", raising=False)
+    if vector_store == "server":
+        monkeypatch.setenv("LINLI_CHROMA_URL", request.getfixturevalue("chroma"))
+        monkeypatch.setenv("LINLI_CHROMA_COLLECTION", f"test-{secrets.token_hex(6)}")
+    else:
+        monkeypatch.delenv("LINLI_CHROMA_URL", raising=False)
+        monkeypatch.delenv("LINLI_CHROMA_COLLECTION", raising=False)
     monkeypatch.setenv("LINLI_EMBEDDING_CACHE", str(embedding_cache))
     monkeypatch.setenv("LINLI_TODAY", "2026-11-24")
     for key in list(os.environ):

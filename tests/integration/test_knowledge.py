@@ -1,4 +1,5 @@
-"""The knowledge base on a real Chroma store: re-ingest, replace, remove, reopen, filters, BM25 persistence, PDF."""
+"""The knowledge base on a real Chroma store (the local one and a Chroma server over HTTP): re-ingest, replace,
+remove, reopen, filters, BM25 persistence, PDF."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from community.models import DocumentFact
 from community.principal import CLI
 from knowledge.bm25 import Bm25Index
 from knowledge.index import KnowledgeBase
-from settings import get_settings
+from settings import get_settings, reset_settings
 from tests.conftest import DEMO_DOCS
 
 REPORT = DEMO_DOCS / "oil-evoo-500-report-ev2611a.md"
+
+pytestmark = pytest.mark.both_vector_stores
 
 
 def copy_doc(tmp_path: Path, name: str, text: str) -> Path:
@@ -63,6 +66,23 @@ def test_a_reopened_store_answers_without_re_ingesting(home: Path) -> None:
     hits = reopened.search("这批橄榄油酸度多少", k=3)
     assert hits and hits[0].doc_id == "oil-evoo-500-report-ev2611a"
     assert set(hits[0].as_dict()) >= {"chunk_id", "doc_id", "heading_path", "span", "score", "flags"}
+
+
+def test_two_installs_sharing_a_store_keep_their_own_chunks(
+    home: Path, vector_store: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two Linli installs (each its own LINLI_HOME) on one Chroma server, told apart by LINLI_CHROMA_COLLECTION."""
+    first = KnowledgeBase(get_settings())
+    first.ingest([REPORT])
+    assert first.count() > 0
+    monkeypatch.setenv("LINLI_HOME", str(tmp_path / "second-install"))
+    monkeypatch.setenv("LINLI_CHROMA_COLLECTION", "another-install")
+    reset_settings()
+    other = KnowledgeBase(get_settings())
+    assert other.count() == 0 and other.search("酸度", k=3) == []
+    assert first.count() > 0  # the first install's chunks are where they were
+    if vector_store == "server":
+        assert type(other._client).__name__ != "PersistentClient"  # really over HTTP
 
 
 def test_other_batch_is_marked_and_ranks_below_unless_named(kb: KnowledgeBase) -> None:
@@ -135,3 +155,14 @@ def test_pdf_text_layer_with_sidecar_metadata(home: Path, tmp_path: Path) -> Non
     (tmp_path / "scan.yaml").write_text("sku: A\ntitle: x\ndoc_type: faq\n", encoding="utf-8")
     with pytest.raises(ValueError, match="scan.pdf"):
         kb.ingest([tmp_path / "scan.pdf"])
+
+
+def test_a_bad_collection_name_is_refused_with_the_setting_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("LINLI_CHROMA_COLLECTION", "邻家 chunks")
+    reset_settings()
+    with pytest.raises(ValidationError, match="chroma_collection") as refused:
+        get_settings()
+    assert "Chroma's rule for collection names" in str(refused.value)
+    reset_settings()
