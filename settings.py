@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # Where embedding vectors are cached by content hash (default: LINLI_HOME/embeddings.sqlite).
     embedding_cache: Path | None = None
 
+    # The offline tagger's trained stage: "" = the committed model (agent/tagging/tagmodel.npz), "off" = the rules
+    # alone, anything else = the path of a model file (python -m evals.train.tagging --out PATH).
+    tagging_model: str = ""
+
     # Key for stable PII pseudonyms; generated into LINLI_HOME/secret.key when not given.
     pseudonym_secret: SecretStr | None = None
 
