@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.checks import run_checks
+from agent.checks import run_checks, typed_sentences
 from agent.taxonomy import taxonomy
 from community import documents, drafts, members, review
 from community.errors import Forbidden, InvalidInput
@@ -117,19 +117,10 @@ def edit_draft(
     if not text.strip():
         raise InvalidInput("text: must not be empty")
     parent = drafts.get_revision(session, draft)
-    lines = [line for line in text.splitlines() if line.strip()]
-    previous = {s["text"]: s for s in parent.sentences}
     composed = drafts.ComposedRevision(
-        # a line kept as it was keeps its citations; a changed line stands on nothing until checked again
+        # a line kept as it was keeps its citations; a changed line cites what the grounding check finds it on
         text=text,
-        sentences=[
-            {
-                "text": line,
-                "citations": list(previous[line].get("citations", [])) if line in previous else [],
-                "segment": previous[line].get("segment") if line in previous else None,
-            }
-            for line in lines
-        ],
+        sentences=typed_sentences(text, sku=draft.sku, kb=kb, keep=parent.sentences),
         composer="human",
         prompt_version=parent.prompt_version,
         model=parent.model,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from agent.checks.compliance import check_compliance
-from agent.checks.grounding import check_grounding
+from agent.checks.grounding import Grounder, check_grounding
 from agent.taxonomy import looks_like_injection
 from community.privacy import Pseudonymizer
 from knowledge.index import KnowledgeBase
@@ -200,3 +200,39 @@ def run_checks(
     findings += check_pii(text)
     findings += check_injection(text)
     return sorted(findings, key=lambda f: (f["start"], f["end"], f["rule"]))
+
+
+def typed_sentences(
+    text: str,
+    *,
+    sku: str | None,
+    kb: KnowledgeBase | None,
+    keep: Iterable[dict[str, Any]] = (),
+) -> list[dict[str, Any]]:
+    """The lines of a text a person typed (a host's script, an operator's edit), each citing the chunks in which
+    the grounding check found its figures, places, batches and certificates, so the operator sees what a typed line
+    stands on as for a composed one. ``keep``: the sentences of the revision it was edited from; a line kept as it
+    was keeps its citations and segment as they were."""
+    previous = {str(s["text"]): s for s in keep}
+    claims = Grounder(kb, sku, ()).claims(text) if sku and kb is not None else []
+    sentences = []
+    for line in re.finditer(r"[^\r\n]+", text):
+        if not line.group().strip():
+            continue
+        before = previous.get(line.group())
+        if before is not None:
+            sentences.append(
+                {
+                    "text": line.group(),
+                    "citations": list(before.get("citations", [])),
+                    "segment": before.get("segment"),
+                }
+            )
+            continue
+        cited: list[str] = []
+        for claim in claims:
+            inside = line.start() <= claim.start < line.end()
+            if inside and claim.label == "supported" and claim.citation and claim.citation not in cited:
+                cited.append(claim.citation)
+        sentences.append({"text": line.group(), "citations": cited, "segment": None})
+    return sentences

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.checks import check_opt_out, run_checks
+from agent.checks import check_opt_out, run_checks, typed_sentences
 from agent.drafting.composer import OPT_OUT, Request, Sentence, TemplateComposer, render
 from agent.drafting.templates import TemplateError, template_for
 from agent.taxonomy import taxonomy
@@ -204,10 +204,9 @@ def submit_text(
         raise InvalidInput(f"segment: unknown tag {segment!r} (see prompts/taxonomy.yaml)")
     if not text.strip():
         raise InvalidInput("text: must not be empty")
-    lines = [line for line in text.splitlines() if line.strip()]
     composed = draft_store.ComposedRevision(
         text=text,
-        sentences=[{"text": line, "citations": [], "segment": None} for line in lines],
+        sentences=typed_sentences(text, sku=sku, kb=kb),
         composer="human",
         prompt_version="none",
         audience=audience_of(session, community_id, segment),

@@ -111,3 +111,29 @@ def test_the_requests_own_dates_are_no_product_claims(kb: KnowledgeBase) -> None
     assert [f for f in run_checks(said, sku="OIL-EVOO-500", kb=kb) if f["rule"].startswith("grounding")]
     given = run_checks(said, sku="OIL-EVOO-500", kb=kb, given=["11月25日晚8点溯源直播"])
     assert not [f for f in given if f["text"] == "11月25日"]
+
+
+def test_a_typed_script_cites_what_its_lines_stand_on_and_an_edit_keeps_it(
+    kb: KnowledgeBase, community: str
+) -> None:
+    from agent.drafting import submit_text
+    from api.services import edit_draft
+    from community import db
+    from community.principal import CLI
+
+    typed = "家人们晚上好，今晚讲橄榄油。\n这批油酸度0.2%，产自西班牙哈恩省。\n每瓶500ml。"
+    with db.session_scope() as s:
+        doc = submit_text(s, CLI, kb, community_id=community, kind="script", sku="OIL-EVOO-500", text=typed)
+    first = doc["sentences"]
+    assert [s["text"] for s in first] == typed.splitlines()
+    greeting, figures, volume = first
+    assert greeting["citations"] == []  # nothing to stand on, nothing cited
+    assert "oil-evoo-500-report-ev2611a#002" in figures["citations"]  # the 0.2% of the batch on sale's report
+    assert any(c.startswith("oil-evoo-500-product#") for c in figures["citations"])  # the origin
+    assert volume["citations"] and all(h.sku == "OIL-EVOO-500" for h in kb.get_chunks(volume["citations"]))
+    edited = typed.replace("今晚讲橄榄油", "今晚讲特级初榨橄榄油") + "\n保质期24个月。"
+    with db.session_scope() as s:
+        again = edit_draft(s, CLI, kb, doc["id"], edited)
+    second = again["sentences"]
+    assert second[1] == figures and second[2] == volume  # kept lines keep their citations
+    assert second[0]["citations"] == [] and second[3]["citations"]
