@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import re._parser as sre_parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,8 +17,10 @@ from typing import Any
 
 import yaml
 
+from agent.checks import compliance_model
 from agent.checks.automaton import Automaton
-from agent.checks.normalise import view
+from agent.checks.compliance_model import SpanTagger
+from agent.checks.normalise import View, view
 from prompts import PROMPTS_DIR
 
 SEVERITIES = ("block", "warn", "info")
@@ -41,6 +44,7 @@ class Rule:
     suggestion: str | None
     allow_patterns: tuple[re.Pattern[str], ...] = ()  # regex contexts, for families of lawful uses (最多三瓶)
     denial: re.Pattern[str] | None = None  # the file's denial cues: "我们不说它能降血压" denies, not claims
+    family_suggestion: str | None = None  # the file's general lawful rewrite (what a model finding suggests)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ def load_rule_file(path: Path) -> list[Rule]:
                 suggestion=raw.get("suggestion"),
                 allow_patterns=tuple(allow_patterns),
                 denial=denial,
+                family_suggestion=str(data["suggestion"]) if data.get("suggestion") else None,
             )
         )
     return rules
@@ -303,12 +308,27 @@ def _default_index() -> Index:
     return _default[1]
 
 
-def check_compliance(text: str, rule_set: tuple[Rule, ...] | None = None) -> list[Finding]:
-    """Findings for every rule hit outside its allow-contexts. Matching reads a normalised view of the text (full
-    width, traditional characters, separators inside words) and reports spans of the original text."""
+def check_compliance(
+    text: str, rule_set: tuple[Rule, ...] | None = None, *, tagger: SpanTagger | None = None
+) -> list[Finding]:
+    """Findings for every rule hit outside its allow-contexts, then the trained span tagger's findings where no rule
+    finding already speaks (see :func:`model_findings`). Matching reads a normalised view of the text (full width, traditional
+    characters, separators inside words) and reports spans of the original text. The tagger is ``tagger`` when
+    given, else the committed model unless ``LINLI_COMPLIANCE_MODEL=off``; a rule set given explicitly runs alone."""
+    seen = view(text)
+    findings = rule_findings(text, seen, rule_set)
+    if tagger is None and rule_set is None and compliance_model.enabled():
+        tagger = compliance_model.default_model()
+    if tagger is not None:
+        spans = tagger.spans(seen.text)
+        findings = _drop_nested(findings + model_findings(text, seen, spans, findings, rule_set))
+    return findings
+
+
+def rule_findings(text: str, seen: View, rule_set: tuple[Rule, ...] | None = None) -> list[Finding]:
+    """The rules' findings alone (see :func:`check_compliance`)."""
     # the default rules' index is built once: hashing 128 rules for the cache on every call cost more than matching
     index = _index(rule_set) if rule_set else _default_index()
-    seen = view(text)
     hits: list[tuple[int, int, Rule]] = []
     candidates = set(index.always)
     for s, e, term in index.automaton.find(seen.text):
@@ -357,3 +377,139 @@ def _drop_nested(findings: list[Finding]) -> list[Finding]:
             continue
         kept.append(f)
     return kept
+
+
+@dataclass(frozen=True)
+class Family:
+    """What a model finding of one family carries, read off that family's rule file: its category, legal basis,
+    usual severity, general rewrite, denial cues and the union of its rules' allow-contexts."""
+
+    name: str
+    category: str
+    legal_basis: str
+    severity: str
+    suggestion: str | None
+    denial: re.Pattern[str] | None
+    allow_contexts: tuple[str, ...]
+    allow_patterns: tuple[re.Pattern[str], ...]
+
+
+_families: tuple[tuple[Rule, ...], dict[str, Family]] | None = None
+
+
+def families(rule_set: tuple[Rule, ...] | None = None) -> dict[str, Family]:
+    """Family name → :class:`Family` for the given rules (default: :func:`rules`), cached on the rule set's identity
+    (hashing every rule on every call would cost more than the check)."""
+    global _families
+    current = rule_set if rule_set is not None else rules()
+    if _families is None or _families[0] is not current:
+        _families = (current, _group_families(current))
+    return _families[1]
+
+
+def _group_families(rule_set: tuple[Rule, ...]) -> dict[str, Family]:
+    grouped: dict[str, list[Rule]] = {}
+    for rule in rule_set:
+        grouped.setdefault(rule.family, []).append(rule)
+    out = {}
+    for name, members in grouped.items():
+        severities = [r.severity for r in members]
+        first = members[0]
+        out[name] = Family(
+            name=name,
+            category=max({r.category for r in members}, key=[r.category for r in members].count),
+            legal_basis=first.legal_basis,
+            severity=max(SEVERITIES, key=severities.count),
+            suggestion=first.family_suggestion or first.suggestion,
+            denial=first.denial,
+            allow_contexts=tuple(dict.fromkeys(c for r in members for c in r.allow_contexts)),
+            allow_patterns=tuple(dict.fromkeys(p for r in members for p in r.allow_patterns)),
+        )
+    return out
+
+
+def model_findings(
+    text: str,
+    seen: View,
+    spans: Sequence[tuple[str, int, int, float]],
+    covered: Sequence[Finding] = (),
+    rule_set: tuple[Rule, ...] | None = None,
+) -> list[Finding]:
+    """Findings from the span tagger's ``spans`` of the normalised view (family, start, end, peak probability), for
+    families that have a rule file, outside the family's allow-contexts and denials, where no finding in
+    ``covered`` (the rules') already speaks: none overlaps the span, and none of its family stands in its clause."""
+    known = families(rule_set)
+    out: list[Finding] = []
+    pieces = []
+    for family_name, start, end, score in spans:
+        family = known.get(family_name)
+        if family is not None:
+            pieces += [(family, s, e, score) for s, e in _outside_allowed(seen.text, start, end, family)]
+    for family, start, end, score in pieces:
+        family_name = family.name
+        o_start, o_end = seen.span(start, end)
+        if any(_defers(text, o_start, o_end, family_name, f) for f in covered):
+            continue
+        if _denied(seen.text, start, end, family.denial):
+            continue
+        basis = f"（依据：{family.legal_basis}）" if family.legal_basis else ""
+        out.append(
+            Finding(
+                f"model:{family_name}",
+                family.category,
+                family.severity,
+                o_start,
+                o_end,
+                text[o_start:o_end],
+                f"模型识别：疑似{family.category}「{text[o_start:o_end]}」（置信度{score:.2f}），请核对{basis}",
+                family.suggestion,
+                family_name,
+            )
+        )
+    return out
+
+
+ALLOW_REACH = 12  # characters either side of a span searched for an allow-context that covers part of it
+
+
+def _outside_allowed(text: str, start: int, end: int, family: Family) -> list[tuple[int, int]]:
+    """The parts of a model span that no allow-context of its family covers (最近 in 最近降温 is lawful, whatever
+    the model thought of 最): a span inside one vanishes, one that only touches one is trimmed to what is left (two
+    characters at least)."""
+    lo = max(0, start - ALLOW_REACH)
+    window = text[lo : end + ALLOW_REACH]
+    free = [True] * (end - start)
+    for context in family.allow_contexts:
+        at = window.find(context)
+        while at >= 0:
+            for i in range(max(start, lo + at), min(end, lo + at + len(context))):
+                free[i - start] = False
+            at = window.find(context, at + 1)
+    for pattern in family.allow_patterns:
+        for m in pattern.finditer(window):
+            for i in range(max(start, lo + m.start()), min(end, lo + m.end())):
+                free[i - start] = False
+    if all(free):
+        return [(start, end)]
+    # what is left beside an allow-context must stand on its own: a lone character there is a stray
+    out, run = [], None
+    for i, ok in enumerate(free + [False]):
+        if ok and run is None:
+            run = i
+        elif not ok and run is not None:
+            if i - run >= 2:
+                out.append((start + run, start + i))
+            run = None
+    return out
+
+
+def _defers(text: str, start: int, end: int, family: str, rule_finding: Finding) -> bool:
+    """True when a model span at text[start:end] is left to a rule's finding: the rule's text overlaps it (whatever
+    its family: the rule has read that claim), or the rule found the same family in the same clause (one claim, one
+    finding; the model's run beside it is most often the rest of the same claim)."""
+    if rule_finding.start < end and start < rule_finding.end:
+        return True
+    if rule_finding.family != family:
+        return False
+    lo, hi = min(end, rule_finding.end), max(start, rule_finding.start)
+    return not CLAUSE_END.search(text, lo, hi) if lo <= hi else True

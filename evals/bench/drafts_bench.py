@@ -2,12 +2,15 @@
 the demo products and kinds, and compliance-check throughput in sentences per second.
 
     python -m evals.bench.drafts_bench
+    python -m evals.bench.drafts_bench --compliance-only   # the compliance throughput alone (seconds)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +22,9 @@ SKUS = ["OIL-EVOO-500", "SOY-LOWNA-500", "FLOUR-ORG-1KG", "RICE-INF-225", "OAT-W
 
 
 def main() -> None:
-    from agent.checks.compliance import check_compliance
+    if "--compliance-only" in sys.argv[1:]:
+        print(json.dumps(compliance_throughput(), indent=2))
+        return
     from agent.drafting import compose_draft
     from knowledge.index import KnowledgeBase
     from settings import Settings
@@ -48,17 +53,6 @@ def main() -> None:
                     timings.append(time.perf_counter() - started)
                     if kind == "script":
                         scripts.append(timings[-1])
-    texts = [
-        json.loads(line)["text"]
-        for line in SENTENCES.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    corpus = (texts * (5000 // len(texts) + 1))[:5000]
-    check_compliance(corpus[0])
-    started = time.perf_counter()
-    for text in corpus:
-        check_compliance(text)
-    seconds = time.perf_counter() - started
     print(
         json.dumps(
             {
@@ -66,12 +60,44 @@ def main() -> None:
                 "draft_p50_s": statistics.median(timings),
                 "draft_p95_s": sorted(timings)[int(0.95 * (len(timings) - 1))],
                 "script_p50_s": statistics.median(scripts),
-                "compliance_sentences": len(corpus),
-                "compliance_sentences_per_s": len(corpus) / seconds,
+                **compliance_throughput(),
             },
             indent=2,
         )
     )
+
+
+def compliance_throughput() -> dict[str, float]:
+    """Sentences per second of the compliance check (rules and the trained span tagger, as shipped), and of the
+    rules alone (LINLI_COMPLIANCE_MODEL=off) in the same run, over the compliance eval's sentences."""
+    from agent.checks.compliance import check_compliance
+    from agent.checks.compliance_model import ENV_SWITCH
+
+    texts = [
+        json.loads(line)["text"]
+        for line in SENTENCES.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    corpus = (texts * (5000 // len(texts) + 1))[:5000]
+    rates = {}
+    before = os.environ.get(ENV_SWITCH)
+    try:
+        for name, switch in (
+            ("compliance_sentences_per_s", "on"),
+            ("compliance_rules_only_sentences_per_s", "off"),
+        ):
+            os.environ[ENV_SWITCH] = switch
+            check_compliance(corpus[0])  # warm-up: rule index, model file
+            started = time.perf_counter()
+            for text in corpus:
+                check_compliance(text)
+            rates[name] = len(corpus) / (time.perf_counter() - started)
+    finally:
+        if before is None:
+            os.environ.pop(ENV_SWITCH, None)
+        else:
+            os.environ[ENV_SWITCH] = before
+    return {"compliance_sentences": len(corpus), **rates}
 
 
 if __name__ == "__main__":
