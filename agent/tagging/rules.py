@@ -547,8 +547,15 @@ def tag_messages(
     ``model``: ``True`` for the committed trained model (``agent.tagging.model``; off when
     ``LINLI_TAGGING_MODEL=off``), ``None``/``False`` for the rules alone, or a model.
     """
-    votes, found = rule_votes(messages, tax, sent, today, semantic)
     tax = tax or taxonomy()
+    matcher: SemanticMatcher | None
+    if semantic is True:
+        from agent.tagging.semantic import default_matcher
+
+        matcher = default_matcher(tax)
+    else:
+        matcher = semantic or None
+    votes, found = rule_votes(messages, tax, sent, today, matcher)
     if model is True:
         from agent.tagging.model import default_model
 
@@ -566,6 +573,7 @@ def tag_messages(
             found.denied,
             found.blocked,
             usable,
+            embed=matcher.vectors if matcher is not None else None,
         )
         for tag in drop:
             del votes[tag]

@@ -109,6 +109,12 @@ class SemanticMatcher:
                     )
         return np.stack([self._memo[k] for k in keys])
 
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The raw (normalised, not centred) sentence vectors of texts, from the memo and cache where they are."""
+        if not texts:
+            return np.zeros((0, self._centre.shape[0]), dtype=np.float32)
+        return self._vectors(texts)
+
     def prefetch(self, texts: Sequence[str], batch: int = PREFETCH_BATCH) -> int:
         """Embed, ahead of tagging, the texts many members will need (``rules.plan``), in batches of similar
         length: one embedder call and one cache write per batch instead of per member. Returns how many."""
