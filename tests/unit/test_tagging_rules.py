@@ -20,6 +20,8 @@ from settings import reset_settings
 def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("LINLI_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LINLI_EMBEDDING_CACHE", str(tmp_path / "vectors.sqlite"))
+    # the rules' mechanisms alone; the trained stage on top of them is tested in test_tagging_model.py
+    monkeypatch.setenv("LINLI_TAGGING_MODEL", "off")
     reset_settings()
     yield
     reset_settings()
