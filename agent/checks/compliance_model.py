@@ -87,47 +87,50 @@ def _grams(codes: np.ndarray, lengths: tuple[int, ...]) -> dict[int, np.ndarray]
     return grams
 
 
-def _bucket(x: np.ndarray, salt: np.uint64, shift: np.uint64) -> np.ndarray:
+def _bucket(x: np.ndarray, salt: np.uint64 | np.ndarray, shift: np.uint64) -> np.ndarray:
     with np.errstate(over="ignore"):
         x = x ^ salt
         x = (x * _MIX1) ^ (x >> np.uint64(31))
         return (x * _MIX2) >> shift
 
 
+_OFFSET_ARRAY = np.array(OFFSETS, dtype=np.int64)
+_NGRAM_SALTS = _SALTS[: len(OFFSETS) * len(NGRAMS)].reshape(len(OFFSETS), len(NGRAMS))
+
+
 def feature_indices(
     text: str, bits: int, pairs: tuple[int, ...] = (), clusters: np.ndarray | None = None
 ) -> np.ndarray:
     """(len(text), templates + 1) hashed feature indices in [0, 2**bits) for every character of ``text``: the
-    n-grams at OFFSETS; for each distance d in ``pairs`` the character itself paired with the one d away (a skip
-    pair: 吃 five characters before 好 reads alike whatever stands between); with ``clusters`` (a class per BMP code
-    point, 0 for none) the class n-grams at CLUSTER_OFFSETS (胃病 and 肝病 share 病 and a class for 胃/肝); then
-    the bias."""
+    n-grams at OFFSETS (template k = offset index * len(NGRAMS) + length index); for each distance d in ``pairs``
+    the character itself paired with the one d away (a skip pair: 吃 five characters before 好 reads alike whatever
+    stands between); with ``clusters`` (a class per BMP code point, 0 for none) the class n-grams at
+    CLUSTER_OFFSETS (胃病 and 肝病 share 病 and a class for 胃/肝); then the bias. Computed for all templates at
+    once: the check runs it on every sentence."""
     n = len(text)
     codes = _codes(text)
     positions = np.arange(PAD, PAD + n)
-    columns: list[np.ndarray] = []
     shift = np.uint64(64 - bits)
     grams = _grams(codes, NGRAMS)
-    k = 0
-    for offset in OFFSETS:
-        for length in NGRAMS:
-            columns.append(_bucket(grams[length][positions + offset], _SALTS[k], shift))
-            k += 1
+    stacked = np.stack([grams[length] for length in NGRAMS], axis=1)  # (padded length, len(NGRAMS))
+    at = stacked[positions[:, None] + _OFFSET_ARRAY[None, :]]  # (n, len(OFFSETS), len(NGRAMS))
+    columns = [_bucket(at, _NGRAM_SALTS, shift).reshape(n, len(OFFSETS) * len(NGRAMS))]
     with np.errstate(over="ignore"):
         for distance in pairs:
             pair = codes[positions] * _MUL + codes[positions + distance]
-            columns.append(_bucket(pair, _PAIR_SALTS[distance + PAD], shift))
+            columns.append(_bucket(pair, _PAIR_SALTS[distance + PAD], shift)[:, None])
     if clusters is not None:
         inside = codes < len(clusters)
         classes = np.where(inside, clusters[np.where(inside, codes, 0).astype(np.int64)], 0).astype(np.uint64)
         classes = np.where(codes >= BOS, codes, classes + np.uint64(0x200000))
         class_grams = _grams(classes, CLUSTER_NGRAMS)
         for j, (offset, length) in enumerate((o, m) for o in CLUSTER_OFFSETS for m in CLUSTER_NGRAMS):
-            columns.append(_bucket(class_grams[length][positions + offset], _CLUSTER_SALTS[j], shift))
-    columns.append(np.full(n, _bucket(np.array([0], dtype=np.uint64), _SALTS[k], shift)[0], dtype=np.uint64))
-    if not n:
-        return np.zeros((0, len(columns)), dtype=np.int64)
-    return np.stack(columns, axis=1).astype(np.int64)
+            columns.append(
+                _bucket(class_grams[length][positions + offset], _CLUSTER_SALTS[j], shift)[:, None]
+            )
+    bias = _bucket(np.array([0], dtype=np.uint64), _SALTS[len(OFFSETS) * len(NGRAMS)], shift)[0]
+    columns.append(np.full((n, 1), bias, dtype=np.uint64))
+    return np.concatenate(columns, axis=1).astype(np.int64)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -156,7 +159,9 @@ class SpanTagger:
         if not text:
             return np.zeros((0, len(self.families) + 1), dtype=np.float32)
         idx = feature_indices(text, self.bits, self.pairs, self.clusters)
-        return softmax(self.weights[idx].sum(axis=1, dtype=np.float32))
+        # np.take on the flattened indices is about twice as fast as fancy indexing here
+        picked = np.take(self.weights, idx.ravel(), axis=0).reshape(idx.shape[0], idx.shape[1], -1)
+        return softmax(picked.sum(axis=1))
 
     def spans(self, text: str, threshold: float | None = None) -> list[tuple[str, int, int, float]]:
         """(family, start, end, peak probability) for each run of characters whose family probability clears the
@@ -182,9 +187,10 @@ def decode(
     out: list[tuple[str, int, int, float]] = []
     if not len(probs):
         return out
-    above = probs[:, 1:] >= threshold
-    if not above.any():
-        return out
+    families_probs = probs[:, 1:]
+    if families_probs.max() < max(threshold, peak):
+        return out  # most sentences: no character of any family reaches the bar
+    above = families_probs >= threshold
     for k in np.flatnonzero(above.any(axis=0)):
         column = above[:, k]
         edges = np.flatnonzero(np.diff(np.concatenate(([0], column.astype(np.int8), [0]))))
