@@ -176,7 +176,10 @@ class TagModel:
         return f"tagmodel-{self.meta.get('sha256_model', 'unsaved')[:8]}"
 
     def logits(self, texts: Sequence[str], tax: Taxonomy) -> np.ndarray:
-        return encode(texts, self.vocab, tax).dot(self.weights) + self.table.matrix(texts) @ self.dense
+        logits = encode(texts, self.vocab, tax).dot(self.weights)
+        if np.any(self.dense):  # CV may leave the static vectors at weight 0: then they are not read
+            logits = logits + self.table.matrix(texts) @ self.dense
+        return logits
 
     def probabilities(self, texts: Sequence[str], tax: Taxonomy) -> np.ndarray:
         """(len(texts), len(tags)) probabilities; a repeated text is scored once."""
