@@ -64,14 +64,15 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "on").strip().lower() not in ("off", "0", "false", "no")
 
 
+_FOLD_DIGITS = str.maketrans("123456789", "000000000")
+
+
 def _codes(text: str) -> np.ndarray:
     """Code points of the text with ASCII digits folded to 0 (3天见效 and 7天见效 read alike), padded both sides."""
-    raw = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    raw = np.where((raw >= 0x30) & (raw <= 0x39), np.uint64(0x30), raw)
-    out = np.empty(len(raw) + 2 * PAD, dtype=np.uint64)
+    raw = np.frombuffer(text.translate(_FOLD_DIGITS).encode("utf-32-le"), dtype=np.uint32)
+    out = np.full(len(raw) + 2 * PAD, EOS, dtype=np.uint64)
     out[:PAD] = BOS
     out[PAD : PAD + len(raw)] = raw
-    out[PAD + len(raw) :] = EOS
     return out
 
 
@@ -96,6 +97,25 @@ def _bucket(x: np.ndarray, salt: np.uint64 | np.ndarray, shift: np.uint64) -> np
 
 _OFFSET_ARRAY = np.array(OFFSETS, dtype=np.int64)
 _NGRAM_SALTS = _SALTS[: len(OFFSETS) * len(NGRAMS)].reshape(len(OFFSETS), len(NGRAMS))
+_POSITIONS = np.arange(PAD, PAD + 4096)  # character positions in the padded text; longer texts are split
+
+
+def _ngram_indices(codes: np.ndarray, n: int, bits: int) -> np.ndarray:
+    """(n, len(OFFSETS) * len(NGRAMS)) bucket of the n-gram of each length at each offset, for each character."""
+    size = len(codes)
+    grams = np.zeros((size, len(NGRAMS)), dtype=np.uint64)  # grams[j, m - 1]: the m-gram starting at j
+    grams[:, 0] = codes
+    with np.errstate(over="ignore"):
+        for m in range(1, len(NGRAMS)):
+            grams[: size - m, m] = grams[: size - m, m - 1] * _MUL + codes[m:]
+    at = grams[_POSITIONS[:n, None] + _OFFSET_ARRAY[None, :]]  # (n, len(OFFSETS), len(NGRAMS))
+    return _bucket(at, _NGRAM_SALTS, np.uint64(64 - bits)).reshape(n, len(OFFSETS) * len(NGRAMS))
+
+
+@lru_cache(maxsize=4)
+def _bias_index(bits: int) -> int:
+    salt = _SALTS[len(OFFSETS) * len(NGRAMS)]
+    return int(_bucket(np.array([0], dtype=np.uint64), salt, np.uint64(64 - bits))[0])
 
 
 def feature_indices(
@@ -105,16 +125,12 @@ def feature_indices(
     n-grams at OFFSETS (template k = offset index * len(NGRAMS) + length index); for each distance d in ``pairs``
     the character itself paired with the one d away (a skip pair: 吃 five characters before 好 reads alike whatever
     stands between); with ``clusters`` (a class per BMP code point, 0 for none) the class n-grams at
-    CLUSTER_OFFSETS (胃病 and 肝病 share 病 and a class for 胃/肝); then the bias. Computed for all templates at
-    once: the check runs it on every sentence."""
+    CLUSTER_OFFSETS (胃病 and 肝病 share 病 and a class for 胃/肝); then the bias."""
     n = len(text)
     codes = _codes(text)
     positions = np.arange(PAD, PAD + n)
     shift = np.uint64(64 - bits)
-    grams = _grams(codes, NGRAMS)
-    stacked = np.stack([grams[length] for length in NGRAMS], axis=1)  # (padded length, len(NGRAMS))
-    at = stacked[positions[:, None] + _OFFSET_ARRAY[None, :]]  # (n, len(OFFSETS), len(NGRAMS))
-    columns = [_bucket(at, _NGRAM_SALTS, shift).reshape(n, len(OFFSETS) * len(NGRAMS))]
+    columns = [_ngram_indices(codes, n, bits)]
     with np.errstate(over="ignore"):
         for distance in pairs:
             pair = codes[positions] * _MUL + codes[positions + distance]
@@ -128,8 +144,7 @@ def feature_indices(
             columns.append(
                 _bucket(class_grams[length][positions + offset], _CLUSTER_SALTS[j], shift)[:, None]
             )
-    bias = _bucket(np.array([0], dtype=np.uint64), _SALTS[len(OFFSETS) * len(NGRAMS)], shift)[0]
-    columns.append(np.full((n, 1), bias, dtype=np.uint64))
+    columns.append(np.full((n, 1), _bias_index(bits), dtype=np.uint64))
     return np.concatenate(columns, axis=1).astype(np.int64)
 
 
@@ -158,10 +173,27 @@ class SpanTagger:
         """(len(text), 1 + families) class probabilities per character."""
         if not text:
             return np.zeros((0, len(self.families) + 1), dtype=np.float32)
-        idx = feature_indices(text, self.bits, self.pairs, self.clusters)
+        if len(text) > len(
+            _POSITIONS
+        ):  # a very long text: in pieces, each with the context of its neighbours
+            step = len(_POSITIONS) - 2 * PAD
+            parts = []
+            for at in range(0, len(text), step):
+                lo = max(0, at - PAD)
+                parts.append(self.probabilities(text[lo : at + step + PAD])[at - lo : at - lo + step])
+            return np.concatenate(parts)[: len(text)]
+        if self.pairs or self.clusters is not None:
+            idx = feature_indices(text, self.bits, self.pairs, self.clusters)
+            picked = np.take(self.weights, idx.ravel(), axis=0).reshape(idx.shape[0], idx.shape[1], -1)
+            return softmax(picked.sum(axis=1))
+        # the shipped features: n-grams and bias only, with the bias row added once
+        idx = _ngram_indices(_codes(text), len(text), self.bits)
         # np.take on the flattened indices is about twice as fast as fancy indexing here
-        picked = np.take(self.weights, idx.ravel(), axis=0).reshape(idx.shape[0], idx.shape[1], -1)
-        return softmax(picked.sum(axis=1))
+        picked = np.take(self.weights, idx.ravel().astype(np.intp), axis=0)
+        logits = (
+            picked.reshape(idx.shape[0], idx.shape[1], -1).sum(axis=1) + self.weights[_bias_index(self.bits)]
+        )
+        return softmax(logits)
 
     def spans(self, text: str, threshold: float | None = None) -> list[tuple[str, int, int, float]]:
         """(family, start, end, peak probability) for each run of characters whose family probability clears the
