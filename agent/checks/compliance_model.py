@@ -97,7 +97,7 @@ def _bucket(x: np.ndarray, salt: np.uint64 | np.ndarray, shift: np.uint64) -> np
 
 _OFFSET_ARRAY = np.array(OFFSETS, dtype=np.int64)
 _NGRAM_SALTS = _SALTS[: len(OFFSETS) * len(NGRAMS)].reshape(len(OFFSETS), len(NGRAMS))
-_POSITIONS = np.arange(PAD, PAD + 4096)  # character positions in the padded text; longer texts are split
+_POSITIONS = np.arange(PAD, PAD + 4096)  # character positions in the padded text; the check splits longer texts
 
 
 def _ngram_indices(codes: np.ndarray, n: int, bits: int) -> np.ndarray:
@@ -108,7 +108,8 @@ def _ngram_indices(codes: np.ndarray, n: int, bits: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         for m in range(1, len(NGRAMS)):
             grams[: size - m, m] = grams[: size - m, m - 1] * _MUL + codes[m:]
-    at = grams[_POSITIONS[:n, None] + _OFFSET_ARRAY[None, :]]  # (n, len(OFFSETS), len(NGRAMS))
+    positions = _POSITIONS[:n] if n <= len(_POSITIONS) else np.arange(PAD, PAD + n)
+    at = grams[positions[:, None] + _OFFSET_ARRAY[None, :]]  # (n, len(OFFSETS), len(NGRAMS))
     return _bucket(at, _NGRAM_SALTS, np.uint64(64 - bits)).reshape(n, len(OFFSETS) * len(NGRAMS))
 
 

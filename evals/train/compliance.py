@@ -257,7 +257,7 @@ GRID = [
 
 
 def cross_validate(
-    rows: list[dict[str, Any]], settings: Settings, dump: Path | None = None
+    rows: list[dict[str, Any]], settings: Settings, dump: Path | None = None, save_probs: Path | None = None
 ) -> dict[str, dict[str, float]]:
     """Pooled held-out metrics per threshold: the model alone, and rules + model (the rules were written on all of
     dev, so the combined figure flatters the rules; the model-alone figure is the honest one)."""
@@ -275,6 +275,8 @@ def cross_validate(
             file=sys.stderr,
         )
     by_text = {r["text"]: probs[r["id"]] for r in rows}
+    if save_probs is not None:  # the held-out probabilities, for looking at other decision settings offline
+        np.savez_compressed(save_probs, **{r["id"]: probs[r["id"]] for r in rows})
     out: dict[str, dict[str, float]] = {}
     gap = settings.merge_gap
     for threshold, length, peak in GRID:
@@ -380,12 +382,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dump", type=Path, default=None, help="with --cv: append the model's held-out failures"
     )
+    parser.add_argument("--save-probs", type=Path, default=None, help="with --cv: save held-out probabilities")
     for field, default in asdict(Settings()).items():
         parser.add_argument(f"--{field.replace('_', '-')}", type=type(default), default=default)
     args = parser.parse_args(argv)
     settings = Settings(**{f: getattr(args, f) for f in asdict(Settings())})
     if args.cv:
-        print_table(cross_validate(dev_rows(), settings, args.dump))
+        print_table(cross_validate(dev_rows(), settings, args.dump, args.save_probs))
         return
     train(args.out, settings)
     check_compliance("")  # the written model loads

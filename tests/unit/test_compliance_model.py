@@ -117,3 +117,12 @@ def test_training_is_deterministic() -> None:
     assert first.shape == (2**14, len(names) + 1)
     assert np.array_equal(first, second)
     assert np.abs(first).sum() > 0
+
+
+def test_a_long_text_reads_as_one_piece() -> None:
+    """Texts longer than the position table are scored in overlapping pieces; the result is the whole text's."""
+    model = load_model(MODEL_PATH)
+    text = "这个茶喝了能降血压，今晚第一批到货，最后两分钟了赶紧拍。" * 200  # 5,600 characters
+    idx = compliance_model.feature_indices(text, model.bits)
+    whole = compliance_model.softmax(model.weights[idx].sum(axis=1))
+    assert np.allclose(model.probabilities(text), whole, atol=1e-4)
