@@ -198,7 +198,7 @@ RELATIVE_YEAR_BEFORE = re.compile(r"(?:今年|明年|去年|前年)(?:的)?\s*$"
 # by 〜, which the grounding check reads as one figure that may lie anywhere between them
 CN_RANGE = re.compile(
     r"(?<![一二两三四五六七八九十百千万零〇点第])(?:([一二两三四五六七八九])十([一二三四五六七八])([二三四五六七八九])|"
-    r"([一二三四五六七八九])百([一二三四五六七八])([二三四五六七八九])十|"
+    r"([一二两三四五六七八九])百([一二三四五六七八])([二三四五六七八九])十|"
     r"十([一二三四五六七八])([二三四五六七八九])|([一二两三四五六七八])([两二三四五六七八九])([十百千万])?)"
     r"(?![一二三四五六七八九十百千万零〇点])(?:(成)(?!本|分|绩|熟|立|功|为|品|年|交|了|长|员|就)|"
     r"(?=(?:多|来)?\s*(?:" + SPOKEN_UNIT + r")))"
@@ -207,7 +207,7 @@ PERCENT = re.compile(rf"百分之\s*(\d+(?:\.\d+)?|{CN_RUN})")
 TENTHS = re.compile(
     r"(?<![一二三四五六七八九十])([两二三四五六七八九])成([一二三四五六七八九])?(多)?(?=[的以左上、，。！？；\s]|$)"
 )
-HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了))一半")
+HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了)|(?<=近)|(?<=约)|(?<=过))一半")
 YEAR_AND_HALF = re.compile(rf"(\d+|[{CN}]+)年半")
 HALF_YEAR = re.compile(r"(?<![一二三四五六七八九十\d])半年")
 HALF_HOUR = re.compile(r"(?<![一二三四五六七八九十\d个])半(?:个)?小时")
@@ -571,14 +571,16 @@ APPROX_BEFORE = re.compile(r"(?:约|大约|大概|差不多|估计)\s*$")
 # 将近三斤: a little under; 六百八十出头: a little over
 NEARLY_BEFORE = re.compile(r"(?:将近|接近|快|近)\s*$")
 OVER_AFTER = re.compile(r"^\s*(?:出头|多一点|挂零)")
-UPPER_AFTER = re.compile(r"^\s*(?:以内|之内|以下|内)")
+UPPER_AFTER = re.compile(r"^\s*(?:以内|之内|以下|内|(?:都|还)?不到|(?:都|还)?不足)")
 LOWER_AFTER = re.compile(r"^\s*(?:以上|起)")
 APPROX_AFTER = re.compile(r"^\s*(?:左右|上下|前后)")
 
 
 def read_mode(before: str, after: str) -> str:
     """How a figure is meant, from the words right before and after it."""
-    strict_upper = re.search(r"(?:不到|不足|(?<!不)低于|(?<!不)少于|(?<!不)小于|<|＜)\s*$", before)
+    strict_upper = re.search(
+        r"(?:不到|不足|(?<!不)低于|(?<!不)少于|(?<!不)小于|<|＜)\s*$", before
+    ) or re.match(r"^\s*(?:都|还)?(?:不到|不足)", after)
     strict_lower = re.search(
         r"(?:(?<![不别勿要能宜])超过|(?<!不)高于|(?<!不)大于|(?<!不)多于|>|＞)\s*$", before
     )

@@ -237,6 +237,7 @@ BATCH = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{4,6}[A-Z]?(?![A-Za-z0-9])")
 # prefix of this sku's documents
 LOOSE_BATCH = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[\s\-]?(\d{4,6})([A-Za-z]?)(?![A-Za-z0-9])")
 DATE = re.compile(r"(?<!\d)(?:20\d{2}|-)-\d{1,2}-\d{1,2}(?!\d)")
+RELATIVE_DAY = re.compile(r"(今年|明年|去年|前年)(?:的)?(\d{1,2})月(\d{1,2})[日号]")
 RELATIVE_MONTH = re.compile(r"(今年|明年|去年|前年)(?:的)?--(\d{2})(?![\d\-])")
 # a document's chunk that lists what hosts must not say states no fact
 FORBIDDEN = re.compile(r"^\s*(?:不要说的|不能说的|禁说)[:：]")
@@ -561,6 +562,15 @@ class Grounder:
             spelled,
             RELATIVE_MONTH,
             lambda m: f"{self.today.year + years[m.group(1)]}-{m.group(2)}",
+        )
+        spelled = _rewrite(  # 明年11月4号 is 2027-11-04
+            spelled,
+            RELATIVE_DAY,
+            lambda m: (
+                f"{self.today.year + years[m.group(1)]}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+                if 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31
+                else None
+            ),
         )
         return _rewrite(spelled, ITEM_ALIAS, lambda m: ITEM_ALIASES[m.group()])
 
@@ -901,13 +911,13 @@ class Grounder:
             )
 
         items = self._items(text, first)
-        sentence = self._sentence(text, match.start(), match.end())
+        sentence = self._sentence(text, first, match.end())
         weighed = (said.base() or ("", 0.0))[0] in ("mass", "volume")
         if (
             not items
             and weighed
             and (
-                NET_CONTENT.search(text[max(0, match.start() - 10) : match.start()])
+                NET_CONTENT.search(text[max(0, first - 10) : first])
                 or (
                     re.match(r"\s*(?:重|装)", text[match.end() :])
                     and re.match(r"\s*(?:一|这|每)(?:袋|盒|瓶|罐|包|箱|桶)", sentence)
@@ -915,7 +925,7 @@ class Grounder:
             )
         ):
             items = ["净含量", "净重"]
-        if not items and self._unknown_item(text, match.start()):
+        if not items and self._unknown_item(text, first):
             return claim("invented")
         for item in items:
             hit = (
@@ -929,7 +939,7 @@ class Grounder:
             old = self._near(said, item, self.flagged) or self._fact_says(item, said, self.flagged)
             if old:
                 return claim(self._stale(old), old, f"在售批次为 {self.batch_on_sale}")
-        labels = self._labels(text, match.start())
+        labels = self._labels(text, first)
         if not items:
             for label in labels:
                 hit = self._near(said, label, self.current) or self._near(said, label, self.shared)
@@ -937,22 +947,22 @@ class Grounder:
                     return claim("supported", hit)
             # the exact figure in a current document will do; only an item the documents measure can contradict it
             if match.re is MEASUREMENT and said.mode in ("=", "~", "+"):
-                found = self._label(plain, "measurement", match.start(), match.end())
+                found = self._label(plain, "measurement", first, match.end())
                 contradicted = None
                 # the figure after the host's own words in any document that states it (a shared policy's
                 # 未开封…7天内 is not contradicted by a product FAQ's 开封后30天)
                 if found.label != "invented" and not any(
-                    self._said_alike(text, match.start(), plain, h.chunk_id)
+                    self._said_alike(text, first, plain, h.chunk_id)
                     for h in self._find_all(plain, [*self.current, *self.shared, *self.flagged])
                 ):
-                    contradicted = self._context_match(text, match.start(), said)
+                    contradicted = self._context_match(text, first, said)
                 if contradicted is not None and contradicted[0] == "wrong_value":
                     return claim("wrong_value", contradicted[1], contradicted[2] or None)
                 if found.label != "invented":
                     return Claim(
                         "measurement",
-                        match.group(),
-                        match.start(),
+                        text[first : match.end()],
+                        first,
                         match.end(),
                         found.label,
                         found.citation,
@@ -966,8 +976,7 @@ class Grounder:
                     (
                         h
                         for h in (self.shared if AFTER_SALES.search(sentence) else [])
-                        if self._anywhere(said, [h])
-                        and self._said_alike(text, match.start(), plain, h.chunk_id)
+                        if self._anywhere(said, [h]) and self._said_alike(text, first, plain, h.chunk_id)
                     ),
                     None,
                 )
@@ -977,7 +986,7 @@ class Grounder:
                 if old:
                     return claim(self._stale(old), old, f"在售批次为 {self.batch_on_sale}")
         # the same item stated with another value: first the documents' facts, then their sentences
-        context = text[max(0, match.start() - KEY_WINDOW) : match.start()]
+        context = text[max(0, first - KEY_WINDOW) : first]
         for pool in (self.current, self.flagged):
             for hit in pool:
                 for fact in hit.facts:
@@ -995,7 +1004,7 @@ class Grounder:
             if other:
                 return claim("wrong_value", other[0], other[1])
         if match.re is MEASUREMENT:
-            matched = self._context_match(text, match.start(), said)
+            matched = self._context_match(text, first, said)
             if matched:
                 return claim(matched[0], matched[1], matched[2] or None)
         if not items and said.unit in SPECIFIC_UNITS:
@@ -1203,14 +1212,9 @@ class Grounder:
                 "date", said, match.start(), match.end(), label, hit.chunk_id if hit else None, expected
             )
 
-        clause = re.split(r"[，。！？；,;]", text[: match.start()])[-1]
-        if dates.EXPIRY_BEFORE.search(clause):
+        if dates.expiry_before(re.split(r"[。！？\n]", text[: match.start()])[-1]):
             return self._expiry(period, claim)
-        sentence = self._sentence(text, match.start(), match.end())
-        at_in = text.find(sentence)
-        around = sentence[max(0, match.start() - at_in - KEY_WINDOW) : match.end() - at_in + KEY_WINDOW]
-        word = DATE_WORDS.search(around)
-        event = DATE_EVENTS.get(word.group(), word.group()) if word else dates.event_word(around)
+        event = self._period_event(text, match.start(), match.end())
         if event is None and relative and match.group(6) and dates.BATCH_AFTER.match(text, match.end()):
             event = PRODUCED_EVENTS  # 去年的批次: the year the batch was made
         if relative and event is None:
@@ -1253,6 +1257,22 @@ class Grounder:
                         and DATE_WORDS.search(re.split(r"[|\n。，；]", doc[max(0, at - 30) : at])[-1])
                     ):
                         return claim("wrong_value", hit, day)
+        return None
+
+    def _period_event(self, text: str, start: int, end: int) -> str | None:
+        """The event a period is said of: the words right after it (11月中旬出的, 10月下旬灌装), else its clause
+        before (灌装日期是…), else the sentence around it."""
+        clauses = re.split(r"[，。！？；,;\n]", text[end:])
+        after = clauses[0][:6] if clauses else ""
+        before = re.split(r"[，。！？；,;\n]", text[:start])[-1]
+        lo = max(text.rfind(stop, 0, start) for stop in "。！？\n") + 1
+        his = [i for i in (text.find(stop, end) for stop in "。！？\n") if i >= 0]
+        around = text[max(lo, start - KEY_WINDOW) : min([*his, end + KEY_WINDOW])]
+        for words in (after, before, around):
+            word = DATE_WORDS.search(words)
+            found = DATE_EVENTS.get(word.group(), word.group()) if word else dates.event_word(words)
+            if found is not None:
+                return found
         return None
 
     def _shelf_ends(self) -> list[tuple[Day, Hit, bool]]:
@@ -1316,8 +1336,9 @@ class Grounder:
                 return date[-6:] == day[-6:]
             return date == day
 
-        clause = re.split(r"[，。！？；,;]", match.string[: match.start()])[-1]
-        if dates.EXPIRY_BEFORE.search(clause):  # 保质期到11月27号: the end of the shelf life
+        if dates.expiry_before(
+            re.split(r"[。！？\n]", match.string[: match.start()])[-1]
+        ):  # 保质期到11月27号
             try:
                 on = Day.fromisoformat(
                     day.replace("--", f"{self.today.year}-", 1) if day.startswith("--") else day

@@ -33,6 +33,19 @@ BATCH_AFTER = re.compile(r"(?:的)?(?:批次|批|货)")
 EXPIRY_BEFORE = re.compile(
     r"(?:保质期|到期|过期|能放|能吃|可以放|可以吃|吃到|用到|喝到)[^，。！？；,;\d]{0,6}$"
 )
+# a clause that only carries on the one before (保质期两年，到2028年10月)
+CARRIED_ON = re.compile(r"^\s*(?:能|可以)?(?:放|吃|用|喝)?(?:到|至)\s*$")
+
+
+def expiry_before(before: str) -> bool:
+    """Whether the words before a date (from the sentence's start) make it the end of the shelf life: in its own
+    clause (保质期到…), or in the clause before when its own only carries on (保质期两年，到…)."""
+    clauses = re.split(r"[，。！？；,;]", before)
+    if EXPIRY_BEFORE.search(clauses[-1]):
+        return True
+    return len(clauses) > 1 and bool(CARRIED_ON.match(clauses[-1])) and "保质期" in clauses[-2]
+
+
 # a shelf-life end a document states (保质期至2028-02-14, 本批次至2026-11-27)
 STATED_END = re.compile(r"(?:保质期|本批次)(?:至|到|截止到?)\s*(20\d{2}-\d{2}-\d{2})")
 # the shelf life a product sheet gives (保质期：24个月, 保质期：2–6℃冷藏7天)
@@ -82,8 +95,8 @@ def month_period(match: re.Match[str], today: date) -> Period | None:
 
 
 def relative_period(match: re.Match[str], today: date) -> Period | None:
-    """A RELATIVE match as days before ``today``: 3天前 is that day (one either side), 一个多月前 one to two months
-    back, 半年前 five to seven months back, 上个月 last calendar month, 去年 last calendar year."""
+    """A RELATIVE match as days before ``today``: 3天前 is that very day, 一个多月前 one to two months back, 半年前
+    five to seven months back, 上个月 last calendar month, 上周 last week, 去年 last calendar year."""
     if match.group(6):
         year = today.year - {"今年": 0, "去年": 1, "前年": 2}[match.group(6)]
         return Period(date(year, 1, 1), min(date(year, 12, 31), today))
@@ -104,7 +117,7 @@ def relative_period(match: re.Match[str], today: date) -> Period | None:
     unit = match.group(3)
     more = bool(match.group(2) or match.group(4))
     if unit == "天":
-        low, high = (value, value + 9) if more else (value - 1, value + 1)
+        low, high = (value, value + 9) if more else (value, value)
         return Period(today - timedelta(days=high), today - timedelta(days=max(low, 0)))
     if unit == "周":
         low, high = (value * 7, value * 7 + 7) if more else (value * 7 - 3, value * 7 + 3)

@@ -55,6 +55,14 @@ OIL, SOY, RICE, EGG = "OIL-EVOO-500", "SOY-LOWNA-500", "RICE-INF-225", "EGG-FREE
         (SOY, "酱油是上个月生产的。", [("上个月", "supported")]),
         (RICE, "米粉是上个月生产的。", [("上个月", "wrong_value")]),
         (OIL, "三天前到的货，大家放心。", []),  # no event the documents date: no claim
+        # the shelf-life end in a clause carrying on the one before, a day of next year, the event said right after
+        (
+            OIL,
+            "10月16号灌装，保质期两年，到2028年10月。",
+            [("10月16号", "supported"), ("两年", "supported"), ("2028年10月", "supported")],
+        ),
+        (OIL, "报告有效期到明年10月4号。", [("明年10月4号", "wrong_value")]),
+        (RICE, "这批11月初生产，报告11月中旬出的。", [("11月初", "supported"), ("11月中旬", "supported")]),
     ],
 )
 def test_periods(demo_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]) -> None:
