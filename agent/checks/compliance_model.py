@@ -97,7 +97,8 @@ def _bucket(x: np.ndarray, salt: np.uint64 | np.ndarray, shift: np.uint64) -> np
 
 _OFFSET_ARRAY = np.array(OFFSETS, dtype=np.int64)
 _NGRAM_SALTS = _SALTS[: len(OFFSETS) * len(NGRAMS)].reshape(len(OFFSETS), len(NGRAMS))
-_POSITIONS = np.arange(PAD, PAD + 4096)  # character positions in the padded text; the check splits longer texts
+# character positions in the padded text; the check splits longer texts
+_POSITIONS = np.arange(PAD, PAD + 4096)
 
 
 def _ngram_indices(codes: np.ndarray, n: int, bits: int) -> np.ndarray:

@@ -276,7 +276,7 @@ def cross_validate(
         )
     by_text = {r["text"]: probs[r["id"]] for r in rows}
     if save_probs is not None:  # the held-out probabilities, for looking at other decision settings offline
-        np.savez_compressed(save_probs, **{r["id"]: probs[r["id"]] for r in rows})
+        np.savez_compressed(save_probs, **{r["id"]: probs[r["id"]] for r in rows})  # type: ignore[arg-type]
     out: dict[str, dict[str, float]] = {}
     gap = settings.merge_gap
     for threshold, length, peak in GRID:
@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dump", type=Path, default=None, help="with --cv: append the model's held-out failures"
     )
-    parser.add_argument("--save-probs", type=Path, default=None, help="with --cv: save held-out probabilities")
+    parser.add_argument(
+        "--save-probs", type=Path, default=None, help="with --cv: save held-out probabilities"
+    )
     for field, default in asdict(Settings()).items():
         parser.add_argument(f"--{field.replace('_', '-')}", type=type(default), default=default)
     args = parser.parse_args(argv)
