@@ -1116,6 +1116,7 @@ class Grounder:
             (DATE, self._date),
             (dates.MONTH, lambda m: self._period(m, dates.month_period(m, self.today), relative=False)),
             (dates.RELATIVE, lambda m: self._period(m, dates.relative_period(m, self.today), relative=True)),
+            (dates.YEAR, self._year),
             (PRICE, self._price),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),
@@ -1258,6 +1259,15 @@ class Grounder:
                     ):
                         return claim("wrong_value", hit, day)
         return None
+
+    def _year(self, match: re.Match[str]) -> Claim | None:
+        """A year alone, as the end of the shelf life (保质期到2028年, 保质期到后年) or with its event right after it
+        (2026年灌装的); otherwise no claim (2026年新米, 2026年的第一批)."""
+        before = re.split(r"[。！？\n]", match.string[: match.start()])[-1]
+        expiry = dates.expiry_before(before)
+        if not expiry and not (match.group(1) and dates.YEAR_EVENT_AFTER.match(match.string, match.end())):
+            return None
+        return self._period(match, dates.year_period(match, self.today), relative=False)
 
     def _period_event(self, text: str, start: int, end: int) -> str | None:
         """The event a period is said of: the words right after it (11月中旬出的, 10月下旬灌装), else its clause

@@ -29,6 +29,14 @@ RELATIVE = re.compile(
 )
 # a year said of the batch itself (去年的批次, 今年的货)
 BATCH_AFTER = re.compile(r"(?:的)?(?:批次|批|货)")
+# a year alone (保质期到2028年, 2026年灌装的, 保质期到后年): a claim only as a shelf-life end or with its event right after
+YEAR = re.compile(
+    r"(?<![\d\-])(?:(20\d{2})\s*年(?:底|末|初)?|(今年|明年|后年)(?:年)?(?:底|末|初)?)"
+    r"(?!\s*[\d〇零一二三四五六七八九十]|份?\s*\d|-|的?(?:批次|批|货))"
+)
+YEAR_EVENT_AFTER = re.compile(
+    r"(?:的)?(?:刚|才|新)?(?:灌装|生产|采摘|采制|采收|产|包装|装瓶|出厂|签发|收割|屠宰)"
+)
 # words before a date that make it the end of the shelf life
 EXPIRY_BEFORE = re.compile(
     r"(?:保质期|到期|过期|能放|能吃|可以放|可以吃|吃到|用到|喝到)[^，。！？；,;\d]{0,6}$"
@@ -153,3 +161,18 @@ def shelf_end(produced: str, shelf: re.Match[str]) -> date | None:
 def event_word(around: str) -> str | None:
     """The event a host's words name that DATE_WORDS do not (下的 → 产蛋, 检的 → 检测, 发的 → 签发)."""
     return next((event for pattern, event in EXTRA_EVENTS if pattern.search(around)), None)
+
+
+def year_period(match: re.Match[str], today: date) -> Period:
+    """A YEAR match as the days of that year (底/末 its last quarter, 初 its first: said loosely)."""
+    year = (
+        int(match.group(1))
+        if match.group(1)
+        else today.year + {"今年": 0, "明年": 1, "后年": 2}[match.group(2)]
+    )
+    said = match.group()
+    if said.endswith(("底", "末")):
+        return Period(date(year, 10, 1), date(year, 12, 31))
+    if said.endswith("初"):
+        return Period(date(year, 1, 1), date(year, 3, 31))
+    return Period(date(year, 1, 1), date(year, 12, 31))

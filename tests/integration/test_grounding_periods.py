@@ -62,6 +62,11 @@ OIL, SOY, RICE, EGG = "OIL-EVOO-500", "SOY-LOWNA-500", "RICE-INF-225", "EGG-FREE
             [("10月16号", "supported"), ("两年", "supported"), ("2028年10月", "supported")],
         ),
         (OIL, "报告有效期到明年10月4号。", [("明年10月4号", "wrong_value")]),
+        # a year alone: as a shelf-life end, or with its event right after; otherwise no claim
+        (OIL, "保质期到后年。", [("后年", "supported")]),
+        (OIL, "保质期到2029年。", [("2029年", "wrong_value")]),
+        (OIL, "这是2025年灌装的。", [("2025年", "wrong_value")]),
+        (OIL, "2026年的第一批早收油。", []),
         (RICE, "这批11月初生产，报告11月中旬出的。", [("11月初", "supported"), ("11月中旬", "supported")]),
     ],
 )
