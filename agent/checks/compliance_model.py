@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from community.errors import AppError
+
 MODEL_PATH = Path(__file__).with_name("compliance_model.npz")
 FEATURE_VERSION = 1
 ENV_SWITCH = "LINLI_COMPLIANCE_MODEL"
@@ -55,8 +57,12 @@ _PAIR_SALTS = np.array(
 )
 
 
-class ComplianceModelError(RuntimeError):
-    """The model file is missing, unreadable or was written for other features."""
+class ComplianceModelError(AppError):
+    """The model file is missing, unreadable or was written for other features: the install is broken, not the
+    request (`linli check` says so in one line; the API answers 500)."""
+
+    status_code = 500
+    error = "compliance_model_unavailable"
 
 
 def enabled() -> bool:

@@ -2,6 +2,9 @@
 the one trained on today's dev rows, it finds phrasing no rule was written for, keeps allow-contexts clean, refuses a
 missing, corrupt or stale file by name, and training is deterministic."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +129,23 @@ def test_a_long_text_reads_as_one_piece() -> None:
     idx = compliance_model.feature_indices(text, model.bits)
     whole = compliance_model.softmax(model.weights[idx].sum(axis=1))
     assert np.allclose(model.probabilities(text), whole, atol=1e-4)
+
+
+def test_linli_check_names_a_missing_model_file_in_one_line(tmp_path: Path) -> None:
+    """The CLI contract: non-zero with a one-line reason on stderr, here naming the model file."""
+    script = (
+        "import sys; from pathlib import Path; import agent.checks.compliance_model as m; "
+        f"m.MODEL_PATH = Path({str(tmp_path / 'gone.npz')!r}); "
+        "from api.cli import main; sys.argv = ['linli', 'check', '-']; main()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input="这个茶喝了能降血压",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LINLI_HOME": str(tmp_path / "home")},
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert "gone.npz: compliance model file missing" in done.stderr
