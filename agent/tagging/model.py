@@ -16,7 +16,8 @@ adds nothing from one they block, so an injected line cannot create, remove or c
 combination (``combine``):
 
 - a tag the rules make on semantic or weak-word evidence only is dropped when the model is below ``veto`` on all
-  of its evidence; one the lexicon makes outright when it is below ``veto_strong`` (0 turns a veto off);
+  of its evidence; one the lexicon makes outright when it is below ``veto_strong`` (``veto_strong_sensitive``
+  for a health tag, where a wrong tag costs more; 0 turns a veto off);
 - a tag the rules do not make (and the member does not deny) is added when a usable, unblocked message reaches
   ``add`` (``add_sensitive`` for health tags: a wrong health tag costs more than a missed one); the evidence is the
   messages that reach it, at most ``MAX_EVIDENCE``.
@@ -394,6 +395,16 @@ class Decision:
     family: bool | None  # None: keep what the rules said
 
 
+def _veto_floor(tag: str, decided: set[str], limits: dict[str, float], tax: Taxonomy) -> float:
+    """Below this on all its evidence, a rule tag is dropped: ``veto`` for one made on weak or semantic evidence,
+    ``veto_strong`` for one the lexicon makes outright (``veto_strong_sensitive`` for a health tag)."""
+    if tag not in decided:
+        return limits["veto"]
+    if tag in tax.tags and tax.tags[tag].sensitive:
+        return limits.get("veto_strong_sensitive", limits["veto_strong"])
+    return limits["veto_strong"]
+
+
 def combine(
     model: TagModel,
     tax: Taxonomy,
@@ -421,7 +432,7 @@ def combine(
     can_add = min(limits["add"], limits["add_sensitive"]) <= 1.0
     read = {i for mid, i in row.items() if mid not in blocked} if can_add else set()
     for tag, evidence in rule_tags.items():
-        if (limits["veto_strong"] if tag in decided else limits["veto"]) > 0:
+        if _veto_floor(tag, decided, limits, tax) > 0:
             read.update(row[mid] for mid in evidence if mid in row)
     probs = model.scores([text for _, text in allowed], tax, embed, limits, read)
     drop = []
@@ -430,8 +441,7 @@ def combine(
             continue
         seen = [float(probs[row[mid], column[tag]]) for mid in evidence if mid in row]
         best = max(seen, default=0.0)
-        floor = limits["veto_strong"] if tag in decided else limits["veto"]
-        if seen and best < floor:
+        if seen and best < _veto_floor(tag, decided, limits, tax):
             drop.append(tag)
     add = []
     open_rows = [(mid, i) for mid, i in row.items() if mid not in blocked]

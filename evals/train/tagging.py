@@ -64,7 +64,7 @@ MIX_GRID = (0.0, 0.5, 0.75, 1.0)
 GATE = 0.05
 ADD_GRID = (0.7, 0.8, 0.9, 0.95, 1.01)
 VETO_GRID = (0.0, 0.05, 0.2)
-VETO_STRONG_GRID = (0.0, 0.02)
+VETO_STRONG_GRID = (0.0, 0.02, 0.05)
 VECTOR_CHAR_MIN_FREQ = 100
 VECTOR_TOP_WORDS = 3000
 
@@ -368,14 +368,16 @@ def cross_validate(
     rules_alone = score(rows, outcomes, [None] * len(rows), None, tax)
     log(f"rules alone, dev (fitted to dev by hand, so optimistic): {json.dumps(_round(rules_alone))}")
     best: tuple[tuple[float, ...], dict[str, float], dict[str, float]] | None = None
-    for add, add_s, veto, veto_strong in itertools.product(ADD_GRID, ADD_GRID, VETO_GRID, VETO_STRONG_GRID):
-        if add_s < add:
+    grid = itertools.product(ADD_GRID, ADD_GRID, VETO_GRID, VETO_STRONG_GRID, VETO_STRONG_GRID)
+    for add, add_s, veto, veto_strong, veto_strong_s in grid:
+        if add_s < add or veto_strong_s < veto_strong:
             continue  # a health tag never needs less than any other
         limits = {
             "add": add,
             "add_sensitive": add_s,
             "veto": veto,
             "veto_strong": veto_strong,
+            "veto_strong_sensitive": veto_strong_s,
             "mix": mix,
             "gate": GATE,
         }
@@ -392,6 +394,7 @@ def cross_validate(
             add,
             -veto,
             -veto_strong,
+            -veto_strong_s,
         )
         if best is None or key > best[0]:
             best = (key, limits, figures)
@@ -416,7 +419,8 @@ def train(out: Path = MODEL_PATH, log: Any = print) -> TagModel:
     )
     model.e5 = fit_e5(SentenceVectors()(texts), labels, settings["e5_l2"], settings["pos_weight"])
     model.thresholds = {
-        k: settings[k] for k in ("add", "add_sensitive", "veto", "veto_strong", "mix", "gate")
+        k: settings[k]
+        for k in ("add", "add_sensitive", "veto", "veto_strong", "veto_strong_sensitive", "mix", "gate")
     }
     model.meta = {
         "trained_on": "evals/data/tagging.jsonl split=dev, taxonomy examples",
