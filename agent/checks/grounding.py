@@ -1143,7 +1143,18 @@ class Grounder:
                         taken.append((min(match.start(), found.start), max(match.end(), found.end)))
                     elif pattern is dates.RELATIVE:
                         taken.append(match.span())  # 3天前到的货: a time before now, no duration to check
-        return sorted((c for c in out if not self._negated(text, c)), key=lambda c: c.start)
+        out = [self._past(text, c) for c in out if not self._negated(text, c)]
+        return sorted(out, key=lambda c: c.start)
+
+    def _past(self, text: str, claim: Claim) -> Claim:
+        """A date of an expired document said as past (证书2026年6月底就到期了) is what that document says: true."""
+        if (
+            claim.kind == "date"
+            and claim.label == "expired"
+            and PAST.search(self._sentence(text, claim.start, claim.end))
+        ):
+            return replace(claim, label="supported", expected=None)
+        return claim
 
     def _negated(self, text: str, claim: Claim) -> bool:
         """Whether the host denies or corrects the claim (保质期不是36个月; 别信网上说的0.5%; 网上说的18个月不对)."""

@@ -67,6 +67,13 @@ OIL, SOY, RICE, EGG = "OIL-EVOO-500", "SOY-LOWNA-500", "RICE-INF-225", "EGG-FREE
         (OIL, "保质期到2029年。", [("2029年", "wrong_value")]),
         (OIL, "这是2025年灌装的。", [("2025年", "wrong_value")]),
         (OIL, "2026年的第一批早收油。", []),
+        # an expired document's date said as past is true; said as current it rests on the expired document
+        (
+            EGG,
+            "有机证书2026年6月底就到期了，现在不能说有机。",
+            [("有机证书", "supported"), ("2026年6月底", "supported")],
+        ),
+        (EGG, "合作社的有机证书是2025年7月发的。", [("有机证书", "expired"), ("2025年7月", "expired")]),
         (RICE, "这批11月初生产，报告11月中旬出的。", [("11月初", "supported"), ("11月中旬", "supported")]),
     ],
 )
