@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from agent.taxonomy import Taxonomy
+from community.errors import AppError
 
 MODEL_PATH = Path(__file__).with_name("tagmodel.npz")
 VECTORS_PATH = Path(__file__).with_name("tagvectors.npz")
@@ -60,8 +61,12 @@ _BIAS = "<b>"
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
-class ModelFileError(RuntimeError):
-    """The tagging model file is missing, unreadable or not a Linli tagging model."""
+class ModelFileError(AppError):
+    """The tagging model file is missing, unreadable or not a Linli tagging model: the install is broken, not the
+    request (`linli tags infer` says so in one line naming the file; the API answers 500)."""
+
+    status_code = 500
+    error = "tagging_model_unavailable"
 
 
 def normalise(text: str) -> str:

@@ -4,6 +4,9 @@ tag, an injected line changes nothing and is never cited); a missing or corrupt 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +112,26 @@ def test_off_runs_the_rules_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     reset_settings()
     assert default_model() is None and tagger_version() == "rules-v3"
     assert "elderly" in tags("我在养老院上班 天天陪老人吃饭", "今天累死了")
+
+
+def test_linli_tags_infer_names_a_missing_model_file_in_one_line(tmp_path: Path) -> None:
+    """The CLI contract: non-zero with a one-line reason on stderr, naming the model file."""
+    env = {
+        **os.environ,
+        "LINLI_HOME": str(tmp_path / "home"),
+        "LINLI_TAGGING_MODEL": str(tmp_path / "gone.npz"),
+    }
+    env = {k: v for k, v in env.items() if not k.startswith("LINLI_LLM_")}
+
+    def linli(*args: str) -> subprocess.CompletedProcess[str]:
+        script = f"import sys; from api.cli import main; sys.argv = ['linli', *{list(args)!r}]; main()"
+        return subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    assert linli("init").returncode == 0
+    assert linli("communities", "add", "c1", "--name", "一号群").returncode == 0
+    done = linli("tags", "infer", "--community", "c1")
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "gone.npz is missing" in lines[0], done.stderr
