@@ -639,7 +639,9 @@ class Grounder:
 
     def _items(self, text: str, start: int) -> list[str]:
         """The measured items the sentence names just before a figure (酸度 in 酸度0.2%), longest first."""
-        context = text[max(0, start - KEY_WINDOW) : start]
+        context = re.split(r"[，,；;。！？\n]", text[max(0, start - KEY_WINDOW) : start])[
+            -1
+        ]  # the figure's clause
         return [n for n in self.item_names if n in context]
 
     def _labels(self, text: str, start: int) -> list[str]:
@@ -986,7 +988,8 @@ class Grounder:
                 if old:
                     return claim(self._stale(old), old, f"在售批次为 {self.batch_on_sale}")
         # the same item stated with another value: first the documents' facts, then their sentences
-        context = text[max(0, first - KEY_WINDOW) : first]
+        # within the figure's clause: 保质期24个月，开封后3个月内 names no 保质期 for the 3个月
+        context = re.split(r"[，,；;。！？\n]", text[max(0, first - KEY_WINDOW) : first])[-1]
         for pool in (self.current, self.flagged):
             for hit in pool:
                 for fact in hit.facts:

@@ -141,6 +141,18 @@ def test_spoken_ranges(demo_kb: KnowledgeBase, sku: str, text: str, expected: li
     assert labels(demo_kb, sku, text) == expected
 
 
+def test_an_item_named_in_the_clause_before_names_no_figure_of_this_clause(demo_kb: KnowledgeBase) -> None:
+    """保质期24个月，开封后3个月内吃完: the 3个月 is the opened bottle's, checked against 开封后3个月内, not 保质期."""
+    assert labels(demo_kb, OIL, "保质期24个月，开封后3个月内吃完。") == [
+        ("24个月", "supported"),
+        ("3个月", "supported"),
+    ]
+    assert labels(demo_kb, OIL, "保质期24个月，开封后5个月内吃完。") == [
+        ("24个月", "supported"),
+        ("5个月", "wrong_value"),
+    ]
+
+
 def test_a_spoken_price_range_against_the_group_price(demo_kb: KnowledgeBase) -> None:
     grounder = Grounder(demo_kb, OIL, ("¥59",))
     assert [(c.text, c.label) for c in grounder.claims("这瓶油五六十块。")] == [("五六十块", "supported")]
