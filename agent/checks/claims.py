@@ -192,7 +192,9 @@ MONTH_ONLY = re.compile(
     r"(?:(20\d{2}|[〇零一二三四五六七八九]{4})\s*年\s*)?(?<![\d个每])(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月"
     r"(?!份?\s*[\d一二三四五六七八九十]|龄|饼|子|亮|球|光|嫂|季)份?(上旬|中旬|下旬|初|底|末|中)?"
 )
-MONTH_EVENT_AFTER = re.compile(r"^(?:的)?(?:灌装|生产|包装|装瓶|出厂|签发|采|产|下的|检|发|到期|过期)")
+MONTH_EVENT_AFTER = re.compile(
+    r"^(?:的)?(?:灌装|生产|包装|装瓶|出厂|签发|采|产|下的|检|发|到期|过期|加工|收割|开镰|屠宰|宰|分割|磨|榨)"
+)
 RELATIVE_YEAR_BEFORE = re.compile(r"(?:今年|明年|去年|前年)(?:的)?\s*$")
 # a spoken range of two neighbouring digits (七八百毫升, 二三十块, 十二三克, 三十五六度, 两三成): both ends, joined
 # by 〜, which the grounding check reads as one figure that may lie anywhere between them

@@ -920,6 +920,9 @@ class Grounder:
             and weighed
             and (
                 NET_CONTENT.search(text[max(0, first - 10) : first])
+                or re.match(
+                    r"\s*(?:一|每)(?:袋|盒|瓶|罐|包|箱|桶|听)(?:[。！？，,；;\s]|$)", text[match.end() :]
+                )
                 or (
                     re.match(r"\s*(?:重|装)", text[match.end() :])
                     and re.match(r"\s*(?:一|这|每)(?:袋|盒|瓶|罐|包|箱|桶)", sentence)
