@@ -151,3 +151,19 @@ def test_the_shared_after_sales_policy_backs_after_sales_figures_only(kb: Knowle
     assert blocking("未开封的包装食品，7天内支持无理由退货。") == []
     assert blocking("今晚下单明早自提\n超过48小时才反馈的破损，原则上不再受理。") == []
     assert blocking("这瓶酱油开封后7天内用完。") == ["7天"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "保质期24个月。每瓶500ml。",
+        "这批油酸度0.2%。\n每瓶500ml。",
+        "每瓶500ml。保质期24个月。",
+        "保质期24个月，开封后尽快吃完，每瓶500ml。",
+    ],
+)
+def test_a_figure_is_judged_on_its_own_sentence_not_the_one_before(egg_kb: KnowledgeBase, text: str) -> None:
+    """A host's script is many sentences: the item of one (保质期) must not become the item of the next figure
+    (500ml was once labelled invented after a shelf-life sentence; the single-sentence eval rows cannot show it)."""
+    assert {label for _, label in labels(egg_kb, "OIL-EVOO-500", text)} == {"supported"}
+
