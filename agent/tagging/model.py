@@ -200,19 +200,30 @@ class TagModel:
             return np.zeros((0, len(self.tags)), dtype=np.float32)
         return np.stack([self._memo[t] for t in texts])
 
-    @property
-    def adds(self) -> bool:
-        """Whether the thresholds let the model add a tag at all (a probability never exceeds 1)."""
-        return min(self.thresholds["add"], self.thresholds["add_sensitive"]) <= 1.0
+    def reach(self, tag: str, tax: Taxonomy, limits: dict[str, float] | None = None) -> float:
+        """The n-gram probability below which a message cannot reach the add threshold of a tag whatever its
+        sentence vector says (the mix is a weighted mean, and the sentence part is at most 1); above 1 when the
+        tag is never added. Messages under it need no sentence vector for adding: the pruning changes nothing."""
+        limits = limits or self.thresholds
+        floor = limits["add_sensitive"] if tag in tax.tags and tax.tags[tag].sensitive else limits["add"]
+        if floor > 1.0:
+            return float("inf")
+        if not self.mixes(limits):
+            return floor
+        mix = limits["mix"]
+        bound = (floor - mix) / (1 - mix) if mix < 1 else float("-inf")
+        return max(limits["gate"], bound)
 
     def gated(self, texts: Sequence[str], tax: Taxonomy) -> list[str]:
-        """The texts whose sentence embedding the model may read to add a tag: those the n-gram part gives some
-        tag at least ``gate``; none when the model adds nothing (vetoes read only the rules' evidence lines, which
-        the semantic matcher embeds anyway)."""
-        if not self.mixes(self.thresholds) or not self.adds or not texts:
+        """The texts whose sentence vector the model may read to add a tag (see ``reach``); vetoes read only the
+        rules' evidence lines, which the semantic matcher embeds anyway."""
+        if not self.mixes(self.thresholds) or not texts:
+            return []
+        reach = np.array([self.reach(tag, tax) for tag in self.tags])
+        if not np.isfinite(reach).any():
             return []
         probs = self.probabilities(texts, tax)
-        return [t for t, row in zip(texts, probs, strict=True) if float(row.max()) >= self.thresholds["gate"]]
+        return [t for t, row in zip(texts, probs, strict=True) if bool((row >= reach).any())]
 
     def mixes(self, limits: dict[str, float]) -> bool:
         return self.e5.size > 0 and limits.get("mix", 0.0) > 0
@@ -432,10 +443,20 @@ def combine(
         return [], []
     column = {tag: i for i, tag in enumerate(model.tags)}
     row = {mid: i for i, (mid, _) in enumerate(allowed)}
-    # the messages whose probabilities are read: the evidence of rule tags a veto can drop, and (when the
-    # thresholds let the model add) every unblocked one
-    can_add = min(limits["add"], limits["add_sensitive"]) <= 1.0
-    read = {i for mid, i in row.items() if mid not in blocked} if can_add else set()
+    # the messages whose sentence vectors are read: the evidence of rule tags a veto can drop, and the unblocked
+    # ones whose n-gram part leaves a tag the model may add within reach
+    addable = [
+        (column[tag], model.reach(tag, tax, limits))
+        for tag in model.tags
+        if tag not in rule_tags and tag not in denied and tag in tax.tags
+    ]
+    addable = [(j, reach) for j, reach in addable if reach <= 1.0]
+    read: set[int] = set()
+    if addable:
+        plain = model.probabilities([text for _, text in allowed], tax)
+        read = {
+            i for mid, i in row.items() if mid not in blocked and any(plain[i, j] >= r for j, r in addable)
+        }
     for tag, evidence in rule_tags.items():
         if _veto_floor(tag, decided, limits, tax) > 0:
             read.update(row[mid] for mid in evidence if mid in row)
