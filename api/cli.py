@@ -359,7 +359,20 @@ def tags_infer(
     from agent.tagging import infer_community
 
     with session() as s:
-        data = infer_community(s, CLI, community, full=full)
+        if as_json or not sys.stderr.isatty():
+            data = infer_community(s, CLI, community, full=full)
+        else:
+            from rich.progress import Progress
+
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("inferring tags (members)", total=None)
+                data = infer_community(
+                    s,
+                    CLI,
+                    community,
+                    full=full,
+                    progress=lambda n, total: bar.update(task, completed=n, total=total),
+                )
 
     def render(d: dict) -> None:
         out.print(

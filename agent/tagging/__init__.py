@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -48,10 +49,22 @@ def _rule_tags(pending: list[MemberHistory]) -> dict[int, list[InferredTag]]:
     return out
 
 
+Progress = Callable[[int, int], None]  # (members done, members to do)
+RULE_CHUNK = (
+    500  # members per rule-tagger pass: large enough to embed in big batches, small enough to show progress
+)
+
+
 def infer_community(
-    session: Session, actor: Principal, community_id: str, *, full: bool = False
+    session: Session,
+    actor: Principal,
+    community_id: str,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Infer tags for the members of a community that have something new; returns counts and the tags."""
+    """Infer tags for the members of a community that have something new; returns counts and the tags.
+    ``progress`` hears (members done, members to do) after each rule-tagger chunk or LLM batch."""
     actor.require_community(community_id)
     get_community(session, community_id)
     tax = taxonomy()
@@ -68,8 +81,14 @@ def infer_community(
         tagger, model_name = f"{llm.prompt_version}+{tax.version}@{llm.model_name}", llm.model_name
     pending = [h for h in all_histories if full or h.tags_state != h.state(tagger)]
     started = time.perf_counter()
+    if progress is not None:
+        progress(0, len(pending))
     if settings.offline:
-        found = _rule_tags(pending)
+        found = {}
+        for start in range(0, len(pending), RULE_CHUNK):
+            found.update(_rule_tags(pending[start : start + RULE_CHUNK]))
+            if progress is not None:
+                progress(min(start + RULE_CHUNK, len(pending)), len(pending))
         steps = [
             {
                 "step": "rules",
@@ -79,7 +98,7 @@ def infer_community(
             }
         ]
     else:
-        outcome = llm.tag(pending)
+        outcome = llm.tag(pending, progress=progress)
         found = outcome.tags
         steps = outcome.steps
         stats = {

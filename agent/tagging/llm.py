@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -100,11 +101,16 @@ class LLMTagger:
             TaggingResult, method="function_calling", include_raw=True
         )
 
-    def tag(self, histories: list[MemberHistory]) -> BatchOutcome:
-        """Validated tags per member. Consent is not this class's business: the service gates sensitive tags."""
+    def tag(
+        self, histories: list[MemberHistory], progress: Callable[[int, int], None] | None = None
+    ) -> BatchOutcome:
+        """Validated tags per member. Consent is not this class's business: the service gates sensitive tags.
+        ``progress`` hears (members done, members to do) after each batch."""
         outcome = BatchOutcome()
         for start in range(0, len(histories), BATCH_MEMBERS):
             self._tag_batch(histories[start : start + BATCH_MEMBERS], outcome)
+            if progress is not None:
+                progress(min(start + BATCH_MEMBERS, len(histories)), len(histories))
         return outcome
 
     def _tag_batch(self, batch: list[MemberHistory], outcome: BatchOutcome) -> None:

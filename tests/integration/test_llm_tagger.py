@@ -44,8 +44,10 @@ def test_good_answers_become_tags_with_evidence_and_the_request_is_well_formed(
     chat: dict[str, int], community: str, stub: StubServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_llm(monkeypatch, stub, "stub-tagger")
+    heard: list[tuple[int, int]] = []
     with db.session_scope() as s:
-        report = infer_community(s, CLI, community)
+        report = infer_community(s, CLI, community, progress=lambda n, total: heard.append((n, total)))
+    assert heard[0][0] == 0 and heard[-1][0] == heard[-1][1] == report["considered"] and len(heard) == 2
     tags = tags_by_name(community)
     assert set(tags["王阿姨"]) == {"blood_pressure", "baking"}
     assert (

@@ -148,3 +148,34 @@ def test_staff_are_never_tagged_targeted_or_treated_as_a_members_name(tmp_path: 
         infer_community(s, CLI, community)
         assert segment_members(s, community, "baking", sensitive=False) == [ids["王阿姨"]]
     assert tags_of(community)["王阿姨"] == {"baking", "blood_pressure"}
+
+
+def test_inference_reports_progress_and_chunks_change_nothing(
+    tmp_path: Path, community: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent.tagging as tagging
+
+    path = tmp_path / "many.txt"
+    lines = [
+        "2026-11-20 20:01:05 王阿姨: 我爸血压高，医生让少吃盐",
+        "2026-11-20 20:02:05 小林: 周末烤了吐司 高筋面粉快用完了",
+        "2026-11-20 20:03:05 陈姐: 宝宝六个月了 想买点米粉",
+        "2026-11-20 20:04:05 老赵: 最近在健身 想多吃点蛋白质",
+        "2026-11-20 20:05:05 小美: 今天降温了 大家多穿点",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with db.session_scope() as s:
+        import_file(s, CLI, path, community, secret=b"k")
+    heard: list[tuple[int, int]] = []
+    with db.session_scope() as s:
+        whole = infer_community(s, CLI, community, progress=lambda n, total: heard.append((n, total)))
+    assert heard == [(0, 5), (5, 5)]
+    before = tags_of(community)
+    monkeypatch.setattr(tagging, "RULE_CHUNK", 2)
+    heard.clear()
+    with db.session_scope() as s:
+        again = infer_community(
+            s, CLI, community, full=True, progress=lambda n, total: heard.append((n, total))
+        )
+    assert heard == [(0, 5), (2, 5), (4, 5), (5, 5)]
+    assert tags_of(community) == before and again["tagged"] == whole["tagged"] > 0
