@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +54,18 @@ out = Console()
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 CommunityOpt = Annotated[str, typer.Option("--community", "-c", help="Community id.")]
+
+
+def with_progress(label: str, as_json: bool, run: Callable[[Callable[[int, int], None] | None], Any]) -> Any:
+    """``run(tick)`` with a transient progress bar on stderr when a person watches (a terminal, no --json);
+    ``tick(done, total)`` moves it. Without one, ``run(None)``."""
+    if as_json or not sys.stderr.isatty():
+        return run(None)
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        return run(lambda n, total: bar.update(task, completed=n, total=total))
 
 
 def emit(data: Any, as_json: bool, render: Any = None) -> None:
@@ -359,20 +372,11 @@ def tags_infer(
     from agent.tagging import infer_community
 
     with session() as s:
-        if as_json or not sys.stderr.isatty():
-            data = infer_community(s, CLI, community, full=full)
-        else:
-            from rich.progress import Progress
-
-            with Progress(console=err, transient=True) as bar:
-                task = bar.add_task("inferring tags (members)", total=None)
-                data = infer_community(
-                    s,
-                    CLI,
-                    community,
-                    full=full,
-                    progress=lambda n, total: bar.update(task, completed=n, total=total),
-                )
+        data = with_progress(
+            "inferring tags (members)",
+            as_json,
+            lambda tick: infer_community(s, CLI, community, full=full, progress=tick),
+        )
 
     def render(d: dict) -> None:
         out.print(
@@ -540,20 +544,13 @@ def docs_ingest(paths: list[Path], as_json: JsonOpt = False) -> None:
 
     kb = get_knowledge_base()
     with session() as s:
-        if as_json or not sys.stderr.isatty():
-            data = ingest_documents(s, CLI, kb, paths)
-        else:
-            from rich.progress import Progress
-
-            with Progress(console=err, transient=True) as bar:
-                task = bar.add_task("embedding documents", total=None)
-                data = ingest_documents(
-                    s,
-                    CLI,
-                    kb,
-                    paths,
-                    progress=lambda doc, n, total: bar.update(task, completed=n, total=total),
-                )
+        data = with_progress(
+            "embedding documents",
+            as_json,
+            lambda tick: ingest_documents(
+                s, CLI, kb, paths, progress=None if tick is None else lambda doc, n, total: tick(n, total)
+            ),
+        )
     emit(
         data,
         as_json,

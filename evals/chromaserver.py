@@ -11,14 +11,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
-from evals.serve import ServeError, free_port
+from evals.serve import ServeError, free_port, wait_answers
 
 
 def chroma_command() -> str:
@@ -54,17 +51,12 @@ def chroma_server(timeout: float = 60) -> Iterator[str]:
             )
             url = f"http://127.0.0.1:{port}"
             try:
-                deadline = time.monotonic() + timeout
-                while True:
-                    try:
-                        if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        said = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-                        raise ServeError(f"chroma run did not answer {url}/api/v2/heartbeat:\n{said}")
-                    time.sleep(0.1)
+                wait_answers(
+                    f"{url}/api/v2/heartbeat",
+                    lambda: process.poll() is None,
+                    timeout,
+                    lambda: log_path.read_text(encoding="utf-8", errors="replace")[-3000:],
+                )
                 yield url
             finally:
                 process.terminate()

@@ -1,8 +1,9 @@
 """A real `linli serve` on a free loopback port, for the benchmarks and the tests that need a served Linli.
 
 - ``free_port()`` → a port nothing listens on now
-- ``wait_healthy(base, alive, timeout, why)`` → returns once ``GET {base}/api/health`` answers 200; raises
-  ``ServeError`` with ``why()`` (the server's own output) when ``alive()`` turns false or the time is up
+- ``wait_answers(url, alive, timeout, why)`` → returns once ``GET url`` answers 200; raises ``ServeError`` with
+  ``why()`` (the server's own output) when ``alive()`` turns false or the time is up
+- ``wait_healthy(base, alive, timeout, why)`` → the same for ``{base}/api/health``
 - ``linli_serve(env, *, workers=1, log=None, timeout=60)`` → context manager yielding a ``Served`` (base URL,
   process); the server's output goes to ``log`` (a temporary file when None); the server is stopped on exit
 """
@@ -34,19 +35,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(base: str, alive: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
+def wait_answers(url: str, alive: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
+    """Returns once ``GET url`` answers 200; a ``ServeError`` with ``why()`` when ``alive()`` turns false or the
+    time is up."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         if not alive():
-            raise ServeError(f"the server exited before it answered {base}/api/health:\n{why()}")
+            raise ServeError(f"the server exited before it answered {url}:\n{why()}")
         if time.monotonic() > deadline:
-            raise ServeError(f"{base}/api/health did not answer within {timeout:.0f} s:\n{why()}")
+            raise ServeError(f"{url} did not answer within {timeout:.0f} s:\n{why()}")
         time.sleep(0.2)
+
+
+def wait_healthy(base: str, alive: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
+    wait_answers(f"{base}/api/health", alive, timeout, why)
 
 
 @dataclass(frozen=True)
