@@ -166,4 +166,3 @@ def test_a_figure_is_judged_on_its_own_sentence_not_the_one_before(egg_kb: Knowl
     """A host's script is many sentences: the item of one (保质期) must not become the item of the next figure
     (500ml was once labelled invented after a shelf-life sentence; the single-sentence eval rows cannot show it)."""
     assert {label for _, label in labels(egg_kb, "OIL-EVOO-500", text)} == {"supported"}
-
