@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from evals.serve import ServeError, free_port, wait_answers
+from evals.serve import ServeError, free_port, stop, wait_answers
 
 
 def chroma_command() -> str:
@@ -59,9 +59,4 @@ def chroma_server(timeout: float = 60) -> Iterator[str]:
                 )
                 yield url
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop(process)

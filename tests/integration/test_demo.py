@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from evals.serve import ServeError, free_port, wait_healthy
+from evals.serve import ServeError, free_port, stop, wait_healthy
 
 
 @pytest.fixture
@@ -53,8 +53,7 @@ def served_demo(tmp_path: Path, embedding_cache: Path):  # type: ignore[no-untyp
             pytest.fail(f"demo did not serve: {exc}")
         yield base, output
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
 
 
 def count(output: str, label: str) -> int:
