@@ -8,6 +8,7 @@ after an ingest only new or changed chunks are tokenized before the (fast) bm25s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -96,9 +97,11 @@ _jieba_lock = threading.Lock()
 _added_words: set[str] = set()
 
 
+@functools.cache
 def _jieba() -> Any:
     """jieba, with its "Building prefix dict ..." start-up lines kept off the user's terminal (they are DEBUG
-    chatter printed to stderr at every CLI run)."""
+    chatter printed to stderr at every CLI run). Once per process: setting a logger's level clears every logger's
+    cache, which is no work for each tokenize call."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
