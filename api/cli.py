@@ -390,6 +390,12 @@ def tags_infer(
             )
 
     emit(data, as_json, render)
+    if data.get("untagged"):  # what was answered is committed; the rest is still pending for the next run
+        why = (data.get("llm") or {}).get("error") or "the LLM's answer for their batch could not be parsed"
+        raise AppError(
+            f"{data['untagged']} member(s) not tagged, their tags left as they were: {why}. "
+            "Run `linli tags infer` again to retry only them."
+        )
 
 
 @tags_app.command("runs")

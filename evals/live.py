@@ -75,6 +75,10 @@ class _Tagging:
             t0 = time.perf_counter()
             outcome = self.tagger.tag(histories[start : start + self.batch])
             self.seconds.append(time.perf_counter() - t0)
+            if outcome.error:  # a live score over the batches that happened to get through would mislead
+                from agent.llm import LLMFailed
+
+                raise LLMFailed(outcome.error)
             tags.update(outcome.tags)
             self.calls += outcome.calls
             self.failed += outcome.failed_calls

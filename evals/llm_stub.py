@@ -6,6 +6,9 @@ The model name picks the behaviour:
   evidence, an instruction used as evidence, sensitive tags for everyone);
 - ``stub-malformed``: tool-call arguments that are not JSON;
 - ``stub-fail``: HTTP 500 every time;
+- any model, while ``app.state.fault_markers`` is on (the default): a tagging batch whose chat data contains
+  ``#stub-500`` gets HTTP 500, one containing ``#stub-garbage`` gets unparseable arguments, so that one run can
+  mix answered and failed batches;
 - ``stub-composer``: an honest composer that states the evidence pack's figures with their chunk ids;
   ``stub-composer-fabricate`` adds an invented, absolute figure on the first call (fixed by the repair pass),
   ``stub-composer-stubborn`` on every call.
@@ -147,6 +150,7 @@ def _claims(members: list[dict[str, Any]], adversarial: bool) -> list[dict[str, 
 def create_app() -> FastAPI:
     app = FastAPI(title="OpenAI-compatible stub")
     app.state.requests = []
+    app.state.fault_markers = True
 
     @app.post("/v1/chat/completions")
     async def completions(request: Request) -> Any:
@@ -159,7 +163,12 @@ def create_app() -> FastAPI:
             )
         prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
         tool = (body.get("tools") or [{}])[0].get("function", {}).get("name", "TaggingResult")
-        if model == "stub-malformed":
+        fault = app.state.fault_markers and tool == "TaggingResult"
+        if fault and "#stub-500" in prompt:
+            return JSONResponse(
+                {"error": {"message": "stub failure for this batch", "type": "server_error"}}, status_code=500
+            )
+        if model == "stub-malformed" or (fault and "#stub-garbage" in prompt):
             arguments = '{"claims": [{"member": "M1", "tag": '
         elif tool == "DraftOutput":
             arguments = json.dumps({"sentences": _draft(prompt, model)}, ensure_ascii=False)

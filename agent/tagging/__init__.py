@@ -64,13 +64,19 @@ def infer_community(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Infer tags for the members of a community that have something new; returns counts and the tags.
-    ``progress`` hears (members done, members to do) after each rule-tagger chunk or LLM batch."""
+    ``progress`` hears (members done, members to do) after each rule-tagger chunk or LLM batch.
+
+    When the LLM gives no usable answer for some members (an unparseable batch, or the endpoint failing part-way),
+    the answered members are stored as usual and the rest are left exactly as they were and still pending;
+    ``untagged`` counts them and ``llm.error`` says why. Callers decide whether that is a failure (the CLI exits
+    non-zero after committing what was answered)."""
     actor.require_community(community_id)
     get_community(session, community_id)
     tax = taxonomy()
     settings = get_settings()
     all_histories = histories(session, community_id)
     stats: dict[str, Any] = {}
+    untagged: set[int] = set()  # members the LLM gave no usable answer for: left exactly as they were
     if settings.offline:
         tagger, model_name = f"{tagger_version()}+{tax.version}", None
     else:
@@ -101,16 +107,21 @@ def infer_community(
         outcome = llm.tag(pending, progress=progress)
         found = outcome.tags
         steps = outcome.steps
+        untagged = outcome.untagged
         stats = {
             "calls": outcome.calls,
             "failed_calls": outcome.failed_calls,
             "input_tokens": outcome.input_tokens,
             "output_tokens": outcome.output_tokens,
             "dropped": dict(outcome.dropped),
+            "untagged_members": len(untagged),
+            "error": outcome.error,
         }
     withheld: Counter[str] = Counter()
     members_out = []
     for history in pending:
+        if history.member_id in untagged:
+            continue  # stored tags and state untouched: still pending, so the next run asks again
         allowed = []
         for tag in found.get(history.member_id, []):
             if tax.tags[tag.tag].sensitive and history.health_consent != "granted":
@@ -156,13 +167,15 @@ def infer_community(
             "full": full,
             "steps": steps,
             "withheld_without_consent": dict(withheld),
-            **stats,
+            "untagged_members": sorted(untagged),
+            **{k: v for k, v in stats.items() if k != "untagged_members"},
         },
     )
     return {
         "run_id": run_id,
         "members": members_out,
         "considered": len(pending),
+        "untagged": len(untagged),
         "skipped_unchanged": len(all_histories) - len(pending),
         "tagged": sum(1 for m in members_out if m["tags"]),
         "withheld_without_consent": sum(withheld.values()),

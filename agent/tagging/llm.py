@@ -50,6 +50,10 @@ class BatchOutcome:
     input_tokens: int = 0
     output_tokens: int = 0
     steps: list[dict[str, Any]] = field(default_factory=list)  # the trace: one entry per call
+    # members whose batch brought back nothing usable, or was never sent after the endpoint failed: their stored
+    # tags must stay as they are and they stay pending, so the next run asks about them again
+    untagged: set[int] = field(default_factory=set)
+    error: str | None = None  # the endpoint failure that stopped the run, if one did
 
 
 def taxonomy_table(tax: Taxonomy) -> str:
@@ -105,10 +109,21 @@ class LLMTagger:
         self, histories: list[MemberHistory], progress: Callable[[int, int], None] | None = None
     ) -> BatchOutcome:
         """Validated tags per member. Consent is not this class's business: the service gates sensitive tags.
-        ``progress`` hears (members done, members to do) after each batch."""
+        ``progress`` hears (members done, members to do) after each batch.
+
+        A batch whose answer cannot be parsed leaves its members in ``untagged`` and the run goes on. A call that
+        fails outright (after the client's retries) stops the run: the endpoint is down or refusing, and every
+        further call would spend the same wait. That batch's members and all later ones go to ``untagged`` and
+        ``error`` says why; the batches already answered are kept, so their tokens are not spent again."""
         outcome = BatchOutcome()
         for start in range(0, len(histories), BATCH_MEMBERS):
-            self._tag_batch(histories[start : start + BATCH_MEMBERS], outcome)
+            batch = histories[start : start + BATCH_MEMBERS]
+            try:
+                self._tag_batch(batch, outcome)
+            except LLMFailed as exc:
+                outcome.error = exc.detail
+                outcome.untagged.update(h.member_id for h in histories[start:])
+                break
             if progress is not None:
                 progress(min(start + BATCH_MEMBERS, len(histories)), len(histories))
         return outcome
@@ -126,6 +141,16 @@ class LLMTagger:
             )
         except Exception as exc:  # noqa: BLE001 - any transport or API failure of this batch is counted, then raised
             outcome.failed_calls += 1
+            outcome.steps.append(
+                {
+                    "step": "llm_batch",
+                    "members": [h.member_id for h in batch],
+                    "model": self.model_name,
+                    "prompt_version": self.prompt_version,
+                    "error": f"{type(exc).__name__}: {exc}"[:300],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            )
             raise LLMFailed(f"tagging call failed: {type(exc).__name__}: {exc}") from exc
         usage = usage_of(response.get("raw"))
         outcome.input_tokens += usage["input_tokens"]
@@ -144,6 +169,7 @@ class LLMTagger:
         if parsed is None:
             outcome.failed_calls += 1
             outcome.dropped["unparseable_output"] += 1
+            outcome.untagged.update(h.member_id for h in batch)
             return
         for claim in parsed.claims:
             reason = self._reject(claim, data)

@@ -139,6 +139,10 @@ def llm_request_size(tmp: Path) -> dict[str, float]:
             home=tmp / "home", llm_base_url=stub.url, llm_model="stub-tagger", llm_max_retries=0
         )
         outcome = LLMTagger(chat_model(settings)).tag(sample)
+        if outcome.error or outcome.untagged:
+            raise RuntimeError(
+                f"the stub tagger left {len(outcome.untagged)} member(s) untagged: {outcome.error}"
+            )
         chars = sum(len(m["content"]) for r in stub.app.state.requests for m in r["messages"])
     n = max(len(sample), 1)
     return {
