@@ -32,16 +32,16 @@ if TYPE_CHECKING:
     from agent.tagging.semantic import SemanticMatcher
 
 PROMPT_VERSION = (
-    "rules-v3"  # the rules alone (LINLI_TAGGING_MODEL=off); with the trained model: rules-v4+tagmodel-…
+    "rules-v5"  # the rules alone (LINLI_TAGGING_MODEL=off); with the trained model: rules-v5+tagmodel-…
 )
 
 
 def tagger_version() -> str:
-    """What made the offline assertions: ``rules-v3`` alone, or ``rules-v4+tagmodel-<sha8>`` with the model."""
+    """What made the offline assertions: ``rules-v5`` alone, or ``rules-v5+tagmodel-<sha8>`` with the model."""
     from agent.tagging.model import default_model
 
     model = default_model()
-    return f"rules-v4+{model.version}" if model is not None else PROMPT_VERSION
+    return f"{PROMPT_VERSION}+{model.version}" if model is not None else PROMPT_VERSION
 
 
 CLAUSE = re.compile(r"[，,。.!！?？~～;；\n]+|\s{2,}")
@@ -77,10 +77,12 @@ READING = re.compile(
     r"^[^，。！？,!?\d]{0,4}?(\d{2,3}(\.\d)?|\d\.\d|[一二两三四五六七八九十]{1,3}点[一二三四五六七八九]|一百[一二三四五六七八九十]{0,2})"
     r"(?!\d|\s*(年|个|天|次|袋|盒|瓶|块|元|周|月|号|点钟))"
 )
-# a weight change in 斤/公斤: "医生让我减十斤", "胖了二十斤", "瘦了6公斤"
+# a weight change in 斤/公斤: "医生让我减十斤", "胖了二十斤", "瘦了6公斤", "体重降了四斤"
 WEIGHT_CHANGE = re.compile(
-    r"(减|瘦|掉|甩|胖)了?[^，。！？,!?]{0,2}?(\d{1,3}|[一二两三四五六七八九十几]{1,3})多?(斤|公斤|kg|KG)"
+    r"(减|瘦|掉|甩|胖|降|轻|长)了?[^，。！？,!?]{0,2}?(\d{1,3}|[一二两三四五六七八九十几]{1,3})多?(斤|公斤|kg|KG)"
 )
+# the week of a pregnancy: "孕24周了", "孕三十周", "孕期7个月"
+PREGNANCY_WEEK = re.compile(rf"孕期?\s*(?P<n>{_CN_NUMBER})\s*(?:周|w|W|个多?月)")
 INFANT_MAX_MONTHS = 36  # 婴幼儿: up to three years
 ELDER_MIN_YEARS = 70
 
@@ -183,6 +185,8 @@ OTHERS_SAY = re.compile(
 )
 # a warning to everyone: "减肥药千万别乱吃", "大家小心"
 WARNING = re.compile(r"千万(别|不要)|别乱(吃|买|用)|大家(注意|小心)")
+# a notice of a free check-up for everyone, not a state of the member: "小区门口有免费量血压的", "量血压测血糖免费的"
+NOTICE = re.compile(r"义诊|免费(?:量|测|查|体检|筛查)|(?:量|测)[^，。,!?！？]{0,6}免费|健康讲座|健康讲堂")
 # news and ads anywhere in the clause, for a weak word: "防腐剂超标那个新闻你们看了吗"
 MEDIA = re.compile(r"新闻|报道|广告|视频|抖音|网上|直播间")
 # a weak word naming a product's attribute ("减盐酱油是不是不鲜", "低钠的吗"): product talk. For a sensitive tag
@@ -190,6 +194,7 @@ MEDIA = re.compile(r"新闻|报道|广告|视频|抖音|网上|直播间")
 PRODUCT_AFTER = re.compile(
     r"^(的)?(酱油|盐|燕麦片?|面粉|米粉|橄榄油|油|鸡蛋|款|版|牌子|产品|零食|饼干|酸奶|奶粉|麦片|那款|这款)"
     r"|^的(吗|嘛|吧|么|？|\?)"
+    r"|^的$"  # a kind of thing wanted, at the end of the clause: "推荐点老人好消化的", "有低钠的"
 )
 ASKING = re.compile(r"吗|嘛|什么|啥|哪|怎么|[？?]")
 # the member speaking of themselves ("我", "俺", not "我家"/"我妈")
@@ -230,8 +235,8 @@ def _resolved(text: str, tax: Taxonomy) -> bool:
 
 
 def age_hits(clause: str) -> list[tuple[str, str]]:
-    """(tag, matched text) for numbers read as states: a child of three or under, a family elder of seventy or
-    more, a weight change in 斤."""
+    """(tag, matched text) for numbers read as states: a child of three or under, a week of pregnancy, a family
+    elder of seventy or more, a weight change in 斤."""
     found = []
     for m in CHILD_AGE.finditer(clause):
         n = chinese_number(m.group("n"))
@@ -239,6 +244,9 @@ def age_hits(clause: str) -> list[tuple[str, str]]:
             continue
         months = n if m.group("unit").endswith("月") else n * 12
         if 0 < months <= INFANT_MAX_MONTHS:
+            found.append(("maternal_infant", m.group()))
+    for m in PREGNANCY_WEEK.finditer(clause):
+        if chinese_number(m.group("n")) is not None:
             found.append(("maternal_infant", m.group()))
     for m in WEIGHT_CHANGE.finditer(clause):
         found.append(("weight", m.group()))
@@ -452,6 +460,7 @@ def lexicon_hits(
                     or CATEGORY_AFTER.match(clause[pos + len(word) :])
                     or OTHERS_SAY.search(head)
                     or WARNING.search(clause)
+                    or NOTICE.search(clause)
                     or EFFECT_QUESTION.search(clause)
                     or REFUSED_AFTER.match(clause[pos + len(word) :])
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)

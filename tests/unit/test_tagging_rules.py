@@ -366,3 +366,25 @@ def test_questions_potential_complements_mentions_and_what_is_over() -> None:
     assert "weight" not in lexical("减肥这事我放弃了", "吃饱才有力气减肥")
     assert "weight" in lexical("减肥这事我放弃了", "现在又开始减肥了")
     assert lexical("血压高吃什么酱油好", "老公天天吃得咸")["blood_pressure"][0] == "family"
+
+
+def test_notices_rhetorical_denials_and_routine_checks_are_no_health_state() -> None:
+    # a free check-up announced to everyone is not the member's blood pressure
+    assert lexical("我们小区门口有免费量血压的", "大家可以去") == {}
+    assert lexical("这周末小区有义诊", "量血压测血糖免费的") == {}
+    assert "blood_pressure" in lexical("社区义诊我去量了", "我血压高 高压一百六")
+    # "谁说我减肥了" denies it; "血糖？我可没问题" answers with no
+    assert "weight" not in lexical("谁说我减肥了 我天天吃火锅好吗")
+    assert "blood_sugar" not in lexical("血糖？我可没问题 哈哈")
+    assert "blood_sugar" in lexical("血糖？高着呢 天天扎手指")
+    # booking the routine screening in pregnancy is no blood-sugar state; failing it is
+    assert "blood_sugar" not in lexical("下礼拜去做糖耐 有点紧张")
+    assert "blood_sugar" in lexical("孕检糖耐没过 医生让控糖")
+    # lactose intolerance is 过敏忌口, the diarrhoea after milk its symptom
+    assert set(lexical("我家孩子乳糖不耐 喝奶就拉肚子")) == {"allergy"}
+
+
+def test_a_weak_word_ending_the_clause_with_de_is_a_kind_of_product() -> None:
+    # "推荐点老人好消化的": what is wanted for an elder, not a weak stomach; a second message still makes it
+    assert "digestive" not in tags("能不能推荐点老人好消化的")
+    assert "digestive" in lexical("能不能推荐点好消化的", "我胃不好")
