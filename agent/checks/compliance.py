@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import re._parser as sre_parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,8 +17,9 @@ from typing import Any
 
 import yaml
 
-from agent.checks import compliance_model
+from agent.checks import compliance_clause, compliance_model
 from agent.checks.automaton import Automaton
+from agent.checks.compliance_clause import ClauseClassifier
 from agent.checks.compliance_model import SpanTagger
 from agent.checks.normalise import View, view
 from prompts import PROMPTS_DIR
@@ -309,19 +310,40 @@ def _default_index() -> Index:
 
 
 def check_compliance(
-    text: str, rule_set: tuple[Rule, ...] | None = None, *, tagger: SpanTagger | None = None
+    text: str,
+    rule_set: tuple[Rule, ...] | None = None,
+    *,
+    tagger: SpanTagger | None = None,
+    clause_model: ClauseClassifier | None = None,
 ) -> list[Finding]:
     """Findings for every rule hit outside its allow-contexts, then the trained span tagger's findings where no rule
-    finding already speaks (see :func:`model_findings`). Matching reads a normalised view of the text (full width, traditional
-    characters, separators inside words) and reports spans of the original text. The tagger is ``tagger`` when
-    given, else the committed model unless ``LINLI_COMPLIANCE_MODEL=off``; a rule set given explicitly runs alone."""
+    finding already speaks (see :func:`model_findings`), then the clause classifier's where neither speaks for its
+    family in that clause (see :func:`clause_findings`). Matching reads a normalised view of the text (full width,
+    traditional characters, separators inside words) and reports spans of the original text. The tagger and the
+    clause model are those given, else the committed models unless ``LINLI_COMPLIANCE_MODEL=off``; a rule set
+    given explicitly runs alone (with the models given, if any)."""
     seen = view(text)
     findings = rule_findings(text, seen, rule_set)
-    if tagger is None and rule_set is None and compliance_model.enabled():
-        tagger = compliance_model.default_model()
+    if rule_set is None and compliance_model.enabled():
+        tagger = tagger or compliance_model.default_model()
+        clause_model = clause_model or compliance_clause.default_model()
     if tagger is not None:
         spans = tagger.spans(seen.text)
         findings = _drop_nested(findings + model_findings(text, seen, spans, findings, rule_set))
+    if clause_model is not None:
+        flagged = clause_model.flagged(seen.text)
+        if flagged:
+            found = clause_findings(
+                text,
+                seen,
+                flagged,
+                findings,
+                rule_set,
+                window=clause_model.best_window,
+                whole_clause=clause_model.whole_clause,
+                defer_any=clause_model.defer_any,
+            )
+            findings = _drop_nested(findings + found)
     return findings
 
 
@@ -513,3 +535,73 @@ def _defers(text: str, start: int, end: int, family: str, rule_finding: Finding)
         return False
     lo, hi = min(end, rule_finding.end), max(start, rule_finding.start)
     return not CLAUSE_END.search(text, lo, hi) if lo <= hi else True
+
+
+def clause_findings(
+    text: str,
+    seen: View,
+    flagged: Sequence[tuple[str, int, int, float]],
+    covered: Sequence[Finding] = (),
+    rule_set: tuple[Rule, ...] | None = None,
+    *,
+    window: Callable[[str, int, int, str], tuple[int, int]] | None = None,
+    whole_clause: bool = False,
+    defer_any: bool = True,
+) -> list[Finding]:
+    """Findings from the clause classifier's flagged clauses of the normalised view (family, clause start and end,
+    probability): one per clause and family, for families that have a rule file, where no finding in ``covered``
+    (the rules' and the span tagger's) touches the clause (of any family with ``defer_any``, else of its own) or
+    overlaps its window, the window is not inside an allow-context of the family, and no denial cue of the family
+    stands before the window in its clause (nor does the clause ask). The window is ``window(view text, clause
+    start, clause end, family)`` (the clause's highest-scoring characters), the whole clause when None; the finding
+    spans the window, or the clause with ``whole_clause``."""
+    known = families(rule_set)
+    out: list[Finding] = []
+    for family_name, c_start, c_end, score in flagged:
+        family = known.get(family_name)
+        if family is None:
+            continue
+        o_clause = seen.span(c_start, c_end)
+        if any(
+            (defer_any or f.family == family_name) and f.start < o_clause[1] and o_clause[0] < f.end
+            for f in covered
+        ):
+            continue
+        w_start, w_end = window(seen.text, c_start, c_end, family_name) if window else (c_start, c_end)
+        o_start, o_end = seen.span(w_start, w_end)
+        if any(f.start < o_end and o_start < f.end for f in covered):
+            continue
+        if _outside_allowed(seen.text, w_start, w_end, family) != [(w_start, w_end)]:
+            continue
+        if _denied(seen.text, w_start, w_end, family.denial) or _clause_denied(
+            seen.text, c_start, w_start, family.denial
+        ):
+            continue
+        if whole_clause:
+            o_start, o_end = o_clause
+        basis = f"（依据：{family.legal_basis}）" if family.legal_basis else ""
+        out.append(
+            Finding(
+                f"clause:{family_name}",
+                family.category,
+                family.severity,
+                o_start,
+                o_end,
+                text[o_start:o_end],
+                f"模型识别（整句）：疑似{family.category}「{text[o_clause[0] : o_clause[1]]}」（置信度{score:.2f}），"
+                f"请核对{basis}",
+                family.suggestion,
+                family_name,
+            )
+        )
+    return out
+
+
+def _clause_denied(text: str, clause_start: int, start: int, denial: re.Pattern[str] | None) -> bool:
+    """True when a denial cue of the family stands anywhere in the clause before the window (the window is where
+    the evidence peaks, which need not be where the claim begins: 并不能让血管变软)."""
+    return (
+        denial is not None and bool(denial.search(text, clause_start, start))
+        if start > clause_start
+        else False
+    )

@@ -16,7 +16,7 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +176,19 @@ class SpanTagger:
     merge_gap: int = 0  # runs of one family this close are one
     peak: float = 0.0  # a run must reach this probability somewhere
     clusters: np.ndarray | None = None  # class per BMP code point (0: none), see feature_indices
+    # per family (threshold, peak) where it differs from the model's own, chosen by CV (pressure_selling stricter)
+    family_settings: tuple[tuple[str, float, float], ...] = ()
+
+    @cached_property
+    def bars(self) -> tuple[np.ndarray, np.ndarray]:
+        """Threshold and peak per family."""
+        threshold = np.full(len(self.families), self.threshold)
+        peak = np.full(len(self.families), self.peak)
+        for name, t, p in self.family_settings:
+            if name in self.families:
+                threshold[self.families.index(name)] = t
+                peak[self.families.index(name)] = p
+        return threshold, peak
 
     def probabilities(self, text: str) -> np.ndarray:
         """(len(text), 1 + families) class probabilities per character."""
@@ -206,31 +219,32 @@ class SpanTagger:
     def spans(self, text: str, threshold: float | None = None) -> list[tuple[str, int, int, float]]:
         """(family, start, end, peak probability) for each run of characters whose family probability clears the
         threshold."""
-        chosen = self.threshold if threshold is None else threshold
-        return decode(
-            self.probabilities(text), self.families, chosen, self.min_length, self.merge_gap, self.peak
-        )
+        bar, peak = self.bars
+        chosen = bar if threshold is None else threshold
+        return decode(self.probabilities(text), self.families, chosen, self.min_length, self.merge_gap, peak)
 
 
 def decode(
     probs: np.ndarray,
     families: tuple[str, ...],
-    threshold: float,
+    threshold: float | np.ndarray,
     min_length: int = 1,
     merge_gap: int = 0,
-    peak: float = 0.0,
+    peak: float | np.ndarray = 0.0,
 ) -> list[tuple[str, int, int, float]]:
     """Runs of characters whose family probability clears ``threshold``; runs of one family at most ``merge_gap``
     characters apart are one run (胃病都能治好 is one claim even when 病都 scores low); a run shorter than
     ``min_length`` characters is dropped (a lone character is rarely a claim and often a stray), and so is a run
-    whose highest probability stays under ``peak``."""
+    whose highest probability stays under ``peak``. ``threshold`` and ``peak`` are one value or one per family."""
     out: list[tuple[str, int, int, float]] = []
     if not len(probs):
         return out
     families_probs = probs[:, 1:]
-    if families_probs.max() < max(threshold, peak):
+    bar = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(families),))
+    peaks = np.broadcast_to(np.asarray(peak, dtype=np.float64), (len(families),))
+    if (families_probs.max(axis=0) < np.maximum(bar, peaks)).all():
         return out  # most sentences: no character of any family reaches the bar
-    above = families_probs >= threshold
+    above = families_probs >= bar[None, :]
     for k in np.flatnonzero(above.any(axis=0)):
         column = above[:, k]
         edges = np.flatnonzero(np.diff(np.concatenate(([0], column.astype(np.int8), [0]))))
@@ -242,7 +256,7 @@ def decode(
                 runs.append([start, end])
         for start, end in runs:
             top = float(probs[start:end, k + 1].max())
-            if end - start < min_length or top < peak:
+            if end - start < min_length or top < peaks[k]:
                 continue
             out.append((families[k], start, end, top))
     return sorted(out, key=lambda s: (s[1], s[2], s[0]))
@@ -260,6 +274,7 @@ def save_model(path: Path, tagger: SpanTagger) -> None:
         "min_length": tagger.min_length,
         "merge_gap": tagger.merge_gap,
         "peak": tagger.peak,
+        "family_settings": [list(f) for f in tagger.family_settings],
     }
     arrays = {
         "weights": tagger.weights.astype(np.float16),
@@ -329,6 +344,7 @@ def load_model(path: Path = MODEL_PATH) -> SpanTagger:
         int(meta.get("merge_gap", 0)),
         float(meta.get("peak", 0.0)),
         clusters,
+        tuple((str(f), float(t), float(p)) for f, t, p in meta.get("family_settings") or ()),
     )
 
 
