@@ -671,6 +671,11 @@ def check(
             out.print(
                 f"[{f['severity']}] {f['start']}-{f['end']} 「{f['text']}」 {f['message']}"
                 + (f"\n    建议：{f['suggestion']}" if f["suggestion"] else "")
+                + (
+                    f"\n    可改为：{f['rewrite']}（出处：{'、'.join(f.get('rewrite_citations') or [])}）"
+                    if f.get("rewrite")
+                    else ""
+                )
             )
 
     emit(data, as_json, render)

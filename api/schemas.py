@@ -44,6 +44,13 @@ class FindingOut(BaseModel):
     text: str
     message: str
     suggestion: str | None = None
+    rewrite: str | None = Field(
+        default=None,
+        description="A lawful rewrite of the flagged sentence built from the product's documents, when one exists.",
+    )
+    rewrite_citations: list[str] = Field(
+        default_factory=list, description="The chunks the rewrite stands on."
+    )
 
 
 class SentenceOut(BaseModel):

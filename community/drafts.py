@@ -65,6 +65,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "text": f.text,
         "message": f.message,
         "suggestion": f.suggestion,
+        "rewrite": f.rewrite,
+        "rewrite_citations": list(f.rewrite_citations or []),
     }
 
 
@@ -296,6 +298,8 @@ def store_revision(
                     k: f.get(k)
                     for k in ("rule", "category", "severity", "start", "end", "text", "message", "suggestion")
                 },
+                rewrite=f.get("rewrite"),
+                rewrite_citations=list(f.get("rewrite_citations") or []) or None,
             )
         )
     session.flush()

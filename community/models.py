@@ -237,6 +237,9 @@ class Finding(Base):
     text: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
     suggestion: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # a lawful rewrite of the flagged sentence built from the sku's documents, and the chunks it stands on
+    rewrite: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rewrite_citations: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class Review(Base):

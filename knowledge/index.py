@@ -479,6 +479,8 @@ class KnowledgeBase:
         ]
 
     def get_chunks(self, chunk_ids: list[str]) -> list[Hit]:
+        """The chunks with these ids that exist, each once (Chroma refuses a repeated id)."""
+        chunk_ids = list(dict.fromkeys(chunk_ids))
         if not chunk_ids:
             return []
         rows = self._collection.get(ids=chunk_ids, include=["documents", "metadatas"])

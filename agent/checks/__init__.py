@@ -188,8 +188,12 @@ def run_checks(
     price must be one of ``prices`` (the request's 团购价) or one a document states. With ``kind`` and ``segment``,
     a push chosen by profiling must carry its opt-out line. ``given`` are the request's own details (event time,
     deadline, pickup point, limit): a date or figure the copy takes from them is the request's, not a product claim."""
-    findings = [f.as_dict() for f in check_compliance(text)]
+    compliance = check_compliance(text)
+    findings = [f.as_dict() for f in compliance]
     if sku and kb is not None:
+        from agent.checks.rewrites import attach_rewrites
+
+        attach_rewrites(text, findings, compliance, sku, kb)
         grounded = check_grounding(text, sku, kb, tuple(p for p in prices if p))
         stated = ["".join(g.split()) for g in given if g and g.strip()]
         findings += [f for f in grounded if not _from_request(f, stated)]

@@ -113,6 +113,21 @@ def fact_match(key: str, fact_key: str) -> int:
     return 0
 
 
+def sanctioned_points(kb: KnowledgeBase, sku: str) -> list[tuple[list[str], Hit]]:
+    """The talking points the valid product sheets of ``sku`` sanction (their “可以说的：” lines), unchecked, each
+    line's points with the sheet's chunk. Callers check each point before saying it."""
+    out = []
+    for hit in kb.chunks_for_sku(sku):
+        if hit.flags or hit.sku != sku or hit.doc_type != "product":
+            continue
+        found = SAY_LINE.search(hit.text)
+        if found:
+            out.append(
+                ([i.strip() for i in re.split(r"[、；;]", found.group(1).rstrip("。 ")) if i.strip()], hit)
+            )
+    return out
+
+
 class TemplateComposer:
     name = "template"
 
@@ -227,13 +242,7 @@ class TemplateComposer:
     def _points(self, block: dict[str, Any], request: Request) -> list[Sentence]:
         """The talking points the product sheet itself sanctions (its “可以说的：” line), each kept only if it
         passes every check, said in one sentence that cites the sheet."""
-        for hit in self.kb.chunks_for_sku(request.sku):
-            if hit.flags or hit.sku != request.sku or hit.doc_type != "product":
-                continue
-            found = SAY_LINE.search(hit.text)
-            if not found:
-                continue
-            items = [i.strip() for i in re.split(r"[、；;]", found.group(1).rstrip("。 ")) if i.strip()]
+        for items, hit in sanctioned_points(self.kb, request.sku):
             kept = [i for i in items if self._fits(i)][: int(block.get("limit", 6))]
             if kept:
                 cited = [c for i in kept for c in (self._grounder.sources(i) if self._grounder else [])]

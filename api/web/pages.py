@@ -375,7 +375,7 @@ def _draft_page(
         d=doc,
         rows=rows,
         cited=cited,
-        chunks=_chunks(kb, cited),
+        chunks=_chunks(kb, [*cited, *(c for f in doc["findings"] for c in f.get("rewrite_citations") or [])]),
         unplaced=unplaced,
         blocking=sum(1 for f in doc["findings"] if f["severity"] == "block"),
         can_review=user.principal.role in ("operator", "admin"),

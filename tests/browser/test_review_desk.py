@@ -113,8 +113,10 @@ def test_host_types_a_script_and_sees_the_finding_marked_with_its_rewrite(
     assert card_id and card_id.startswith("#f-")
     card = page.locator(card_id)
     expect(card).to_contain_text("疾病功效声称")
-    expect(card.locator(".rewrite")).to_contain_text("建议改写")
-    expect(card.locator(".rewrite")).to_contain_text("钠含量")
+    expect(card.locator(".rewrite:not(.grounded)")).to_contain_text("建议改写")
+    grounded = card.locator(".rewrite.grounded")  # the sentence rewritten from the soy sauce's own documents
+    expect(grounded).to_contain_text("683mg")
+    expect(grounded.locator("a")).not_to_have_count(0)  # its sources, each a link to the paragraph
     mark.click()
     expect(page).to_have_url(re.compile(re.escape(card_id) + "$"))
     shot(page, artifacts, "06-host-typed-finding")
@@ -129,6 +131,20 @@ def test_host_types_a_script_and_sees_the_finding_marked_with_its_rewrite(
     page.goto(f"{served.base}/inbox")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, artifacts, "08-phone-inbox")
+
+    # the host takes the rewrite: it replaces the sentence in the edit box, and the saved revision is clean of it
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.go_back()
+    rewrite = grounded.locator("p").first.inner_text().split("：", 1)[1]
+    grounded.get_by_role("button", name="用这句替换编辑框里的原句").click()
+    box = page.locator("#edit-form textarea[name=text]")
+    expect(box).to_be_focused()
+    assert rewrite in box.input_value() and "降血压" not in box.input_value()
+    page.locator("#edit-form").get_by_role("button", name="保存新修订").click()
+    expect(page.locator("#revision")).to_have_text("第 2 版")
+    expect(page.locator(".draft-text mark", has_text="降血压")).to_have_count(0)
+    expect(page.locator(".draft-text p.text", has_text="683mg").first).to_be_visible()
+    shot(page, artifacts, "09-rewrite-taken")
 
 
 def test_print_view_carries_evidence_cards(page: Page, served: Served, artifacts: Path) -> None:

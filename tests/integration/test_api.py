@@ -130,6 +130,13 @@ def test_hand_typed_script_with_a_disease_claim_needs_a_written_override(api) ->
     )
     flagged = [f for f in draft["findings"] if f["severity"] == "block"]
     assert [f["text"] for f in flagged] == ["降血压"] and flagged[0]["suggestion"]
+    # the sentence's lawful rewrite from the soy sauce's own documents, stored with the revision and served again
+    assert "683mg" in flagged[0]["rewrite"] and "降血压" not in flagged[0]["rewrite"]
+    assert flagged[0]["rewrite_citations"]
+    again = client.get(f"/api/drafts/{draft['id']}", headers=auth(tokens["op"])).json()
+    stored = [f for f in again["findings"] if f["severity"] == "block"]
+    assert stored[0]["rewrite"] == flagged[0]["rewrite"]
+    assert stored[0]["rewrite_citations"] == flagged[0]["rewrite_citations"]
     assert draft["composer"] == "human" and not draft["ai_generated"]
     url = f"/api/drafts/{draft['id']}/approve"
     refused = client.post(url, json={"revision": 1}, headers=auth(tokens["op"]))
@@ -232,7 +239,12 @@ def test_search_and_check_shapes(api) -> None:  # type: ignore[no-untyped-def]
         "text",
         "message",
         "suggestion",
+        "rewrite",
+        "rewrite_citations",
     }
+    assert (
+        found[0]["rewrite"] is None and found[0]["rewrite_citations"] == []
+    )  # no sku: nothing to rewrite from
 
 
 def test_audit_log_refuses_update_and_delete(api) -> None:  # type: ignore[no-untyped-def]

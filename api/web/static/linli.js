@@ -12,7 +12,20 @@ document.addEventListener("click", (event) => {
   const confirmer = target.closest("[data-confirm]");
   if (confirmer && !window.confirm(confirmer.dataset.confirm)) { event.preventDefault(); }
   if (target.closest("[data-print]")) { window.print(); }
+  const swap = target.closest("button[data-replace-with]");
+  if (swap) { replaceSentence(swap.dataset.flagged || "", swap.dataset.replaceWith || ""); }
 });
+// A finding's grounded rewrite into the edit box: the first sentence there holding the flagged words is replaced,
+// then the box is focused so the operator reads it and saves a new revision (which runs every check again).
+function replaceSentence(flagged, rewrite) {
+  const box = document.querySelector("#edit-form textarea[name=text]");
+  if (!box || !flagged || !rewrite) return;
+  const sentence = (box.value.match(/[^。！？!?\n]+[。！？!?]*/g) || []).find((s) => s.includes(flagged));
+  if (!sentence) return;
+  box.value = box.value.replace(sentence, rewrite);
+  box.focus();
+  box.scrollIntoView({ block: "center" });
+}
 document.addEventListener("change", (event) => {
   const box = event.target;
   if (!(box instanceof HTMLInputElement) || !box.dataset.selectAll) return;
