@@ -5,6 +5,10 @@ cluster in a temporary folder, listening only on a unix socket there (no TCP por
 authentication for its one superuser. ``database()`` creates an empty database and returns its SQLAlchemy URL. The
 cluster and its folder are removed on exit. As root (PostgreSQL refuses to run as root) the server runs as the
 ``postgres`` system user, which owns the cluster folder.
+
+A run killed before its exit (a test run stopped with SIGKILL, a CI timeout) leaves its server running: each cluster
+folder records the pid of the process that made it, and starting a new one first stops and removes every cluster
+whose maker is gone.
 """
 
 from __future__ import annotations
@@ -41,10 +45,49 @@ def find_bin() -> Path:
     )
 
 
+OWNER = "owner.pid"  # in each cluster's folder: the pid of the process that made it
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def sweep_orphans(bin_dir: Path, tmp: str | None = None) -> list[Path]:
+    """Stop and remove the clusters whose maker is no longer running; returns the folders removed."""
+    removed = []
+    for folder in sorted(Path(tmp or tempfile.gettempdir()).glob("linli-pg-*")):
+        try:
+            owner = int((folder / OWNER).read_text().strip())
+        except (OSError, ValueError):
+            continue  # not ours to judge (no owner file: an older run, or one still being set up)
+        if owner == os.getpid() or _alive(owner):
+            continue
+        data = folder / "data"
+        if (data / "postmaster.pid").exists():
+            runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+            subprocess.run(
+                [*runner, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 class PostgresServer:
     def __init__(self) -> None:
         self.bin = find_bin()
+        sweep_orphans(self.bin)
         self.root = Path(tempfile.mkdtemp(prefix="linli-pg-"))
+        (self.root / OWNER).write_text(str(os.getpid()))
         self.data = self.root / "data"
         self.socket = self.root / "socket"
         self.port = 5432  # only names the socket file (.s.PGSQL.5432) inside our own folder; no TCP listener
