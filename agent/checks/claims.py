@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 CN_DIGITS = {
     "零": 0,
@@ -474,6 +474,9 @@ class Quantity:
     mode: str = "="
     step: float = 0.0
     places: int = -1  # decimal places as written (约78% has 0), -1 when not known
+    # a document figure that is one end of a range (冷藏0℃–5℃): the range's two ends, so that a range a host says
+    # is judged against the whole range and not one end at a time
+    span: tuple[float, float] | None = None
 
     def base(self) -> tuple[str, float] | None:
         dim = DIMENSIONS.get(self.unit)
@@ -508,9 +511,13 @@ def agree(said: Quantity, stated: Quantity) -> bool:
     converted = said.unit != stated.unit and said.unit in DIMENSIONS and stated.unit in DIMENSIONS
     tolerance = 0.03 if "~" in (said.mode, stated.mode) else 0.02 if converted else 1e-9
     if said.mode == "[]":
-        # a spoken range (七八百毫升, 两三个月): the document's figure lies in it, or its bound holds for all of it
+        # a range (七八百毫升, 两三个月, 20到30度): the document's figure lies in it, or its bound holds for all of it
         low, high = said.value, said.value + said.step
         slack = max(abs(high), 1e-9) * tolerance + 1e-9
+        if stated.span is not None:
+            # against a range the document states (冷藏0℃–5℃): the host's lies inside it (放在18到22度 for 15℃–25℃)
+            first, last = sorted(_as(replace(stated, value=end), said.unit) for end in stated.span)
+            return first - slack <= low and high <= last + slack
         if stated.mode in ("=", "~", "+"):
             return low - slack <= value <= high + slack
         # against a bound, the range reaches it (两三个月 for 3个月内, not for 1年内)

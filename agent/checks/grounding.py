@@ -20,6 +20,7 @@ from typing import Any
 from agent.checks import grounding_dates as dates
 from agent.checks import grounding_places as places
 from agent.checks.claims import (
+    DIMENSIONS,
     Canonical,
     Quantity,
     _rewrite,
@@ -124,6 +125,8 @@ DATE_WORDS = re.compile(
 )
 # what a batch's making is called in the documents (a batch "of last year" was made then)
 PRODUCED_EVENTS = "生产|灌装|装瓶|产蛋|加工|包装|采制|采摘|屠宰|收割"
+# what a document calls the harvest a grain's age is of (新米收割日期, 稻谷收获期)
+HARVEST = "收割|收获|秋收|^收$"
 # the events a document's 生产日期 may stand for
 PRODUCED = "生产灌装装瓶产蛋下蛋加工包装分割出厂产"
 # the word a document uses for the event a host's word names (8月15号开镰 is a harvest date: 收割日期)
@@ -408,6 +411,8 @@ DOC_FIGURE = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)(多|余)?({DOC_UNIT})
 DOC_UPPER = re.compile(r"控制在$")
 # the lower end of a spoken range, as ``canonical`` writes it (700〜800ml)
 SPOKEN_RANGE_LOW = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)〜$")
+# the lower end of a written range, as ``canonical`` writes it (20℃–30℃ for 20到30度)
+WRITTEN_RANGE_LOW = re.compile(rf"(?<![\d.A-Za-z\-])(\d+(?:\.\d+)?)\s*(?:{UNIT})?\s*–\s*$")
 
 
 def _doc_figures(text: str) -> list[Quantity]:
@@ -415,6 +420,7 @@ def _doc_figures(text: str) -> list[Quantity]:
     about, 一千多口 from 1000 up); both ends of a range share the range's bound."""
     out: list[Quantity] = []
     previous: Quantity | None = None
+    previous_end = -1
     for m in DOC_FIGURE.finditer(text):
         if m.group(3) == "年" and 1900 <= float(m.group(1)) <= 2100:
             continue  # 2026年 is a year
@@ -434,9 +440,23 @@ def _doc_figures(text: str) -> list[Quantity]:
             step_of(m.group(1)) if m.group(2) else 0.0,
             places_of(m.group(1)),
         )
+        if previous is not None and text[previous_end : m.start()] == "–" and previous.unit == figure.unit:
+            # the two ends of a range (0℃–5℃, 42g–52g): each knows the whole range
+            span = (previous.value, figure.value)
+            out[-1] = replace(previous, span=span)
+            figure = replace(figure, span=span)
         out.append(figure)
-        previous = figure
+        previous, previous_end = figure, m.end()
     return out
+
+
+# what follows the lower end of a written range: its upper end with the same unit (20℃–30℃)
+RANGE_HIGH_AFTER = re.compile(rf"\s*–\s*\d+(?:\.\d+)?\s*(?:{UNIT})(?![A-Za-z])")
+
+
+def _range_low(text: str, start: int) -> re.Match[str] | None:
+    """The lower end of the range whose upper end starts at ``start`` (七八百毫升 → 700〜, 20到30度 → 20℃–)."""
+    return SPOKEN_RANGE_LOW.search(text[:start]) or WRITTEN_RANGE_LOW.search(text[:start])
 
 
 def _fits(said: Quantity, stated: Quantity) -> bool:
@@ -462,6 +482,96 @@ def _comparable(said: Quantity, stated: Quantity, unnamed: bool = False, limit: 
         return True
     a, b = said.base(), stated.base()
     return a is None or b is None or (b[1] > 0 and 1 / limit <= a[1] / b[1] <= limit)
+
+
+# words a host and a document use for one topic (放在阴凉处 ~ 储存, 晒了半年 ~ 发酵期): each counts as the topic
+TOPICS = (
+    (re.compile(r"放|存|储|保存|冷藏|冷冻|常温|室温|阴凉"), "存放"),
+    (re.compile(r"晒|酿|发酵|缸"), "发酵"),
+    (re.compile(r"开封|拆开|打开|开瓶|开盖|开罐|开袋|拆封"), "开封"),
+    (re.compile(r"冲|调|兑|温水|开水|热水"), "冲调"),
+    (re.compile(r"煮|焖|蒸|炒|炸|烤|烟点|油温|火"), "烹饪"),
+)
+
+
+# the topics whose words are synonyms enough to tie a host's figure to a document's in another spelling
+SYNONYM_TOPICS = {"发酵", "开封"}
+
+
+def _topic_grams(text: str) -> set[str]:
+    """The two-character words of ``text`` and the topics its words name (see TOPICS)."""
+    grams = {
+        text[i : i + 2] for i in range(len(text) - 1) if re.fullmatch(r"[\u4e00-\u9fa5]{2}", text[i : i + 2])
+    }
+    return (grams - CONTEXT_STOP) | {topic for pattern, topic in TOPICS if pattern.search(text)}
+
+
+def _shown(figure: Quantity) -> str:
+    """A document figure as the finding names it: a range with both its ends (0℃–5℃)."""
+    if figure.span is not None:
+        return f"{figure.span[0]:g}{figure.unit}–{figure.span[1]:g}{figure.unit}"
+    return f"{figure.value:g}{figure.unit}"
+
+
+# a duration of eating the package up (十来天吃完, 一个月就能吃完), not a use-by limit (30天内用完)
+PACE_AFTER = re.compile(
+    r"\s*(?:左右|上下)?(?:就|也就|差不多|基本)?(?:能|可以|刚好|正好)?(?:吃完|用完|喝完|吃光|用光)"
+)
+# a use-by limit (20天内吃完, 30天之内用完)
+USE_BY = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:天|周|个月|小时|min)(?:以内|之内|内)(?:就|要|得|尽快)?(?:吃完|用完|喝完)"
+)
+# a package or a household the pace is of (一盒, 一家三口, 两口子, 一个人)
+HOUSEHOLD = re.compile(
+    r"[一两二三四五这每](?:盒|袋|瓶|罐|箱|桶|包|提|斤)|一家|家里|两口子|老两口|一个人|[一两三四五]口人|[3-5]口"
+)
+# words about opening, preparing or keeping it, where a time to eat it up is a use-by limit
+KEEPING = re.compile(
+    r"开封|拆开|拆封|打开|开瓶|开罐|开袋|冲好|泡好|煮好|做好|剩|保质|保存|冷藏|常温|放冰箱|能放|可以放"
+)
+DIMENSIONS_OF = {unit: dim for unit, (dim, _) in DIMENSIONS.items()}
+# a kitchen verb before a figure of its clause (冲50毫升, 加200毫升牛奶, 闷5分钟, 凉拌放10毫升; not 放在15到25度, 加工)
+USAGE_BEFORE = re.compile(
+    r"(?:冲|水温|加(?!工|盟)|兑|倒|淋|调(?!整|味)|泡|煮|焖|闷|蒸(?!汽)|烤|炒|炖|拌|(?<![存摆])放(?=\D{0,4}$)(?!在|冰箱|阴凉|到|了|置|超过))[^\d]{0,4}$"
+)
+# the water or milk a figure is of (70度的温水, 50毫升温水)
+USAGE_AFTER = re.compile(r"\s*(?:左右|上下)?(?:的)?(?:温开水|温水|开水|热水|凉水|清水|纯净水|水|热牛奶|牛奶)")
+# the words around a document's usage figure (加约25ml、70℃左右的温开水; 盖上盖子闷5分钟; 小火煮3–5分钟)
+DOC_USAGE = re.compile(r"冲|加入?|兑|配|水温|温开水|温水|开水|热水|煮|闷|焖|泡|调|淋|炒|烤|蒸(?!汽)")
+
+
+# a clause about a certificate (有机证书, 认证, 发证), not a test report
+CERTIFICATE_WORDS = re.compile(r"证书|认证|发证|换证|拿证|下证|有机证")
+REPORT_WORDS = re.compile(r"报告|检测|送检|抽检|复检")
+# what a certificate's date is of: its issue (发的, 颁发, 签发, 下来的, 拿到) or its end (到期, 有效期, 过期)
+CERTIFICATE_ISSUED = re.compile(
+    r"发证|颁发|签发|发的|发下来|下来的|下的证|拿到|拿的|获得|取得|获证|办的|办下来|发"
+)
+CERTIFICATE_UNTIL = re.compile(r"到期|有效期|过期|失效|有效到|截止|为止")
+
+
+def _certificate_event(text: str, start: int, end: int) -> str | None:
+    """ "issued" or "until" when the date at [start, end) is a certificate's issue or expiry date by the words of its
+    clause (有机证书是2026年9月10号发的; 证书有效期到2027年9月9号), else None."""
+    lo = max(text.rfind(stop, 0, start) for stop in "，,；;。！？\n") + 1
+    his = [i for i in (text.find(stop, end) for stop in "，,；;。！？\n") if i >= 0]
+    hi = min(his) if his else len(text)
+    before, after = text[lo:start], text[end:hi]
+    sentence_before = re.split(r"[。！？\n]", text[:start])[-1]
+    if REPORT_WORDS.search(before) or not CERTIFICATE_WORDS.search(sentence_before + after):
+        return None
+    if REPORT_WORDS.search(after) or (
+        not CERTIFICATE_WORDS.search(before + after) and REPORT_WORDS.search(sentence_before)
+    ):
+        return None
+    # the words right after the date say it first (9月10号发的，明年9月到期), then those before it in its clause
+    for words in (after[:6], before[-8:]):
+        until, issued = CERTIFICATE_UNTIL.search(words), CERTIFICATE_ISSUED.search(words)
+        if until and (not issued or until.start() <= issued.start()):
+            return "until"
+        if issued:
+            return "issued"
+    return None
 
 
 def _counted(text: str, end: int) -> str:
@@ -719,7 +829,7 @@ class Grounder:
                     continue
                 other = next((f for f in figures if _comparable(said, f)), None)
                 if other is not None:
-                    return hit, f"{item} {other.value:g}{other.unit}"
+                    return hit, f"{item} {_shown(other)}"
         return None
 
     def _fact_says(self, item: str, said: Quantity, pool: list[Hit]) -> Hit | None:
@@ -798,13 +908,24 @@ class Grounder:
         host's words before the figure (常温放一个月 ~ 常温（25℃以下）20天): supported if one agrees, otherwise the
         first is what the documents say instead."""
         grams = self._host_grams(text, start)
+        if USE_BY.match(text, start):
+            # 常温放在20到25度，20天内吃完: a time to eat it up is of the keeping the sentence spoke of before it
+            sentence = re.split(r"[\n。！？!?；;]", text[max(0, start - 20) : start])[-1]
+            grams |= {
+                g
+                for g in (sentence[i : i + 2] for i in range(len(sentence) - 1))
+                if re.fullmatch(r"[\u4e00-\u9fa5]{2}", g) and g not in CONTEXT_STOP and g not in self._common
+            }
         after = re.sub(r"^[\d.]*\s*\S?", "", text[start : start + 12])
         after_grams = {
             g
             for g in (after[i : i + 2] for i in range(min(len(after), 6) - 1))
             if re.fullmatch(r"[\u4e00-\u9fa5]{2}", g) and g not in CONTEXT_STOP
         }
-        if not grams and not after_grams:
+        # the topic the host's clause names in other words than the documents (晒了半年 ~ 发酵期不少于180天)
+        clause = re.split(r"[，,；;。！？\n]", text[max(0, start - KEY_WINDOW) : start])[-1]
+        topics = {topic for pattern, topic in TOPICS if topic in SYNONYM_TOPICS and pattern.search(clause)}
+        if not grams and not after_grams and not topics:
             return None
         first: tuple[Hit, Quantity] | None = None
         matched: list[tuple[list[Hit], Hit, Quantity, int]] = []
@@ -815,7 +936,12 @@ class Grounder:
                     if not _comparable(said, figure, unnamed=True, limit=30.0) or not said.unit:
                         continue
                     following = doc[at : at + 14]
-                    if any(g in _before(doc, at) for g in grams) or any(g in following for g in after_grams):
+                    before = _before(doc, at)
+                    if (
+                        any(g in before for g in grams)
+                        or any(g in following for g in after_grams)
+                        or topics & _topic_grams(before)
+                    ):
                         matched.append((pool, hit, figure, at))
         side = said.mode[:1]
         if said.mode in ("<", "<=", ">", ">=") and any(
@@ -836,8 +962,84 @@ class Grounder:
             if first is None and pool is self.current:
                 first = (hit, figure)
         if first is not None:
-            return "wrong_value", first[0], f"{first[1].value:g}{first[1].unit}"
+            return "wrong_value", first[0], _shown(first[1])
         return None
+
+    def _usage_tip(self, text: str, start: int, end: int, said: Quantity) -> bool:
+        """Whether a figure is how to prepare or use the product (冲50毫升温水, 闷5分钟, 用70度的水冲, 凉拌放10毫升):
+        an amount, a temperature or a short time after a kitchen verb of its clause or before the water it is of."""
+        dimension = DIMENSIONS_OF.get(said.unit)
+        if not (dimension in ("mass", "volume") or said.unit == "℃" or said.unit in ("min", "s", "小时")):
+            return False
+        clause = re.split(r"[，,；;。！？\n]", text[max(0, start - 8) : start])[-1]
+        verb = USAGE_BEFORE.search(clause)
+        if verb and verb.group().startswith("放") and dimension not in ("mass", "volume"):
+            verb = None  # 放2小时, 放在25度: keeping it, not using it (放10毫升 is using it)
+        return bool(verb or USAGE_AFTER.match(text, end))
+
+    def _usage(self, said: Quantity) -> tuple[str, Hit, str | None] | None:
+        """A usage figure against the usage figures of the product's valid documents (加约25ml、70℃左右的温开水; 闷5
+        分钟): supported when one agrees, otherwise the first is what the documents say instead; None when they give
+        no usage figure of that kind."""
+        first: tuple[Hit, Quantity] | None = None
+        for hit in self.current + self.shared:
+            doc = self._norm[hit.chunk_id]
+            for figure, at in self._chunk_figures(hit):
+                if not figure.unit or not compatible(said.unit, figure.unit):
+                    continue
+                low = re.search(r"\d+(?:\.\d+)?[^\d–\s]{0,6}–$", doc[max(0, at - 20) : at])
+                words = _before(doc, at - len(low.group()) if low else at) + doc[at : at + 12]
+                if not DOC_USAGE.search(words) or self._other_batch(doc, at, at + 1):
+                    continue
+                if _fits(said, figure):
+                    return "supported", hit, None
+                first = first or (hit, figure)
+        if first is None:
+            return None
+        return "wrong_value", first[0], _shown(first[1])
+
+    def _pace(self, text: str, match: re.Match[str]) -> bool:
+        """Whether a duration says how fast a household gets through the package (一盒30枚一家三口十来天吃完, 一袋
+        五斤一个月吃完): followed by 吃完/用完/喝完 without 内 (a use-by limit: 开封后30天内用完), in a sentence about
+        a package or a household and not about opening or preparing it."""
+        if not (match.re is MEASUREMENT and DIMENSIONS_OF.get(_unit(match.group(3))) == "duration"):
+            return False
+        if not PACE_AFTER.match(text, match.end()):
+            return False
+        sentence = self._sentence(text, match.start(), match.end())
+        return bool(HOUSEHOLD.search(sentence)) and not KEEPING.search(sentence)
+
+    def _range_claim(self, text: str, start: int, said: Quantity) -> tuple[str, Hit, str | None] | None:
+        """A range the host says (20到30度) against the document figures of the same kind: the one whose words
+        before it share most with the host's (冷藏, 放) decides. When it is a range (冷藏0℃–5℃) the host's range is
+        supported if it lies inside, otherwise the range is what the documents say instead; when it is a single
+        figure or a bound (常温（25℃以下）), or there is none, None: compared as before."""
+        host = _topic_grams(re.split(r"[，,；;。！？\n]", text[max(0, start - 10) : start])[-1])
+        best: tuple[int, int, Hit, Quantity] | None = None
+        for order, hit in enumerate(self.current):
+            doc = self._norm[hit.chunk_id]
+            for figure, at in self._chunk_figures(hit):
+                if not figure.unit or not compatible(said.unit, figure.unit):
+                    continue
+                if figure.span is not None and figure.value != figure.span[1]:
+                    continue  # a range is looked at once, at its upper end
+                if self._other_batch(doc, at, at + 1):
+                    continue
+                low = re.search(r"\d+(?:\.\d+)?[^\d–\s]{0,6}–$", doc[max(0, at - 20) : at])
+                words = _topic_grams(_before(doc, at - len(low.group()) if low else at))
+                score = len(host & words)
+                if (
+                    best is None
+                    or (score, -order) > (best[0], best[1])
+                    or (score == best[0] and agree(said, figure) and not agree(said, best[3]))
+                ):
+                    best = (score, -order, hit, figure)
+        if best is None or best[3].span is None:
+            return None  # the documents' closest figure is a single one or a bound: compared as before
+        _, _, hit, figure = best
+        if agree(said, figure):
+            return "supported", hit, None
+        return "wrong_value", hit, _shown(figure)
 
     def _stale(self, hit: Hit) -> str:
         return "expired" if "expired" in hit.flags else "wrong_batch"
@@ -853,7 +1055,7 @@ class Grounder:
             unit += _counted(text, match.end())
         if more:
             return Quantity(float(value), unit, "+", step_of(value))
-        low = SPOKEN_RANGE_LOW.search(text[: match.start()])
+        low = _range_low(text, match.start()) if match.re is MEASUREMENT else None
         if low and float(low.group(1)) < float(value):  # 七八百毫升 (700〜800ml): one figure between the two
             return Quantity(float(low.group(1)), unit, "[]", float(value) - float(low.group(1)))
         before = text[max(0, match.start() - 6) : match.start()]
@@ -891,6 +1093,14 @@ class Grounder:
             return None  # a year (2026年), not a duration
         if re.search(r"每\s*$", text[max(0, match.start() - 2) : match.start()]):
             return None  # 每100g, 每15ml: the basis a figure is given on, not a claim
+        if match.re is MEASUREMENT and RANGE_HIGH_AFTER.match(text, match.end()):
+            return None  # the lower end of a range (20℃–30℃): the upper end claims the whole range
+        if unit == "口" and (
+            text[: match.start()].endswith("家") or re.match(r"\s*(?:人|之家)", text[match.end() :])
+        ):
+            return None  # 一家三口, 三口人: a household, not the product's 一千多口 陶缸
+        if self._pace(text, match):
+            return None  # 一家三口十来天吃完: how fast a household eats it, no fact of the product
         said = self._said(text, match)
         plain = f"{value}{unit}" if match.re is MEASUREMENT else value
         if said.unit == "%" and unit in ("g", "克"):
@@ -898,7 +1108,7 @@ class Grounder:
         if said.unit.startswith("个") and match.re is MEASUREMENT:
             plain = f"{value}{said.unit}"  # 20个国家, not any 20个
 
-        low = SPOKEN_RANGE_LOW.search(text[: match.start()]) if said.mode == "[]" else None
+        low = _range_low(text, match.start()) if said.mode == "[]" else None
         first = low.start() if low else match.start()
 
         def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
@@ -930,6 +1140,11 @@ class Grounder:
             )
         ):
             items = ["净含量", "净重"]
+        if not items and match.re is MEASUREMENT and self._usage_tip(text, first, match.end(), said):
+            usage = self._usage(said)
+            if usage is None:
+                return None  # 冲50毫升温水: a tip for the kitchen the documents give no figure for is no product fact
+            return claim(*usage)
         if not items and self._unknown_item(text, first):
             return claim("invented")
         for item in items:
@@ -950,6 +1165,10 @@ class Grounder:
                 hit = self._near(said, label, self.current) or self._near(said, label, self.shared)
                 if hit:
                     return claim("supported", hit)
+            if said.mode == "[]":
+                ranged = self._range_claim(text, first, said)
+                if ranged is not None:
+                    return claim(*ranged)
             # the exact figure in a current document will do; only an item the documents measure can contradict it
             if match.re is MEASUREMENT and said.mode in ("=", "~", "+"):
                 found = self._label(plain, "measurement", first, match.end())
@@ -1017,7 +1236,7 @@ class Grounder:
             for hit in self.current:
                 for figure, _ in self._chunk_figures(hit):
                     if _comparable(said, figure, unnamed=True) and not _fits(said, figure):
-                        return claim("wrong_value", hit, f"{figure.value:g}{figure.unit}")
+                        return claim("wrong_value", hit, _shown(figure))
         return claim("invented")
 
     def _bare(self, text: str, match: re.Match[str]) -> Claim | None:
@@ -1123,6 +1342,7 @@ class Grounder:
             (dates.MONTH, lambda m: self._period(m, dates.month_period(m, self.today), relative=False)),
             (dates.RELATIVE, lambda m: self._period(m, dates.relative_period(m, self.today), relative=True)),
             (dates.YEAR, self._year),
+            (dates.GRAIN_AGE, self._grain_age),
             (PRICE, self._price),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),
@@ -1198,7 +1418,7 @@ class Grounder:
         found = [(m.group(), m.start()) for m in re.finditer(r"(?:20\d{2}|-)-\d{2}-\d{2}", text)]
         return found + [(d, -1) for d in (hit.issued_at, hit.valid_until) if d]
 
-    def _of_event(self, event: str | None, text: str, at: int) -> bool:
+    def _of_event(self, event: str | None, text: str, at: int, strict: bool = False) -> bool:
         """Whether a document's date (at ``at`` of its normalised ``text``; -1 for front matter) is of the event the
         host names (生产 is not 收样)."""
         if event is None:
@@ -1213,10 +1433,21 @@ class Grounder:
         named += DATE_WORDS.findall(after.group(1)) if after else []
         if any(re.search(event, w) for w in named):
             return True
-        # 生产日期 is the day the thing sold was made: bottled, laid, packed, milled
-        return not named or ("生产" in named and bool(re.search(event, PRODUCED)))
+        # 生产日期 is the day the thing sold was made: bottled, laid, packed, milled; ``strict``: only a date the
+        # document names as of the event will do
+        return (not named and not strict) or ("生产" in named and bool(re.search(event, PRODUCED)))
 
-    def _period(self, match: re.Match[str], period: dates.Period | None, relative: bool) -> Claim | None:
+    def _grain_age(self, match: re.Match[str]) -> Claim | None:
+        """新米 / 陈米 said of the product (这批是新米, 都是陈米; not 别和陈米混着放) is a claim about its harvest date;
+        right after a year (去年的陈米) the year says it already."""
+        before = match.string[: match.start()]
+        if re.search(r"(?:今年|去年|前年)(?:的)?\s*$", before) or not dates.GRAIN_AGE_BEFORE.search(before):
+            return None
+        return self._period(match, dates.grain_period(match, self.today), relative=False, event=HARVEST)
+
+    def _period(
+        self, match: re.Match[str], period: dates.Period | None, relative: bool, event: str | None = None
+    ) -> Claim | None:
         """A month, part of a month or a time before today said of an event (2026年10月灌装, 10月中旬, 一个多月前灌装,
         保质期到2028年10月): supported when a current document's date of that event falls inside; a date only another
         batch's or an expired document has → wrong_batch / expired; a current date of the event outside → wrong_value.
@@ -1230,14 +1461,34 @@ class Grounder:
                 "date", said, match.start(), match.end(), label, hit.chunk_id if hit else None, expected
             )
 
-        if dates.expiry_before(re.split(r"[。！？\n]", text[: match.start()])[-1]):
+        def in_period(day: str) -> bool:
+            try:
+                return not day.startswith("--") and period.holds(Day.fromisoformat(day))
+            except ValueError:
+                return False
+
+        certified = self._certificate_date(text, match.start(), match.end(), in_period, claim)
+        if certified is not None:
+            return certified
+        if event is None and dates.expiry_before(re.split(r"[。！？\n]", text[: match.start()])[-1]):
             return self._expiry(period, claim)
-        event = self._period_event(text, match.start(), match.end())
+        if event is None and relative and match.group(6) and dates.GRAIN_AFTER.match(text, match.end()):
+            event = HARVEST  # 去年的陈米: the year the grain was harvested
+        # the event is the claim's own (新米, 去年的陈米: its harvest), named by no word around it
+        forced = event is not None
+
+        def on_sale() -> str:
+            """The batch on sale, and its date of the event where a document gives one (收割日期 2026-09-28)."""
+            current = self._current_date(event, forced) if event is not None else None
+            batch = f"在售批次为 {self.batch_on_sale}"
+            return f"{batch}，{current[2]}日期 {current[1]}（{current[0].chunk_id}）" if current else batch
+
+        event = event or self._period_event(text, match.start(), match.end())
         if event is None and relative and match.group(6) and dates.BATCH_AFTER.match(text, match.end()):
             event = PRODUCED_EVENTS  # 去年的批次: the year the batch was made
         if relative and event is None:
             return None
-        if not relative and (said.startswith("--") or not said[-1].isdigit()):
+        if not relative and not forced and (said.startswith("--") or not said[-1].isdigit()):
             # the documents' own words (10月中旬在庄园灌装)
             wanted = re.compile(re.escape(said) + r"(?![\d\-])")
             hit = next((h for h in self.current if wanted.search(self._norm[h.chunk_id])), None)
@@ -1248,7 +1499,7 @@ class Grounder:
             for hit in pool:
                 doc = self._norm[hit.chunk_id]
                 for day, at in self._dates_in(hit):
-                    if day.startswith("--") or not self._of_event(event, doc, at):
+                    if day.startswith("--") or not self._of_event(event, doc, at, strict=forced):
                         continue
                     try:
                         inside = period.holds(Day.fromisoformat(day))
@@ -1259,23 +1510,58 @@ class Grounder:
                     if pool is self.current and (at < 0 or not self._other_batch(doc, at, at + len(day))):
                         return claim("supported", hit)
                     if pool is self.flagged:
-                        return claim(self._stale(hit), hit, f"在售批次为 {self.batch_on_sale}")
+                        return claim(self._stale(hit), hit, on_sale())
                     stale = stale or hit
+        current = self._current_date(event, forced) if event is not None else None
         if stale is not None:
-            return claim("wrong_batch", stale, f"在售批次为 {self.batch_on_sale}")
-        if event is not None:
-            for hit in self.current:
-                doc = self._norm[hit.chunk_id]
-                for day, at in self._dates_in(hit):
-                    if (
-                        at >= 0
-                        and not day.startswith("--")
-                        and self._of_event(event, doc, at)
-                        and not self._other_batch(doc, at, at + len(day))
-                        and DATE_WORDS.search(re.split(r"[|\n。，；]", doc[max(0, at - 30) : at])[-1])
-                    ):
-                        return claim("wrong_value", hit, day)
+            return claim("wrong_batch", stale, on_sale())
+        if current is not None:
+            return claim("wrong_value", current[0], current[1])
         return None
+
+    def _current_date(self, event: str, strict: bool) -> tuple[Hit, str, str] | None:
+        """The first date a current document gives the batch on sale for ``event``, with the document's word for
+        the event (收割日期：2026-09-28 → 收割)."""
+        for hit in self.current:
+            doc = self._norm[hit.chunk_id]
+            for day, at in self._dates_in(hit):
+                if at < 0 or day.startswith("--"):
+                    continue
+                named = DATE_WORDS.search(re.split(r"[|\n。，；]", doc[max(0, at - 30) : at])[-1])
+                if (
+                    named
+                    and self._of_event(event, doc, at, strict=strict)
+                    and not self._other_batch(doc, at, at + len(day))
+                ):
+                    return hit, day, named.group()
+        return None
+
+    def _certificate_date(
+        self, text: str, start: int, end: int, said: Callable[[str], bool], claim: Callable[..., Claim]
+    ) -> Claim | None:
+        """A certificate's issue or expiry date (有机证书是2026年9月10号发的, 证书明年9月到期) against the front matter of
+        this sku's certificates (issued_at, valid_until), not against a test report's dates: supported when a valid
+        certificate has it, expired when only an expired one does, otherwise wrong_value naming the certificate's
+        date. None when the clause names no certificate or no issue or expiry."""
+        event = _certificate_event(text, start, end)
+        if event is None:
+            return None
+        certificates = [
+            h
+            for h in self.current + self.flagged
+            if h.doc_type == "certificate" and (h.issued_at or h.valid_until)
+        ]
+        if not certificates:
+            return None
+        for hit in certificates:
+            day = hit.issued_at if event == "issued" else hit.valid_until
+            if day and said(day):
+                return claim("supported" if not hit.flags else self._stale(hit), hit)
+        hit = min(certificates, key=lambda h: bool(h.flags))  # a valid certificate's date is what to say
+        day = hit.issued_at if event == "issued" else hit.valid_until
+        if not day:
+            return None
+        return claim("wrong_value", hit, f"{'发证日期' if event == 'issued' else '有效期至'} {day}")
 
     def _year(self, match: re.Match[str]) -> Claim | None:
         """A year alone, as the end of the shelf life (保质期到2028年, 保质期到后年) or with its event right after it
@@ -1363,6 +1649,9 @@ class Grounder:
                 return date[-6:] == day[-6:]
             return date == day
 
+        certified = self._certificate_date(match.string, match.start(), match.end(), same, claim)
+        if certified is not None:
+            return certified
         if dates.expiry_before(
             re.split(r"[。！？\n]", match.string[: match.start()])[-1]
         ):  # 保质期到11月27号

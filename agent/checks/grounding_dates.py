@@ -25,7 +25,14 @@ MONTH = re.compile(r"(?<![\d\-])(?:(20\d{2})-(\d{2})|--(\d{2}))(?![\d\-])(上旬
 RELATIVE = re.compile(
     r"(?<![\d.])(?:(\d+|[一两二三四五六七八九十]+)\s*(多|来)?\s*(天|周|个月|年)(多)?(?:以)?前|(上个?月|这个月|本月|当月|上个?(?:周|星期|礼拜)|这个?(?:周|星期|礼拜)|本周))"
     r"|(?:(今年|去年|前年)(?:的)?(?=(?:刚|才|新)?(?:灌装|生产|采摘|采制|采收|采|产|包装|装瓶|出厂|签发|检测|检|下的|收|"
-    r"批次|批|货)))"
+    r"批次|批|货|(?:新|陈)?(?:米|稻谷|稻子|谷子|粮|麦子))))"
+)
+# grain said by its harvest (去年的陈米, 今年的新米, 陈粮): a claim about the year it was harvested
+GRAIN_AFTER = re.compile(r"(?:的)?(?:新|陈)?(?:米|稻谷|稻子|谷子|粮|麦子)")
+# 新米 / 陈米 said of the product (这批是新米, 都是陈米): harvested within the last year, or before it
+GRAIN_AGE = re.compile(r"(新|陈)(?:米|粮)")
+GRAIN_AGE_BEFORE = re.compile(
+    r"(?:是|都是|就是|属于|卖的|发的|这批|这袋|这款|咱们的|咱家的|我们的|我们家的)(?:今年|当年|当季)?(?:的)?\s*$"
 )
 # a year said of the batch itself (去年的批次, 今年的货)
 BATCH_AFTER = re.compile(r"(?:的)?(?:批次|批|货)")
@@ -137,6 +144,14 @@ def relative_period(match: re.Match[str], today: date) -> Period | None:
     first = add_months(today, -(months + spread)) - timedelta(days=0 if spread else 12)
     last = add_months(today, -(months - spread)) + timedelta(days=0 if spread else 12)
     return Period(first, min(last, today))
+
+
+def grain_period(match: re.Match[str], today: date) -> Period:
+    """A GRAIN_AGE match as the days its harvest may fall on: 新米 within the year before ``today``, 陈米 before."""
+    year_ago = add_months(today, -12)
+    if match.group(1) == "新":
+        return Period(year_ago, today)
+    return Period(date(1900, 1, 1), year_ago - timedelta(days=1))
 
 
 def add_months(day: date, months: int) -> date:

@@ -113,3 +113,18 @@ def test_places_inside_a_place_support_it() -> None:
     assert covered("哈尔滨", {"方正"}) and covered("东北", {"黑龙江"})
     assert not covered("五常", {"黑龙江"})  # a document naming the province says nothing of a county in it
     assert covered("东乌旗", {"东乌珠穆沁旗"})  # an alias
+
+
+@pytest.mark.parametrize(
+    ("said", "stated", "expected"),
+    [
+        # a range said (20到30度: 20 with a step of 10) against a range a document states (冷藏0℃–5℃)
+        (Quantity(20, "℃", "[]", 10), Quantity(5, "℃", span=(0, 5)), False),
+        (Quantity(0, "℃", "[]", 5), Quantity(5, "℃", span=(0, 5)), True),
+        (Quantity(2, "℃", "[]", 2), Quantity(5, "℃", span=(0, 5)), True),  # inside it
+        (Quantity(3, "℃", "[]", 5), Quantity(5, "℃", span=(0, 5)), False),  # reaching past its end
+        (Quantity(3, "min", "[]", 2), Quantity(300, "s", span=(180, 300)), True),  # 3到5分钟 for 180–300秒
+    ],
+)
+def test_a_range_agrees_with_a_range_it_lies_in(said: Quantity, stated: Quantity, expected: bool) -> None:
+    assert agree(said, stated) is expected
