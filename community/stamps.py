@@ -34,25 +34,45 @@ def read(session: Session, name: str) -> tuple[str, int, int]:
 
 
 class StampedCache(Generic[T]):
-    """A small thread-safe LRU. Values are shared between callers: treat them as read-only."""
+    """A small thread-safe LRU. Values are shared between callers: treat them as read-only.
+
+    A miss is computed once: a caller that finds the same key being computed by another thread waits for that
+    answer instead of computing it again. After a write moves a stamp, every reader of a busy page misses at once;
+    without this each of them renders the same page side by side, and on a small machine the herd multiplies the
+    time each of them waits. If the computing caller fails, the next waiter computes for itself."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, T] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights: dict[Hashable, threading.Event] = {}  # keys being computed now, and their done signal
+        self.computed = 0  # misses computed (a waiter that got another thread's answer does not count)
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+                flight = self._flights.get(key)
+                if flight is None:
+                    flight = self._flights[key] = threading.Event()
+                    break  # this caller computes
+            flight.wait()  # another caller computes it: its answer is cached when this returns (or it failed)
+        try:
+            value = compute()  # outside the lock: other keys are served meanwhile
+        except BaseException:
+            with self._lock:
+                del self._flights[key]
+            flight.set()
+            raise
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = (
-            compute()
-        )  # outside the lock: two threads may both compute a miss, and both get the same answer
-        with self._lock:
+            self.computed += 1
             self._items[key] = value
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+            del self._flights[key]
+        flight.set()
         return value
 
     def clear(self) -> None:
