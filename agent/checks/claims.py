@@ -515,9 +515,10 @@ def agree(said: Quantity, stated: Quantity) -> bool:
         low, high = said.value, said.value + said.step
         slack = max(abs(high), 1e-9) * tolerance + 1e-9
         if stated.span is not None:
-            # against a range the document states (冷藏0℃–5℃): the host's lies inside it (放在18到22度 for 15℃–25℃)
+            # against a range the document states (冷藏0℃–5℃): the host's lies inside it (放在18到22度 for 15℃–25℃),
+            # each end within a tenth of the document's, as a range is said roughly (四五十克 for 42–52g)
             first, last = sorted(_as(replace(stated, value=end), said.unit) for end in stated.span)
-            return first - slack <= low and high <= last + slack
+            return first - max(slack, abs(first) * 0.1) <= low and high <= last + max(slack, abs(last) * 0.1)
         if stated.mode in ("=", "~", "+"):
             return low - slack <= value <= high + slack
         # against a bound, the range reaches it (两三个月 for 3个月内, not for 1年内)

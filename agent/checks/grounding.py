@@ -531,9 +531,10 @@ KEEPING = re.compile(
 )
 DIMENSIONS_OF = {unit: dim for unit, (dim, _) in DIMENSIONS.items()}
 # a kitchen verb before a figure of its clause (冲50毫升, 加200毫升牛奶, 闷5分钟, 凉拌放10毫升; not 放在15到25度, 加工)
-USAGE_BEFORE = re.compile(
-    r"(?:冲|水温|加(?!工|盟)|兑|倒|淋|调(?!整|味)|泡|煮|焖|闷|蒸(?!汽)|烤|炒|炖|拌|(?<![存摆])放(?=\D{0,4}$)(?!在|冰箱|阴凉|到|了|置|超过))[^\d]{0,4}$"
-)
+USAGE_VERB = r"(?:冲|水温|加(?!工|盟)|兑|倒|淋|调(?!整|味)|泡|煮|焖|闷|蒸(?!汽)|烤|炒|炖|拌|(?<![存摆])放(?!在|冰箱|阴凉|到|了|置|超过))"
+USAGE_BEFORE = re.compile(USAGE_VERB + r"[^\d]{0,4}$")
+# the clause before, when the figure's own clause carries it on (淋一小勺，大概10毫升)
+USAGE_CLAUSE = re.compile(USAGE_VERB + r"[^\d]*$")
 # the water or milk a figure is of (70度的温水, 50毫升温水)
 USAGE_AFTER = re.compile(r"\s*(?:左右|上下)?(?:的)?(?:温开水|温水|开水|热水|凉水|清水|纯净水|水|热牛奶|牛奶)")
 # the words around a document's usage figure (加约25ml、70℃左右的温开水; 盖上盖子闷5分钟; 小火煮3–5分钟)
@@ -971,8 +972,12 @@ class Grounder:
         dimension = DIMENSIONS_OF.get(said.unit)
         if not (dimension in ("mass", "volume") or said.unit == "℃" or said.unit in ("min", "s", "小时")):
             return False
-        clause = re.split(r"[，,；;。！？\n]", text[max(0, start - 8) : start])[-1]
-        verb = USAGE_BEFORE.search(clause)
+        clauses = re.split(r"[，,；;。！？\n]", text[max(0, start - 16) : start])
+        verb = USAGE_BEFORE.search(clauses[-1][-8:])
+        if not verb and len(clauses) > 1 and not FILLER.sub("", clauses[-1].strip()):
+            verb = USAGE_CLAUSE.search(
+                clauses[-2][-8:]
+            )  # 淋一小勺，大概10毫升: the clause carries on the one before
         if verb and verb.group().startswith("放") and dimension not in ("mass", "volume"):
             verb = None  # 放2小时, 放在25度: keeping it, not using it (放10毫升 is using it)
         return bool(verb or USAGE_AFTER.match(text, end))

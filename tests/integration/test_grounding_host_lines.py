@@ -133,6 +133,7 @@ def test_durations_of_eating_and_of_other_things(
         (OAT, "冲50毫升温水就能吃。", []),
         (OAT, "加200毫升牛奶一起煮。", []),
         (SOY, "凉拌菜放10毫升就够。", []),
+        (OIL, "凉拌菜淋一小勺，大概10毫升就够香了。", []),  # the verb in the clause before
         # where the sheet gives the usage figure, the tip must agree with it
         (RICE, "第一次一勺米粉冲25毫升温水。", [("25毫升", "supported")]),
         (RICE, "第一次一勺米粉冲50毫升温水。", [("50毫升", "wrong_value")]),
@@ -157,6 +158,8 @@ def test_usage_tips(host_kb: KnowledgeBase, sku: str, text: str, expected: list[
         (OIL, "放在15到25度的地方避光保存。", [("15到25度", "supported")]),
         (OIL, "放在20到30度的地方。", [("20到30度", "wrong_value")]),
         (OAT, "小火煮3到5分钟。", [("3到5分钟", "supported")]),
+        (EGG, "单个蛋也就四五十克。", [("四五十克", "supported")]),  # said roughly: 42–52g
+        (EGG, "单个蛋有六七十克。", [("六七十克", "wrong_value")]),
     ],
 )
 def test_a_range_is_judged_as_a_range(
