@@ -320,13 +320,16 @@ def check_compliance(
     finding already speaks (see :func:`model_findings`), then the clause classifier's where neither speaks for its
     family in that clause (see :func:`clause_findings`). Matching reads a normalised view of the text (full width,
     traditional characters, separators inside words) and reports spans of the original text. The tagger and the
-    clause model are those given, else the committed models unless ``LINLI_COMPLIANCE_MODEL=off``; a rule set
-    given explicitly runs alone (with the models given, if any)."""
+    clause model are those given, else the committed span tagger unless ``LINLI_COMPLIANCE_MODEL=off`` and the
+    committed clause model only with ``LINLI_COMPLIANCE_CLAUSE=on`` (off by default: on the test split it adds
+    recall but also clean false positives, see compliance_clause.py); a rule set given explicitly runs alone (with
+    the models given, if any)."""
     seen = view(text)
     findings = rule_findings(text, seen, rule_set)
     if rule_set is None and compliance_model.enabled():
         tagger = tagger or compliance_model.default_model()
-        clause_model = clause_model or compliance_clause.default_model()
+        if clause_model is None and compliance_clause.enabled():
+            clause_model = compliance_clause.default_model()
     if tagger is not None:
         spans = tagger.spans(seen.text)
         findings = _drop_nested(findings + model_findings(text, seen, spans, findings, rule_set))

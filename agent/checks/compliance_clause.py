@@ -13,13 +13,21 @@ clause, the window lies in an allow-context of the family, or a denial cue of th
 
 The features are the n-grams of a vocabulary fixed at training (what the dev rows hold); an n-gram outside it has
 no weight. The weights live in ``compliance_clause.npz`` next to this file, written by
-``python -m evals.train.compliance_clause`` from the dev split only; ``LINLI_COMPLIANCE_MODEL=off`` turns this
-stage off with the span tagger.
+``python -m evals.train.compliance_clause`` from the dev split only.
+
+The stage is OFF by default; ``LINLI_COMPLIANCE_CLAUSE=on`` turns it on (``LINLI_COMPLIANCE_MODEL=off`` turns it
+off with the span tagger). Grouped CV within dev (1,788 rows) says it adds recall without flagging a clean line
+(rules + span tagger 0.978 / 0.992 / 0.003 clean FP, with the stage 0.982 / 0.987 / 0.003; the two trained stages
+without rules 0.339 -> 0.482 recall), but on the test split (1,168 lines, 2026-12-02) it adds recall at a cost in
+clean lines that CV did not show: 0.796 / 0.917 / 0.038 -> 0.833 / 0.902 / 0.048, below the precision gate and
+further from issue 6's 0.03. Until its clean false positives are understood it is a measured option, not a
+default.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -32,6 +40,7 @@ import numpy as np
 from agent.checks.compliance_model import ComplianceModelError
 
 MODEL_PATH = Path(__file__).with_name("compliance_clause.npz")
+ENV_SWITCH = "LINLI_COMPLIANCE_CLAUSE"
 FEATURE_VERSION = 1
 CLAUSE_BREAK = re.compile(r"[，,。！!？?；;：:、\s~…]+")
 CLAUSE_NGRAMS = (1, 2, 3)
@@ -39,6 +48,11 @@ CONTEXT_NGRAMS = (1, 2)
 BOS, EOS = "\x02", "\x03"  # clause boundary marks; the mark that stands for the clause in its context is EOS
 _FOLD_DIGITS = str.maketrans("123456789", "000000000")
 BMP = 0x10000
+
+
+def enabled() -> bool:
+    """True only when ``LINLI_COMPLIANCE_CLAUSE`` is on (or 1/true/yes): the stage is off by default."""
+    return os.environ.get(ENV_SWITCH, "off").strip().lower() in ("on", "1", "true", "yes")
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
@@ -245,7 +259,7 @@ def load_model(path: Path = MODEL_PATH) -> ClauseClassifier:
     retrain = "retrain with `python -m evals.train.compliance_clause`"
     if not path.exists():
         raise ComplianceModelError(
-            f"{path}: compliance clause model file missing ({retrain}, or set LINLI_COMPLIANCE_MODEL=off)"
+            f"{path}: compliance clause model file missing ({retrain}, or unset {ENV_SWITCH})"
         )
     try:
         with np.load(path, allow_pickle=False) as data:

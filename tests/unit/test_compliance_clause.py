@@ -28,7 +28,7 @@ from evals.train import compliance_clause as training
 # flag the claim, the clause stage does.
 UNSEEN = [
     ("这个芝麻丸，头发越吃越黑亮", "health_function"),
-    ("宝宝吃了这个米粉，夜里不闹觉了", "health_function"),
+    ("这个核桃粉，孩子期末考试前喝一罐，成绩蹭蹭往上走", "health_function"),
 ]
 CLEAN = [
     "最近好多邻居在问，今晚第一批到货",
@@ -39,6 +39,20 @@ CLEAN = [
     "控血糖的家人可以看看这款荞麦面，碳水每100g是58g",
     "我们不说它能让头发变黑，它就是黑芝麻和核桃做的",
 ]
+
+
+@pytest.fixture(autouse=True)
+def clause_stage_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stage is off by default (see compliance_clause.py); these tests are about the stage, so it is on."""
+    monkeypatch.setenv("LINLI_COMPLIANCE_CLAUSE", "on")
+
+
+def test_the_stage_is_off_unless_switched_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    text, family = UNSEEN[0]
+    assert any(f.rule == f"clause:{family}" for f in check_compliance(text))
+    monkeypatch.delenv("LINLI_COMPLIANCE_CLAUSE")
+    assert not compliance_clause.enabled()
+    assert [f for f in check_compliance(text) if f.rule.startswith("clause:")] == []
 
 
 def test_the_committed_model_loads_and_was_trained_on_todays_dev_rows() -> None:
@@ -165,12 +179,12 @@ def test_the_span_tagger_reads_its_per_family_thresholds() -> None:
     bars, peaks = model.bars
     k = model.families.index("pressure_selling")
     assert peaks[k] > model.peak  # stricter: its look-alikes (最后一单, 抓紧) are everyday group talk
-    # a run that peaks at 0.8 is a finding for a family at the shared bar, not for pressure_selling
+    # a run that peaks at 0.75 is a finding for a family at the shared bar, not for pressure_selling
     probs = np.zeros((6, len(model.families) + 1))
     probs[:, 0] = 1.0
     for family in ("pressure_selling", "disease_claims"):
         j = model.families.index(family) + 1
-        probs[1:4, j], probs[1:4, 0] = [0.5, 0.8, 0.5], [0.5, 0.2, 0.5]
+        probs[1:4, j], probs[1:4, 0] = [0.5, 0.75, 0.5], [0.5, 0.25, 0.5]
         found = compliance_model.decode(probs, model.families, bars, model.min_length, 2, peaks)
         assert [s[0] for s in found] == ([] if family == "pressure_selling" else [family])
         probs[1:4, j], probs[1:4, 0] = 0.0, 1.0
