@@ -215,7 +215,7 @@ class TemplateComposer:
             if "points" in segment.blocks:
                 sentences.extend(self._points(segment.blocks["points"], request))
             if "quote" in segment.blocks:
-                sentences.extend(self._quote(segment.blocks["quote"], request, trace))
+                sentences.extend(self._quote(segment.blocks["quote"], request, trace, sentences))
             if "segment_facts" in segment.blocks and request.segment:
                 sentences.extend(
                     self._segment_facts(segment.blocks["segment_facts"], request.segment, book, values, trace)
@@ -250,15 +250,28 @@ class TemplateComposer:
                 return [Sentence(block["intro"].format(points="；".join(kept)), [*cited, hit.chunk_id], "")]
         return []
 
-    def _quote(self, block: dict[str, Any], request: Request, trace: dict[str, Any]) -> list[Sentence]:
+    def _repeats(self, sentence: str, said: str) -> bool:
+        """Whether every claim of a document sentence (places, figures, batches) is already in the draft: 这瓶油
+        产自西班牙南部安达卢西亚的哈恩省 after 原产国西班牙，产区安达卢西亚自治区 哈恩省 tells the group nothing new."""
+        if self._grounder is None:
+            return False
+        claims = self._grounder.claims(sentence)
+        return bool(claims) and all("".join(c.text.split()) in said for c in claims)
+
+    def _quote(
+        self, block: dict[str, Any], request: Request, trace: dict[str, Any], before: list[Sentence]
+    ) -> list[Sentence]:
         hits = self.kb.search(str(block["query"]), sku=request.sku, doc_type=block.get("doc_type"), k=4)
         trace["retrieved"].extend(h.chunk_id for h in hits)
+        said = "".join("".join(s.text.split()) for s in before)
         for hit in hits:
             if hit.flags:
                 continue
-            chosen = [s for s in _sentences(hit.text) if self._fits(s) and len(s) <= 120][
-                : int(block.get("sentences", 2))
-            ]
+            chosen = [
+                s
+                for s in _sentences(hit.text)
+                if self._fits(s) and len(s) <= 120 and not self._repeats(s, said)
+            ][: int(block.get("sentences", 2))]
             if chosen:
                 return [Sentence(s, [hit.chunk_id], "") for s in chosen]
         return []

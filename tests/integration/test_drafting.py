@@ -94,6 +94,15 @@ def test_a_script_states_the_product_sheets_sanctioned_points_that_pass_every_ch
     assert draft.revision.trace["prompt_version"] == "script-v2" and blocking(draft) == []
 
 
+def test_a_quoted_document_sentence_that_says_nothing_new_is_left_out(kb: KnowledgeBase) -> None:
+    """The oil's origin line states 西班牙, 安达卢西亚 and 哈恩省; the sheet's own 这瓶油产自西班牙南部安达卢西亚的
+    哈恩省 repeats all three and is not quoted after it, while the estate's story (new names and figures) is."""
+    draft = compose_draft(kb, kind="script", sku="OIL-EVOO-500")
+    story = [s["text"] for s in draft.revision.sentences if s["segment"] == "源头故事"]
+    assert sum("哈恩省" in s for s in story) == 1, story
+    assert any("庄园" in s and "320公顷" in s for s in story) and blocking(draft) == []
+
+
 def test_the_requests_own_dates_are_no_product_claims(kb: KnowledgeBase) -> None:
     """The event time and cut-off the host asked for appear in the copy; they stand on the request, while the same
     date said about the product stands on nothing."""
