@@ -211,7 +211,8 @@ TENTHS = re.compile(
 )
 HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了)|(?<=近)|(?<=约)|(?<=过))一半")
 YEAR_AND_HALF = re.compile(rf"(\d+|[{CN}]+)年半")
-HALF_YEAR = re.compile(r"(?<![一二三四五六七八九十\d])半年")
+# 半年 is six months; 上半年, 下半年 are halves of a year (上半年卖的那批), no duration
+HALF_YEAR = re.compile(r"(?<![一二三四五六七八九十\d上下])半年")
 HALF_HOUR = re.compile(r"(?<![一二三四五六七八九十\d个])半(?:个)?小时")
 HALF_MONTH = re.compile(r"(?<![一二三四五六七八九十\d])半个月")
 # 斤 and its halves: 半斤 is 250g, 一斤半 is 750g

@@ -128,3 +128,10 @@ def test_places_inside_a_place_support_it() -> None:
 )
 def test_a_range_agrees_with_a_range_it_lies_in(said: Quantity, stated: Quantity, expected: bool) -> None:
     assert agree(said, stated) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "months"), [("上半年卖的那批", False), ("下半年的新米", False), ("开封后半年内", True)]
+)
+def test_half_a_year_is_six_months_but_not_a_half_of_the_year(text: str, months: bool) -> None:
+    assert ("6个月" in canonical(text).text) is months
