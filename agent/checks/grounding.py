@@ -1378,9 +1378,10 @@ class Grounder:
         return sorted(out, key=lambda c: c.start)
 
     def _past(self, text: str, claim: Claim) -> Claim:
-        """A date of an expired document said as past (证书2026年6月底就到期了) is what that document says: true."""
+        """A date or a certificate number of an expired document said as past (证书2026年6月底就到期了, 此前持有的证书
+        编号318OP2500236已经到期) is what that document says: true."""
         if (
-            claim.kind == "date"
+            claim.kind in ("date", "code")
             and claim.label == "expired"
             and PAST.search(self._sentence(text, claim.start, claim.end))
         ):

@@ -174,3 +174,27 @@ def test_a_wrong_range_is_one_finding_naming_the_sheets_range(host_kb: Knowledge
     ]
     assert len(findings) == 1
     assert findings[0]["text"] == "20到30度" and "0℃–5℃" in findings[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("sku", "text", "expected"),
+    [
+        # an expired certificate's number said as current rests on it; said as past it is true
+        (
+            EGG,
+            "有机证书编号318OP2500236，现在还有效。",
+            [("有机证书", "expired"), ("318OP2500236", "expired")],
+        ),
+        (
+            EGG,
+            "以前的有机证书318OP2500236已经过期了。",
+            [("有机证书", "supported"), ("318OP2500236", "supported")],
+        ),
+        # 克伦特罗 is a drug, not a gram after the batch number
+        (OIL, "这批EV2611A克伦特罗这类都不涉及。", [("EV2611A", "supported")]),
+    ],
+)
+def test_words_the_documents_say_themselves(
+    host_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert labels(host_kb, sku, text) == expected
