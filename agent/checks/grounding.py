@@ -531,7 +531,7 @@ KEEPING = re.compile(
 )
 DIMENSIONS_OF = {unit: dim for unit, (dim, _) in DIMENSIONS.items()}
 # a kitchen verb before a figure of its clause (冲50毫升, 加200毫升牛奶, 闷5分钟, 凉拌放10毫升; not 放在15到25度, 加工)
-USAGE_VERB = r"(?:冲|水温|加(?!工|盟)|兑|倒|淋|调(?!整|味)|泡|煮|焖|闷|蒸(?!汽)|烤|炒|炖|拌|(?<![存摆])放(?!在|冰箱|阴凉|到|了|置|超过))"
+USAGE_VERB = r"(?:冲|水温|(?<![添增追])加(?!工|盟|了|过|的)|兑|倒|淋|调(?!整|味)|泡|煮|焖|闷|蒸(?!汽)|烤|炒|炖|拌|(?<![存摆])放(?!在|冰箱|阴凉|到|了|置|超过))"
 USAGE_BEFORE = re.compile(USAGE_VERB + r"[^\d]{0,4}$")
 # the clause before, when the figure's own clause carries it on (淋一小勺，大概10毫升)
 USAGE_CLAUSE = re.compile(USAGE_VERB + r"[^\d]*$")

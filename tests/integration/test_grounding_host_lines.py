@@ -140,6 +140,8 @@ def test_durations_of_eating_and_of_other_things(
         (RICE, "用100度的开水冲。", [("100度", "wrong_value")]),
         (OAT, "开水冲泡闷5分钟。", [("5分钟", "supported")]),
         (OAT, "开水冲泡闷10分钟。", [("10分钟", "wrong_value")]),
+        # what went into the product is no kitchen tip (加了, 添加)
+        (OAT, "每袋燕麦加了5克糖。", [("5克", "invented")]),
         # keeping it is no kitchen tip
         (EGG, "冷藏放40天没问题。", [("40天", "supported")]),
     ],
