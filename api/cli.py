@@ -329,6 +329,48 @@ def members_staff(
     )
 
 
+@members_app.command("merge")
+def members_merge(
+    keep: Annotated[int, typer.Argument(help="The member to keep.")],
+    other: Annotated[
+        int, typer.Argument(help="The member merged into KEEP (the same person under another id).")
+    ],
+    community: CommunityOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """One person under two ids (a text export by nickname, a WeCom archive by userid): OTHER's messages, consent
+    history and human tag labels move to KEEP, where consents differ the stricter stands, and a later import of
+    OTHER's id lands on KEEP. Run `linli tags infer` afterwards; `linli members duplicates` lists likely pairs."""
+    from api.services import merge_members
+
+    with session() as s:
+        data = merge_members(s, CLI, keep, other, community)
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"member {d['merged']} merged into {d['member_id']}: {d['messages_moved']} messages moved, "
+            f"health consent {d['health_consent']}; run `linli tags infer` to tag the whole history"
+        ),
+    )
+
+
+@members_app.command("duplicates")
+def members_duplicates(community: CommunityOpt, as_json: JsonOpt = False) -> None:
+    """Members sharing a display name: a hint of one person under two ids (nothing is merged by it)."""
+    from community.members import possible_duplicates
+
+    with session() as s:
+        data = {"groups": possible_duplicates(s, CLI, community)}
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            "\n".join(" = ".join(str(i) for i in g) for g in d["groups"]) or "no members share a name"
+        ),
+    )
+
+
 @members_app.command("forget")
 def members_forget(member_id: int, community: CommunityOpt, as_json: JsonOpt = False) -> None:
     """Erase a member's messages, tags and consent history (PIPL); a tombstone stays."""

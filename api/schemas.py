@@ -308,6 +308,13 @@ class ConsentIn(BaseModel):
     health: Literal["granted", "refused"]
 
 
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    other: int = Field(
+        description="The member merged into this one (the same person under another export's id)."
+    )
+
+
 class StaffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     staff: bool

@@ -94,6 +94,15 @@ def set_health_consent(
     )
 
 
+def merge_members(
+    session: Session, actor: Principal, keep_id: int, other_id: int, community_id: str | None = None
+) -> dict[str, Any]:
+    """One person under two ids: the other's history moves to ``keep`` (see :func:`community.members.merge_members`)."""
+    return members.merge_members(
+        session, actor, keep_id, other_id, community_id, sensitive_tags=taxonomy().sensitive_ids
+    )
+
+
 def label_tag(session: Session, actor: Principal, member_id: int, tag: str, status: str) -> dict[str, Any]:
     """An operator's confirm/reject of a member's tag (kept over any later inference)."""
     member = members.get_member(session, actor, member_id)

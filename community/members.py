@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from community import audit
@@ -30,6 +30,8 @@ def get_member(session: Session, actor: Principal, member_id: int, community_id:
         raise NotFound(f"member {member_id} not found")
     if not actor.can_see(member.community_id):
         raise NotFound(f"member {member_id} not found")
+    if member.merged_into is not None:
+        raise NotFound(f"member {member_id} was merged into member {member.merged_into}")
     return member
 
 
@@ -128,7 +130,9 @@ def member_tags(session: Session, member_id: int) -> list[dict[str, Any]]:
 def list_members(session: Session, actor: Principal, community_id: str) -> list[dict[str, Any]]:
     actor.require_community(community_id)
     get_community(session, community_id)
-    people = select(Member).where(Member.community_id == community_id, Member.source_id != SYSTEM_SENDER)
+    people = select(Member).where(
+        Member.community_id == community_id, Member.source_id != SYSTEM_SENDER, Member.merged_into.is_(None)
+    )
     return [member_summary(session, member) for member in session.scalars(people.order_by(Member.id))]
 
 
@@ -250,6 +254,7 @@ def histories(session: Session, community_id: str) -> list[MemberHistory]:
             Member.erased_at.is_(None),
             Member.source_id != SYSTEM_SENDER,
             Member.is_staff.is_(False),
+            Member.merged_into.is_(None),
         )
         .order_by(Member.id)
     )
@@ -343,6 +348,15 @@ def forget_member(session: Session, actor: Principal, member_id: int, community_
     )
     member.display_name = f"已删除成员#{member.id}"
     member.erased_at = utcnow()
+    targets = [member.id]
+    while (
+        targets
+    ):  # the ids merged into this member (and into those): their names go, an old export stays out
+        aliases = list(session.scalars(select(Member).where(Member.merged_into.in_(targets))))
+        for alias in aliases:
+            alias.display_name = f"已删除成员#{alias.id}"
+            alias.erased_at = member.erased_at
+        targets = [a.id for a in aliases]
     # the source id stays so that a later re-import of old exports does not bring the member back
     audit.record(
         session,
@@ -354,6 +368,133 @@ def forget_member(session: Session, actor: Principal, member_id: int, community_
         detail={"messages_deleted": messages, "tags_deleted": len(assertion_ids)},
     )
     return {"member_id": member.id, "messages_deleted": messages, "tags_deleted": len(assertion_ids)}
+
+
+STRICTNESS = {"refused": 0, "unknown": 1, "granted": 2}  # when two identities disagree, the stricter stands
+
+
+def merge_members(
+    session: Session,
+    actor: Principal,
+    keep_id: int,
+    other_id: int,
+    community_id: str | None,
+    *,
+    sensitive_tags: frozenset[str],
+) -> dict[str, Any]:
+    """The same person under two ids (a text export keyed by nickname and a WeCom archive keyed by userid): the
+    other's messages, consent history and human tag labels move to ``keep``; the other stays as an alias that a
+    later import of its id lands on, and is listed nowhere. Where the two consents for a scope differ, the stricter
+    is recorded as the member's current one (refused over unknown over granted) until the member is asked again;
+    a human label is kept over an inferred one, and where two human labels disagree the rejection stands; a tag
+    both had inferred is kept once with the evidence of both. The next `linli tags infer` looks at the whole
+    history again. Audited."""
+    actor.require_reviewer()
+    if keep_id == other_id:
+        raise InvalidInput(f"merge: member {keep_id} cannot be merged into itself")
+    keep = get_member(session, actor, keep_id, community_id)
+    other = get_member(session, actor, other_id, keep.community_id)
+    for m in (keep, other):
+        if m.erased_at is not None:
+            raise InvalidInput(f"merge: member {m.id} was erased")
+        if m.source_id == SYSTEM_SENDER:
+            raise InvalidInput(f"merge: member {m.id} is the system sender, not a person")
+    before = {
+        scope: (consent_status(session, keep.id, scope), consent_status(session, other.id, scope))
+        for scope in session.scalars(
+            select(ConsentEvent.scope).where(ConsentEvent.member_id.in_((keep.id, other.id))).distinct()
+        )
+    }
+    moved = (
+        session.scalar(select(func.count()).select_from(Message).where(Message.member_id == other.id)) or 0
+    )
+    session.execute(update(Message).where(Message.member_id == other.id).values(member_id=keep.id))
+    session.execute(update(ConsentEvent).where(ConsentEvent.member_id == other.id).values(member_id=keep.id))
+    for scope, (mine, theirs) in sorted(before.items()):
+        stricter = min(mine, theirs, key=lambda s: STRICTNESS.get(s, 1))
+        if consent_status(session, keep.id, scope) != stricter and stricter != "unknown":
+            session.add(
+                ConsentEvent(
+                    member_id=keep.id, scope=scope, status=stricter, source="merge", recorded_by=actor.name
+                )
+            )
+    labels: dict[str, TagAssertion] = {}  # per tag, the human label that stands
+    rows = list(session.scalars(select(TagAssertion).where(TagAssertion.member_id.in_((keep.id, other.id)))))
+    for row in rows:
+        held = labels.get(row.tag)
+        if row.status != "inferred" and (
+            held is None or (row.status == "rejected" and held.status != "rejected")
+        ):
+            labels[row.tag] = row
+    inferred: dict[str, TagAssertion] = {}  # per tag without a human label, the one inferred row kept
+    dropped = 0
+    for row in sorted(rows, key=lambda r: (r.member_id != keep.id, r.id)):  # the kept member's rows first
+        if row.tag in labels:
+            if labels[row.tag] is row:
+                row.member_id = keep.id
+            else:
+                session.delete(row)
+                dropped += row.status == "inferred"
+        elif row.tag in inferred:  # both inferred it: one row, the evidence of both, the higher confidence
+            kept_row = inferred[row.tag]
+            have = {e.message_id for e in kept_row.evidence}
+            kept_row.evidence.extend(
+                TagEvidence(message_id=e.message_id) for e in row.evidence if e.message_id not in have
+            )
+            kept_row.confidence = max(kept_row.confidence, row.confidence)
+            session.delete(row)
+        else:
+            row.member_id = keep.id
+            inferred[row.tag] = row
+    session.flush()
+    if consent_status(session, keep.id, "health") == "refused":
+        _drop_tags(session, keep.id, sensitive_tags)
+    keep.is_staff = keep.is_staff or other.is_staff
+    keep.tags_state = other.tags_state = None
+    other.merged_into = keep.id
+    audit.record(
+        session,
+        actor,
+        "member.merge",
+        "member",
+        keep.id,
+        community_id=keep.community_id,
+        detail={
+            "merged": other.id,
+            "merged_name": other.display_name,
+            "merged_source_id": other.source_id,
+            "messages_moved": moved,
+            "consent_before": {k: {"kept": v[0], "merged": v[1]} for k, v in before.items()},
+            "inferred_tags_dropped": dropped,
+        },
+    )
+    return {
+        "member_id": keep.id,
+        "merged": other.id,
+        "messages_moved": moved,
+        "health_consent": consent_status(session, keep.id),
+        "tags": member_tags(session, keep.id),
+    }
+
+
+def possible_duplicates(session: Session, actor: Principal, community_id: str) -> list[list[int]]:
+    """Groups of listed members sharing a display name (each group's ids ascending): the usual sign of one person
+    under two exports' ids. Only a hint: two neighbours may well share a nickname, so nothing is merged by it."""
+    actor.require_community(community_id)
+    rows = session.execute(
+        select(Member.display_name, Member.id)
+        .where(
+            Member.community_id == community_id,
+            Member.erased_at.is_(None),
+            Member.merged_into.is_(None),
+            Member.source_id != SYSTEM_SENDER,
+        )
+        .order_by(Member.id)
+    )
+    by_name: dict[str, list[int]] = {}
+    for name, member_id in rows:
+        by_name.setdefault(name, []).append(member_id)
+    return [ids for ids in by_name.values() if len(ids) > 1]
 
 
 def set_tag_status(

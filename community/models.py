@@ -63,6 +63,11 @@ class Member(Base):
     # the brand's own people in the group (host, 团长, customer service): never tagged, never an audience, and
     # their names are no member's name in group copy (a host says 我是老陈)
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # the same person under another export's id, merged by an operator into that member: this row stays so that
+    # a later import of this id lands on them, and is shown nowhere else
+    merged_into: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", name="fk_members_merged_into"), nullable=True
+    )
 
 
 class Message(Base):

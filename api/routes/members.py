@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api import services
 from api.deps import CurrentUser, SessionDep
-from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList, StaffIn, TagLabel
+from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList, MergeIn, StaffIn, TagLabel
 from api.services import set_health_consent
 from community import chains, members
 
@@ -68,3 +68,17 @@ def set_staff(member_id: int, body: StaffIn, session: SessionDep, user: CurrentU
     """Mark a member as the brand's own staff (host, 团长, service account) or not: staff are never tagged or in an
     audience, and their names may appear in group copy. Operators and admins only."""
     return members.set_staff(session, user, member_id, None, body.staff)
+
+
+@router.post("/members/{member_id}/merge", response_model=dict)
+def merge(member_id: int, body: MergeIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """The same person under two ids: ``other``'s messages, consent history and human tag labels move to this
+    member (where consents differ the stricter stands); ``other`` is listed no more, and a later import of its id
+    lands here. Operators and admins only; audited."""
+    return services.merge_members(session, user, member_id, body.other)
+
+
+@router.get("/communities/{community_id}/members/duplicates", response_model=dict)
+def duplicates(community_id: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Groups of members sharing a display name: a hint of one person under two ids, never merged by itself."""
+    return {"groups": members.possible_duplicates(session, user, community_id)}

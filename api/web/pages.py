@@ -616,6 +616,7 @@ def members_page(
         community_id=community_id,
         communities=communities_of(session, p),
         people=members.list_members(session, p, community_id),
+        twins={i: g for g in members.possible_duplicates(session, p, community_id) for i in g},
         tag_names=_tag_names(),
     )
 
@@ -646,6 +647,13 @@ def member_page(
         tag_names=_tag_names(),
         show_original=show_original,
         can_review=p.role in ("operator", "admin"),
+        twins=[
+            members.member_summary(session, members.get_member(session, p, i))
+            for g in members.possible_duplicates(session, p, member.community_id)
+            if member.id in g
+            for i in g
+            if i != member.id
+        ],
     )
 
 
@@ -662,6 +670,14 @@ def mark_staff(
     member_id: int, session: PageSession, user: FormUser, staff: Annotated[str, Form()]
 ) -> Response:
     members.set_staff(session, user.principal, member_id, None, staff == "true")
+    return back(f"/members/{member_id}")
+
+
+@router.post("/members/{member_id}/merge")
+def merge_member(
+    member_id: int, session: PageSession, user: FormUser, other: Annotated[int, Form()]
+) -> Response:
+    services.merge_members(session, user.principal, member_id, other)
     return back(f"/members/{member_id}")
 
 

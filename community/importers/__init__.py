@@ -59,6 +59,9 @@ def content_id(community_id: str, message: ParsedMessage) -> str:
     return "h:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+MAX_MERGE_HOPS = 16  # merges form chains (A into B, later B into C); never a cycle, but never trusted blindly
+
+
 @dataclass
 class _Run:
     """State of one file's import."""
@@ -87,6 +90,11 @@ class _Run:
     def member_id(self, message: ParsedMessage) -> int:
         if message.sender_id not in self.members:
             member_id = self._get_or_add(Member, message.sender_id, {"display_name": message.sender_name})
+            for _ in range(MAX_MERGE_HOPS):  # an id merged into another member lands on that member
+                merged_into = self.session.scalar(select(Member.merged_into).where(Member.id == member_id))
+                if merged_into is None:
+                    break
+                member_id = int(merged_into)
             self.members[message.sender_id] = member_id
             erased = self.session.scalar(select(Member.erased_at).where(Member.id == member_id))
             if erased is not None:

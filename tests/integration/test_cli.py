@@ -54,6 +54,32 @@ def test_commands_before_init_say_what_to_do(run) -> None:  # type: ignore[no-un
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_duplicates_and_merge_on_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    run("init")
+    run("communities", "add", "linjia", "--name", "邻家优选")
+    chat = tmp_path / "chat.txt"
+    chat.write_text("2026-11-20 20:01:05 王阿姨: 周末烤了吐司\n", encoding="utf-8")
+    archive = tmp_path / "room.jsonl"
+    archive.write_text(
+        '{"msgid": "w1", "action": "send", "from": "wmWang", "tolist": ["wr1"], "roomid": "wr1", '
+        '"msgtime": 1763700000000, "msgtype": "text", "text": {"content": "戚风又塌了"}}\n',
+        encoding="utf-8",
+    )
+    roster = tmp_path / "roster.json"
+    roster.write_text('{"wmWang": "王阿姨"}', encoding="utf-8")
+    run("chats", "import", str(chat), "--community", "linjia")
+    run("chats", "import", str(archive), "--community", "linjia", "--roster", str(roster))
+    groups = as_json(run("members", "duplicates", "--community", "linjia", "--json"))["groups"]
+    assert len(groups) == 1 and len(groups[0]) == 2
+    keep, other = groups[0]
+    merged = as_json(run("members", "merge", str(keep), str(other), "--community", "linjia", "--json"))
+    assert merged["merged"] == other and merged["messages_moved"] == 1
+    assert as_json(run("members", "duplicates", "--community", "linjia", "--json"))["groups"] == []
+    again = run("members", "merge", str(keep), str(other), "--community", "linjia", ok=False)
+    assert again.returncode == 1 and f"merged into member {keep}" in again.stderr
+    assert "no members share a name" in run("members", "duplicates", "--community", "linjia").stdout
+
+
 def test_the_loop_on_the_command_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert (
         as_json(run("init", "--json"))["revision"] == as_json(run("init", "--json"))["revision"]

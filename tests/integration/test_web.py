@@ -396,6 +396,46 @@ def test_an_operator_marks_a_member_as_staff_and_back(world: dict[str, Any], app
     assert back.status_code == 200 and "标为本店员工" in back.text
 
 
+def test_an_operator_merges_one_person_under_two_ids_from_the_member_page(
+    world: dict[str, Any], app: TestClient, tmp_path: Path, community: str
+) -> None:
+    archive = tmp_path / "room.jsonl"
+    archive.write_text(
+        '{"msgid": "w1", "action": "send", "from": "wmWang", "tolist": ["wr1"], "roomid": "wr1", '
+        '"msgtime": 1763700000000, "msgtype": "text", "text": {"content": "戚风又塌了"}}\n',
+        encoding="utf-8",
+    )
+    with db.session_scope() as s:
+        import_file(s, CLI, archive, community, secret=b"k", roster={"wmWang": "王阿姨"})
+    csrf = login(app, world["tokens"]["host"])
+    listing = app.get("/members").text
+    ids = re.findall(r'<a href="/members/(\d+)">王阿姨</a>', listing)
+    assert len(ids) == 2 and listing.count("同名 ×2") == 2
+    keep, other = ids
+    api = f"/api/communities/{community}/members/duplicates"
+    bearer = {"Authorization": f"Bearer {world['tokens']['host']}"}
+    assert app.get(api, headers=bearer).json() == {"groups": [[int(keep), int(other)]]}
+    refused = app.post(f"/api/members/{keep}/merge", json={"other": int(other)}, headers=bearer)
+    assert refused.status_code == 403
+    page = app.get(f"/members/{keep}").text
+    assert (
+        f"#{other} 王阿姨" in page and "wmWang" in page and "并入本成员</button>" not in page
+    )  # hosts see, not merge
+    assert app.post(f"/members/{keep}/merge", data={"other": other, "csrf": csrf}).status_code == 403
+    csrf = login(app, world["tokens"]["operator"])
+    assert "并入本成员</button>" in app.get(f"/members/{keep}").text
+    merged = app.post(f"/members/{keep}/merge", data={"other": other, "csrf": csrf})
+    assert merged.status_code == 200 and "同名成员" not in merged.text
+    listing = app.get("/members").text
+    assert len(re.findall(r'<a href="/members/(\d+)">王阿姨</a>', listing)) == 1 and "同名 ×" not in listing
+    assert app.get(f"/members/{other}").status_code == 404
+    assert 'data-action="member.merge"' in app.get("/audit").text
+    operator = {"Authorization": f"Bearer {world['tokens']['operator']}"}
+    assert app.get(api, headers=operator).json() == {"groups": []}
+    again = app.post(f"/api/members/{keep}/merge", json={"other": int(other)}, headers=operator)
+    assert again.status_code == 404 and f"merged into member {keep}" in again.json()["detail"]
+
+
 def test_pages_refuse_framing_and_inline_script_and_are_not_cached(
     world: dict[str, Any], app: TestClient
 ) -> None:
