@@ -222,11 +222,14 @@ def _state_after(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     return bool(NEGATED_STATE.match(after))
 
 
-def _denied(next_clause: str, tax: Taxonomy) -> bool:
-    """The clause after a hit answers it with no: "减肥？我不需要", "控糖？我才不用"."""
+def _denied(next_clause: str, tax: Taxonomy, word: str = "") -> bool:
+    """The clause after a hit answers it with no: "减肥？我不需要", "控糖？我才不用", or with the word's own verb
+    negated: "减肥？我才不减", "控糖？不控"."""
     head = next_clause.strip()
     head = head[1:] if head.startswith("我") else head
     head = head[1:] if head[:1] in ("才", "又", "也", "可", "并") else head
+    if word and any(head.startswith(neg + word[0]) for neg in ("不", "没", "不用", "不想")):
+        return True
     return any(head.startswith(d) for d in tax.denials)
 
 
@@ -430,6 +433,10 @@ def lexicon_hits(
             found += [(tag_id, clause.find(word), word, "age") for tag_id, word in age_hits(clause)]
             found += [(tag_id, pos, word, "avoid") for tag_id, pos, word in avoidance_hits(clause, tax)]
             for tag_id, pos, word, kind in found:
+                # "减肥？我才不减": the next clause negates the word's own verb
+                denied_here = denied or (
+                    kind == "word" and n + 1 < len(clauses) and _denied(clauses[n + 1], tax, word)
+                )
                 is_age = kind == "age"
                 tag = tax.tags[tag_id]
                 head = clause[:pos]
@@ -438,7 +445,7 @@ def lexicon_hits(
                 # "我不吃素 我婆婆吃素": the family named after the word (or between the negation and it) is
                 # whom the word is about; "老公血脂高 死活不忌口": named well before, the negation is theirs
                 window = max(0, pos - NEGATION_WINDOW - 3)
-                self_denied = (negated or denied) and not tax.family_re.search(clause, window)
+                self_denied = (negated or denied_here) and not tax.family_re.search(clause, window)
                 self_denied = self_denied or (kind == "word" and _state_after(clause, pos, word, tax))
                 if self_denied and denials is not None:
                     denials.add(tag_id)  # "我又不减肥": weak words elsewhere will not stand for this tag
@@ -466,7 +473,7 @@ def lexicon_hits(
                     or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
                     or any(word in clause for word in tag.exclusions)
-                    or denied
+                    or denied_here
                     or resolved_next
                     or _resolved(clause[max(pos, 0) :] + later, tax)
                     # "我朋友天天泡健身房"; but "做的豆沙包邻居都说好吃" is still the member's

@@ -11,10 +11,10 @@ regression over character 1-3-grams and cue flags, fitted by full-batch Adam fro
 the same rows and settings give the same file.
 
 Cross-validation holds out whole batches of members (they were written in batches: t001-t216, t217-t433,
-t434-t618, t619-t689, t690-t799, t800 on), since a batch shares its writer's phrasing and a held-out batch is the closest
-thing within dev to phrasing never seen. The rules are not trained, but they were fitted to dev by hand, so their
-out-of-fold figures are optimistic; the thresholds are chosen on the combined out-of-fold micro-F1 with sensitive
-precision kept at least at the rules' own. Test rows are never read.
+t434-t618, t619-t689, t690-t799, t800-t962, t963 on), since a batch shares its writer's phrasing and a held-out
+batch is the closest thing within dev to phrasing never seen. The rules are not trained, but they were fitted to
+dev by hand, so their out-of-fold figures are optimistic; the thresholds are chosen on the combined out-of-fold
+micro-F1 with sensitive precision kept at least at the rules' own. Test rows are never read.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from agent.taxonomy import Taxonomy, taxonomy
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "evals" / "data" / "tagging.jsonl"
-BATCH_EDGES = (216, 433, 618, 689, 799)  # the last id of each batch but the last
+BATCH_EDGES = (216, 433, 618, 689, 799, 962)  # the last id of each batch but the last
 SETTINGS: dict[str, Any] = {"iterations": 300, "learning_rate": 0.1, "min_count": 1}
 # the grids (a first, wider run also tried add 0.5-0.6, veto 0.02-0.3, veto_strong 0.01-0.05 and dense_scale 2.0:
 # none of those was chosen; l2 1e-3 and pos_weight 2/4 ranked lower on one held-out batch)
@@ -63,6 +63,11 @@ MIX_GRID = (0.0, 0.5, 0.75, 1.0)
 # fixed up front for speed: a message's sentence vector is read only when the n-grams give some tag 5%
 GATE = 0.05
 ADD_GRID = (0.7, 0.8, 0.9, 0.95, 1.01)
+# a setting that lets the model add health tags must rest on at least this many held-out additions of health tags,
+# nearly all right: a wrong health tag is a privacy harm, and a handful of lucky additions is no evidence (with
+# t963-t1022 in dev, add_sensitive 0.8 won on 4 held-out additions, 4 right, 3 of them with no self or family word)
+MIN_HEALTH_ADDITIONS = 10
+MIN_HEALTH_ADDITION_PRECISION = 0.95
 VETO_GRID = (0.0, 0.05, 0.2)
 VETO_STRONG_GRID = (0.0, 0.02, 0.05)
 VECTOR_CHAR_MIN_FREQ = 100
@@ -241,8 +246,8 @@ def score(
     embed: Any = None,
 ) -> dict[str, float]:
     """Micro P/R/F1, sensitive precision, evidence validity and about accuracy of the combination (rules alone
-    where the model is None)."""
-    tp = fp = fn = stp = sfp = ev_ok = ev_n = about_ok = 0
+    where the model is None), and how many health tags the model added and how many of those were right."""
+    tp = fp = fn = stp = sfp = ev_ok = ev_n = about_ok = added = added_ok = 0
     for row, outcome, model in zip(rows, outcomes, models, strict=True):
         predicted = {t: (list(e), a) for t, (e, a) in outcome["votes"].items()}
         if model is not None and limits is not None:
@@ -262,6 +267,9 @@ def score(
                 del predicted[t]
             for d in add:
                 predicted[d.tag] = (d.evidence, "family" if d.family else "self")
+                if tax.tags[d.tag].sensitive:
+                    added += 1
+                    added_ok += d.tag in row["gold"]
         gold = set(row["gold"])
         for t, (evidence, about) in predicted.items():
             sensitive = tax.tags[t].sensitive
@@ -284,6 +292,8 @@ def score(
         "sensitive_precision": stp / (stp + sfp) if stp + sfp else 1.0,
         "evidence_validity": ev_ok / ev_n if ev_n else 1.0,
         "about": about_ok / tp if tp else 1.0,
+        "health_added": added,
+        "health_added_right": added_ok,
     }
 
 
@@ -384,6 +394,11 @@ def cross_validate(
         figures = score(rows, outcomes, models, limits, tax, embed)
         if figures["sensitive_precision"] < rules_alone["sensitive_precision"] - 1e-9:
             continue
+        if figures["health_added"] and (
+            figures["health_added_right"] < MIN_HEALTH_ADDITIONS
+            or figures["health_added_right"] < MIN_HEALTH_ADDITION_PRECISION * figures["health_added"]
+        ):
+            continue
         if figures["evidence_validity"] < rules_alone["evidence_validity"] - 1e-9:
             continue
         # ties go to the more conservative setting (fewer additions, fewer vetoes)
@@ -430,7 +445,7 @@ def train(out: Path = MODEL_PATH, log: Any = print) -> TagModel:
         "training_messages": len(texts),
         "settings": {**SETTINGS, **{k: settings[k] for k in ("l2", "pos_weight", "dense_scale", "e5_l2")}},
         "cv": summary,
-        "cv_folds": "batches: t001-t216, t217-t433, t434-t618, t619-t689, t690-t799, t800-",
+        "cv_folds": "batches: t001-t216, t217-t433, t434-t618, t619-t689, t690-t799, t800-t962, t963-",
     }
     sha = model.save(out)
     log(

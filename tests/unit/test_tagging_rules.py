@@ -388,3 +388,17 @@ def test_a_weak_word_ending_the_clause_with_de_is_a_kind_of_product() -> None:
     # "推荐点老人好消化的": what is wanted for an elder, not a weak stomach; a second message still makes it
     assert "digestive" not in tags("能不能推荐点老人好消化的")
     assert "digestive" in lexical("能不能推荐点好消化的", "我胃不好")
+
+
+def test_a_denial_with_the_words_own_verb_and_states_read_from_numbers() -> None:
+    assert "weight" not in lexical("减肥？我才不减 胖点福气")
+    assert "weight" in lexical("减肥？在减呢 晚饭都不吃了")
+    assert "maternal_infant" in lexical("孕24周了", "前面几次产检都挺好")
+    assert "weight" in lexical("体重降了四斤了 开心")
+    assert "weight" not in lexical("这袋米重十斤")  # a product's weight is no weight change
+    assert set(lexical("减脂期 晚饭就吃沙拉")) == {"weight"}
+
+
+def test_dialect_family_words_and_infant_formula() -> None:
+    assert lexical("我屋头老汉儿血压高 天天吃降压药")["blood_pressure"][0] == "family"
+    assert "maternal_infant" in lexical("只能喝深度水解的 一罐三百多")
