@@ -321,9 +321,9 @@ def check_compliance(
     family in that clause (see :func:`clause_findings`). Matching reads a normalised view of the text (full width,
     traditional characters, separators inside words) and reports spans of the original text. The tagger and the
     clause model are those given, else the committed span tagger unless ``LINLI_COMPLIANCE_MODEL=off`` and the
-    committed clause model only with ``LINLI_COMPLIANCE_CLAUSE=on`` (off by default: on the test split it adds
-    recall but also clean false positives, see compliance_clause.py); a rule set given explicitly runs alone (with
-    the models given, if any)."""
+    committed clause model only with ``LINLI_COMPLIANCE_CLAUSE=on`` (off by default: it adds recall, but on the test
+    split also clean false positives, and it flags bare product names, see compliance_clause.py); a rule set given
+    explicitly runs alone (with the models given, if any)."""
     seen = view(text)
     findings = rule_findings(text, seen, rule_set)
     if rule_set is None and compliance_model.enabled():

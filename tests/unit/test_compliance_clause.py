@@ -27,8 +27,8 @@ from evals.train import compliance_clause as training
 # Written for this test, in none of evals/data/compliance.jsonl's rows; neither the rules nor the span tagger
 # flag the claim, the clause stage does.
 UNSEEN = [
-    ("这个芝麻丸，头发越吃越黑亮", "health_function"),
-    ("这个核桃粉，孩子期末考试前喝一罐，成绩蹭蹭往上走", "health_function"),
+    ("这款鱼油，爸妈吃了以后心脏的毛病少多了", "disease_claims"),
+    ("这个牛奶，营养师和医生都点头的", "endorsements"),
 ]
 CLEAN = [
     "最近好多邻居在问，今晚第一批到货",
@@ -53,6 +53,9 @@ def test_the_stage_is_off_unless_switched_on(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("LINLI_COMPLIANCE_CLAUSE")
     assert not compliance_clause.enabled()
     assert [f for f in check_compliance(text) if f.rule.startswith("clause:")] == []
+    for value in ("off", "0", "no", "maybe"):
+        monkeypatch.setenv("LINLI_COMPLIANCE_CLAUSE", value)
+        assert not compliance_clause.enabled()
 
 
 def test_the_committed_model_loads_and_was_trained_on_todays_dev_rows() -> None:
@@ -92,22 +95,23 @@ def test_allow_contexts_disclaimers_and_denials_stay_clean(text: str) -> None:
 
 
 def test_no_clause_finding_where_an_earlier_stage_spoke_in_the_clause() -> None:
-    text = "这个芝麻丸，头发越吃越黑亮"
+    text = "这款鱼油，爸妈吃了以后心脏的毛病少多了"
     seen = view(text)
     model = compliance_clause.default_model()
     flagged = model.flagged(seen.text)
     assert flagged
     alone = clause_findings(text, seen, flagged, window=model.best_window)
     assert alone
-    # a finding of another family by an earlier stage in that clause (头发): the clause stage keeps quiet
-    spoke = [Finding("abs.test", "绝对化用语", "warn", 6, 8, text[6:8], "", None, "absolute_terms")]
+    # a finding of another family by an earlier stage in that clause (吃了): the clause stage keeps quiet
+    spoke = [Finding("abs.test", "绝对化用语", "warn", 7, 9, text[7:9], "", None, "absolute_terms")]
     assert clause_findings(text, seen, flagged, spoke, window=model.best_window) == []
     # one in the other clause leaves it free to speak
     other = [Finding("abs.test", "绝对化用语", "warn", 0, 2, text[0:2], "", None, "absolute_terms")]
     assert clause_findings(text, seen, flagged, other, window=model.best_window)
-    # the denial cue before the window in its clause
-    denied = "我们不敢说头发越吃越黑亮"
-    assert [f for f in check_compliance(denied) if f.rule.startswith("clause:")] == []
+    # the denial cue before the window in its clause: the same words are flagged without it
+    claim = "爸妈吃了以后心脏的毛病少多了"
+    assert [f for f in check_compliance(claim) if f.rule.startswith("clause:")]
+    assert [f for f in check_compliance("我们不敢说" + claim) if f.rule.startswith("clause:")] == []
 
 
 def test_fast_logits_equal_the_sum_of_the_features_weights() -> None:
