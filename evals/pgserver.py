@@ -48,6 +48,11 @@ def find_bin() -> Path:
 OWNER = "owner.pid"  # in each cluster's folder: the pid of the process that made it
 
 
+def _as_postgres() -> list[str]:
+    """The prefix that runs a server binary: as root, as the postgres user (PostgreSQL refuses to run as root)."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -70,9 +75,8 @@ def sweep_orphans(bin_dir: Path, tmp: str | None = None) -> list[Path]:
             continue
         data = folder / "data"
         if (data / "postmaster.pid").exists():
-            runner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
             subprocess.run(
-                [*runner, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                [*_as_postgres(), str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                 capture_output=True,
                 timeout=60,
                 check=False,
@@ -109,7 +113,7 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
             shutil.chown(self.socket, "postgres", "postgres")
-            self._as = ["runuser", "-u", "postgres", "--"]
+            self._as = _as_postgres()
         self._run(
             str(self.bin / "initdb"),
             "-D",

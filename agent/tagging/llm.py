@@ -132,6 +132,12 @@ class LLMTagger:
         data = chat_data(batch)
         outcome.calls += 1
         started = time.perf_counter()
+        step = {  # this call's trace entry: timing and usage, or the error, are added when it returns
+            "step": "llm_batch",
+            "members": [h.member_id for h in batch],
+            "model": self.model_name,
+            "prompt_version": self.prompt_version,
+        }
         try:
             response = self._runnable.invoke(
                 [
@@ -143,10 +149,7 @@ class LLMTagger:
             outcome.failed_calls += 1
             outcome.steps.append(
                 {
-                    "step": "llm_batch",
-                    "members": [h.member_id for h in batch],
-                    "model": self.model_name,
-                    "prompt_version": self.prompt_version,
+                    **step,
                     "error": f"{type(exc).__name__}: {exc}"[:300],
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 }
@@ -155,16 +158,7 @@ class LLMTagger:
         usage = usage_of(response.get("raw"))
         outcome.input_tokens += usage["input_tokens"]
         outcome.output_tokens += usage["output_tokens"]
-        outcome.steps.append(
-            {
-                "step": "llm_batch",
-                "members": [h.member_id for h in batch],
-                "model": self.model_name,
-                "prompt_version": self.prompt_version,
-                **usage,
-                "ms": round((time.perf_counter() - started) * 1000, 1),
-            }
-        )
+        outcome.steps.append({**step, **usage, "ms": round((time.perf_counter() - started) * 1000, 1)})
         parsed = response.get("parsed")
         if parsed is None:
             outcome.failed_calls += 1
