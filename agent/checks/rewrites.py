@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.checks.compliance import Finding
-from agent.checks.compliance import check_compliance as _compliance
 from agent.checks.grounding import Grounder
 from agent.taxonomy import TagDef, taxonomy
 from knowledge.index import KnowledgeBase
@@ -37,8 +36,6 @@ EFFECT = re.compile(r"吃了|喝了|用了|吃完|喝完|坚持吃|常吃|天天
 
 @dataclass(frozen=True)
 class Rewrite:
-    start: int  # the sentence rewritten, as offsets in the checked text
-    end: int
     text: str
     citations: list[str]
 
@@ -75,8 +72,11 @@ class Rewriter:
         self._book: Any = None
 
     def _fits(self, text: str) -> bool:
-        """Lawful and grounded: no compliance finding, every claim supported, at least one claim to stand on."""
-        if _compliance(text):
+        """Lawful and grounded: nothing any check on quoted document text objects to (compliance, PII, injection:
+        the sheet's points are document text, untrusted too), every claim supported, at least one to stand on."""
+        from agent.drafting.composer import _lawful
+
+        if not _lawful(text):
             return False
         claims = self.grounder.claims(text)
         return bool(claims) and all(c.label == "supported" for c in claims)
@@ -137,7 +137,7 @@ class Rewriter:
                 cited: list[str] = []
                 for point, chunk in said:
                     cited += self._cite(point, chunk)
-                return Rewrite(start, end, candidate, list(dict.fromkeys(cited)))
+                return Rewrite(candidate, list(dict.fromkeys(cited)))
         return None
 
 
