@@ -286,17 +286,40 @@ def chats_import(
 
 
 @members_app.command("list")
-def members_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
-    """Members with their health consent and tags."""
-    from community.members import list_members
+def members_list(
+    community: CommunityOpt,
+    tag: Annotated[str | None, typer.Option(help="Only members holding this tag (a taxonomy id).")] = None,
+    consent: Annotated[
+        str | None, typer.Option(help="Only members whose health consent is granted, refused or unknown.")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Only members whose name or export id contains this.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Page size (default: all).")] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many (in id order).")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Members with their health consent and tags; `total` counts the matches, `tag_counts` the members per tag."""
+    from agent.taxonomy import taxonomy
+    from community.members import find_members
 
     with session() as s:
-        data = {"members": list_members(s, CLI, community)}
+        data = find_members(
+            s,
+            CLI,
+            community,
+            tag=tag,
+            consent=consent,
+            search=search,
+            limit=limit,
+            offset=offset,
+            known_tags=frozenset(taxonomy().tags),
+        )
     emit(
         data,
         as_json,
         lambda d: table(
-            f"members of {community}",
+            f"members of {community} ({len(d['members'])} of {d['total']})",
             ["id", "name", "health consent", "tags"],
             [
                 [m["member_id"], m["name"], m["health_consent"], ", ".join(t["tag"] for t in m["tags"])]

@@ -278,6 +278,10 @@ class MemberOut(BaseModel):
 
 class MemberList(BaseModel):
     members: list[MemberOut]
+    total: int  # members matching the filters (the page is ``members``)
+    tag_counts: dict[str, int]  # per tag, listed members holding it (whole community, not filtered)
+    limit: int
+    offset: int
 
 
 class MessageOut(BaseModel):

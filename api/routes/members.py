@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
+from agent.taxonomy import taxonomy
 from api import services
 from api.deps import CurrentUser, SessionDep
 from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList, MergeIn, StaffIn, TagLabel
 from api.services import set_health_consent
 from community import chains, members
+from community.users import get_community
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut},
@@ -21,9 +23,36 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", tags=["members"], responses=ERRORS)
 
 
+MEMBERS_PAGE = 200
+MEMBERS_MAX_PAGE = 2000
+
+
 @router.get("/communities/{community_id}/members", response_model=MemberList)
-def list_members(community_id: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
-    return {"members": members.list_members(session, user, community_id)}
+def list_members(
+    community_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    tag: str | None = None,
+    consent: str | None = None,
+    q: str | None = None,
+    limit: int = Query(default=MEMBERS_PAGE, ge=1, le=MEMBERS_MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+) -> dict[str, Any]:
+    """Members with their consent and tags, one page (default 200, in id order): ``tag`` (a taxonomy id) keeps
+    those holding it, ``consent`` (granted, refused, unknown) those whose health consent is that, ``q`` those whose
+    name or export id contains it. ``total`` counts the matches; ``tag_counts`` the members per tag."""
+    found = members.find_members(
+        session,
+        user,
+        community_id,
+        tag=tag or None,
+        consent=consent or None,
+        search=q,
+        limit=limit,
+        offset=offset,
+        known_tags=frozenset(taxonomy().tags),
+    )
+    return {**found, "limit": limit, "offset": offset}
 
 
 @router.get("/members/{member_id}", response_model=MemberDetail)
@@ -82,3 +111,19 @@ def merge(member_id: int, body: MergeIn, session: SessionDep, user: CurrentUser)
 def duplicates(community_id: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Groups of members sharing a display name: a hint of one person under two ids, never merged by itself."""
     return {"groups": members.possible_duplicates(session, user, community_id)}
+
+
+@router.get("/communities/{community_id}/segments", response_model=dict)
+def segments(community_id: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Each taxonomy tag as an audience: how many members a draft for that segment would be for now (a sensitive
+    tag counts only members whose health consent is granted; staff and erased members never count)."""
+    user.require_community(community_id)
+    get_community(session, community_id)
+    tax = taxonomy()
+    sizes = members.segment_sizes(session, community_id, tax.sensitive_ids)
+    return {
+        "segments": [
+            {"tag": t.id, "name": t.name, "sensitive": t.sensitive, "members": sizes.get(t.id, 0)}
+            for t in tax.tags.values()
+        ]
+    }

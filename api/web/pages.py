@@ -534,7 +534,8 @@ def host_page(
     p = user.principal
     community_id = pick_community(session, p, community)
     recent = drafts.list_drafts(session, p, community_id=community_id)[:20]
-    tags = [{"id": t.id, "name": t.name} for t in taxonomy().tags.values()]
+    sizes = members.segment_sizes(session, community_id, taxonomy().sensitive_ids)
+    tags = [{"id": t.id, "name": t.name, "reach": sizes.get(t.id, 0)} for t in taxonomy().tags.values()]
     return render(
         request,
         "host.html",
@@ -603,21 +604,53 @@ def _tag_names() -> dict[str, str]:
     return {t.id: t.name for t in taxonomy().tags.values()}
 
 
+MEMBERS_PER_PAGE = 50
+
+
 @router.get("/members", response_class=HTMLResponse)
 def members_page(
-    request: Request, session: PageSession, user: PageUser, community: str | None = None
+    request: Request,
+    session: PageSession,
+    user: PageUser,
+    community: str | None = None,
+    tag: str | None = None,
+    consent: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
 ) -> Response:
+    """Members, 50 a page, filtered by tag, consent and name; the tag chips count each segment's members."""
     p = user.principal
     community_id = pick_community(session, p, community)
+    names = _tag_names()
+    found = members.find_members(
+        session,
+        p,
+        community_id,
+        tag=tag or None,
+        consent=consent or None,
+        search=q,
+        limit=MEMBERS_PER_PAGE,
+        offset=max(offset, 0),
+        known_tags=frozenset(names),
+    )
+    shown = max(offset, 0) + len(found["members"])
     return render(
         request,
         "members.html",
         user,
         community_id=community_id,
         communities=communities_of(session, p),
-        people=members.list_members(session, p, community_id),
+        people=found["members"],
+        total=found["total"],
+        tag_counts=found["tag_counts"],
+        page={
+            "offset": max(offset, 0),
+            "limit": MEMBERS_PER_PAGE,
+            "next_offset": shown if shown < found["total"] else None,
+        },
+        filters={"community": community or "", "tag": tag or "", "consent": consent or "", "q": q or ""},
         twins={i: g for g in members.possible_duplicates(session, p, community_id) for i in g},
-        tag_names=_tag_names(),
+        tag_names=names,
     )
 
 
