@@ -75,6 +75,11 @@ class Taxonomy:
     tags: dict[str, TagDef]
     hedges: tuple[str, ...] = ()
     third_party_markers: tuple[str, ...] = ()
+    # a person outside the household named by surname and title ("王姐", "李奶奶", "张阿姨") or as 老+surname
+    # ("老李"): surnames, the titles that may follow one, and what must not follow 老+surname (老陈醋)
+    surnames: str = ""
+    person_titles: tuple[str, ...] = ()
+    not_after_lao: str = ""
     # a later clause or the member's next message saying the state is over ("生完就正常了", "调理好了")
     resolutions: tuple[str, ...] = ()
     # a clause right after a hit that answers it with no ("减肥？我不需要")
@@ -126,11 +131,26 @@ class Taxonomy:
 
     @cached_property
     def third_party_re(self) -> re.Pattern[str]:
-        return _alternation(self.third_party_markers)
+        """Someone outside the household: a marker ("同事", "楼下") or a person named by surname and title."""
+        markers = _alternation(self.third_party_markers).pattern
+        named = self.named_person_re.pattern
+        return re.compile(f"{markers}|{named}" if named else markers)
+
+    @cached_property
+    def named_person_re(self) -> re.Pattern[str]:
+        """ "王姐", "李奶奶", "张阿姨", "老李" (not "我奶奶", not "老陈醋"): a neighbour or acquaintance by name."""
+        if not self.surnames or not self.person_titles:
+            return re.compile("")
+        titles = "|".join(re.escape(t) for t in sorted(self.person_titles, key=len, reverse=True))
+        stop = f"(?![{re.escape(self.not_after_lao)}])" if self.not_after_lao else ""
+        return re.compile(
+            f"(?<![我俺咱家])[{self.surnames}](?:{titles})|(?<![我俺咱家])老[{self.surnames}]{stop}"
+        )
 
     @cached_property
     def guards_re(self) -> re.Pattern[str]:
-        """Past, hearsay, someone else or a state that is over: a message with one makes no semantic tag."""
+        """Past, hearsay, someone else (a marker; named people are checked by the rules, which know the member's
+        own 接龙 name) or a state that is over: a message with one makes no semantic tag."""
         return _alternation(self.past_markers + self.hedges + self.third_party_markers + self.resolutions)
 
     @cached_property
@@ -205,6 +225,9 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         tags=tags,
         hedges=tuple(data.get("hedges") or ()),
         third_party_markers=tuple(data.get("third_party_markers") or ()),
+        surnames=str(data.get("surnames") or ""),
+        person_titles=tuple(str(t) for t in data.get("person_titles") or ()),
+        not_after_lao=str(data.get("not_after_lao") or ""),
         resolutions=tuple(data.get("resolutions") or ()),
         denials=tuple(data.get("denials") or ()),
         claim_prefixes=tuple(data.get("claim_prefixes") or ()),

@@ -53,6 +53,11 @@ NEGATED_STATE = re.compile(
     r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了|(有点|偏|太|比较)低(?![钠盐脂糖卡])"
     r"|倒没有|倒没|不至于|谈不上|算不上|没有的事|不存在)(?![吗嘛么？?])"  # "头晕正常吗" asks, it does not say
 )
+# a state said to be fine or under control: "医生说他血糖还好", "血压一直挺稳的", "血糖控制得挺好"
+STABLE_STATE = re.compile(
+    r"^(?:都|也|一直|倒|倒是|还|挺|很|都还|算)?(?:还好|还行|还可以|稳定|平稳|挺稳|很稳|稳得很|控制得(?:挺|很|还)?好|不错)"
+    r"(?![吗嘛么？?]|多了|了些|下来|点了|住了)"  # "血压稳定多了" is a state managed, not a normal one
+)
 PRONOUN = re.compile(r"(?<!其)[他她](?!们)")
 
 _NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -189,6 +194,25 @@ WARNING = re.compile(r"千万(别|不要)|别乱(吃|买|用)|大家(注意|小�
 NOTICE = re.compile(r"义诊|免费(?:量|测|查|体检|筛查)|(?:量|测)[^，。,!?！？]{0,6}免费|健康讲座|健康讲堂")
 # news and ads anywhere in the clause, for a weak word: "防腐剂超标那个新闻你们看了吗"
 MEDIA = re.compile(r"新闻|报道|广告|视频|抖音|网上|直播间")
+# The speaker's stance toward the word, beyond negation:
+# - the listeners as the subject ("你们现在宝妈真辛苦", "大家血压高的可以试试"), with no 我 before the word;
+LISTENERS = re.compile(r"你们|大家|各位|姐妹们|宝妈们|家人们|亲们|朋友们|群友们")
+# - what a food does to anyone ("木糖醇吃多了容易拉肚子", "喝多了会胀气"), with no 我 in the clause;
+GENERIC_EFFECT = re.compile(
+    r"(?:吃|喝|用)(?:多了?|太多|多)[^，。,!?！？]{0,3}?(?:容易|会|就会)|(?:容易|会|能)(?:引起|导致|造成)"
+)
+# - an intention put off ("减肥明天再说", "下周再练"): not a current state;
+DEFERRED = re.compile(
+    r"(?:明天|明儿|下次|以后|改天|回头|下周|下个月|过完年|过了年)再(?:说|讲|减|练|开始|控|戒)"
+)
+# - reported speech: the clause opens with 说 and no speaker ("说一个月瘦十五斤": the seller's claim), but not a
+#   finding reported ("说是浅表性胃炎", "说我血糖高");
+REPORTED = re.compile(
+    r"^\s*(?:人家|他们|她们|商家|卖家|广告)?说(?!实话|真的|起来|到|白了|句|一下|说|是|我|俺)"
+)
+# - a figure of speech: a surge with an emotional cause in the message ("看孩子写作业 血压蹭蹭往上涨").
+SURGE = re.compile(r"(?:蹭蹭|噌噌|嗖嗖|直线|瞬间|一下子?|直接)(?:往上|上来|飙|涨|升|拉满)|飙升|拉满|爆表")
+EMOTION = re.compile(r"气|急死|火大|吵|写作业|辅导|烦死|哈哈|笑死|崩溃|上头")
 # a weak word naming a product's attribute ("减盐酱油是不是不鲜", "低钠的吗"): product talk. For a sensitive tag
 # it needs a second message; the same message's semantic likeness is no second signal
 PRODUCT_AFTER = re.compile(
@@ -217,9 +241,10 @@ def _state_after(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
     rest = 0
     for other in tax.lexicon_index[0].finditer(after):
         if after[rest : other.start()].strip("和、跟与及") != "":
-            return bool(NEGATED_STATE.match(after[: other.start()]))
+            between = after[: other.start()]
+            return bool(NEGATED_STATE.match(between) or STABLE_STATE.match(between.lstrip()))
         rest = other.end()
-    return bool(NEGATED_STATE.match(after))
+    return bool(NEGATED_STATE.match(after) or STABLE_STATE.match(after.lstrip()))
 
 
 def _denied(next_clause: str, tax: Taxonomy, word: str = "") -> bool:
@@ -315,6 +340,9 @@ def _self_ids(texts: Sequence[str]) -> tuple[set[str], set[str]]:
     return numbers, names
 
 
+CHAIN_ENTRY = re.compile(r"^\s*(\d{1,4})\s*[.、．]\s*(\S+)", re.MULTILINE)  # "3. 周叔 2瓶 血脂高换油"
+
+
 def own_chain_entries(messages: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
     """A 接龙 re-post repeats everybody's lines: keep only the entries the member says are theirs ("3是我"), under
     the post's message id; a post with no such entry is dropped. Other messages pass unchanged."""
@@ -326,12 +354,69 @@ def own_chain_entries(messages: Sequence[tuple[int, str]]) -> list[tuple[int, st
             continue
         mine = []
         for line in text.splitlines()[1:]:
-            m = re.match(r"^\s*(\d{1,4})\s*[.、．]\s*(\S+)", line)
+            m = CHAIN_ENTRY.match(line)
             if m and (m.group(1) in numbers or any(m.group(2).startswith(n) for n in names)):
                 mine.append(line.strip())
         if mine:
             out.append((message_id, "\n".join(mine)))
     return out
+
+
+# Someone else's words carried into the chat are not the member's: a forwarded article or notice ("转发：【健康科普】
+# …", "【每日小知识】孕妇补叶酸…" with no 我 in it), a quoted message ("「张姐：我家宝宝对鸡蛋过敏」": the quote is
+# cut out, the member's reply stays) and selling copy (two or more selling cues and no 我 or family in one message:
+# "今晚直播福利 控糖礼盒 原价99 今晚59", "链接在群公告 下单备注群昵称"). A member who says they run the group ("我是
+# 这个群的团长") or posts selling copy twice is a host: their messages count only where they speak of themselves or
+# their family ("我家老人也在吃"), since what a host writes about 控糖人群 or 孕妇 is copy for the audience.
+FORWARDED = re.compile(
+    r"^\s*(?:转发|转载|转自|转|分享|摘自|摘抄)\s*[:：]|^\s*(?:转发|转|分享)一?(?:篇|条|个|段|位)|^\s*【[^】]{1,12}】"
+)
+QUOTE = re.compile(r"[「『“\"][^「『“\"」』”\n]{1,12}?[:：][^」』”\"]*(?:[」』”\"]|$)")
+SELLING = re.compile(
+    r"团购价|原价|到手价|秒杀|福利|下单|链接|直播间|直播|库存|限购|一人限|每人限|拍下|私我|私聊我|截止|到货|自提|包邮"
+    r"|家人们|宝子们|优惠|领券|特价|团购|接龙|给大家推荐|推荐给大家|群公告|[¥￥]\s*\d|\d+\s*(?:元|块)(?!钱)"
+)
+HOST = re.compile(r"我是[^，。！？,!?\s]{0,8}?(?:团长|群主|主播|店长|客服)|本群(?:的)?(?:团长|群主)")
+
+
+def _speaks_of_own(text: str, tax: Taxonomy) -> bool:
+    """The member speaks of themselves or their household (a host naming their role does not count)."""
+    rest = HOST.sub("", text)
+    return bool(SPEAKER_SELF.search(rest) or tax.family_re.search(rest))
+
+
+FIRST_PERSON = re.compile(r"[我俺咱]")  # in any form: "我", "我家老人", "俺娘"
+
+
+def _first_person(text: str) -> bool:
+    """The speaker in any form ("我家老人", "俺娘"), a host naming their role aside: what a host's message needs."""
+    return bool(FIRST_PERSON.search(HOST.sub("", text)))
+
+
+def _copy(text: str, tax: Taxonomy) -> bool:
+    """Forwarded text or selling copy, not the member's own words."""
+    if FORWARDED.search(text) and not _speaks_of_own(FORWARDED.sub("", text, count=1), tax):
+        return True
+    return len(set(SELLING.findall(text))) >= 2 and not _speaks_of_own(text, tax)
+
+
+def own_words(messages: Sequence[tuple[int, str]], tax: Taxonomy) -> list[tuple[int, str]]:
+    """The member's own words: quotes of other people cut out, forwarded text and selling copy dropped, and for a
+    host (see ``HOST``) only the messages where they speak of themselves or their family. Injected lines pass
+    unchanged (the rules block them, and still read whom they name)."""
+    cleaned = []
+    for message_id, text in messages:
+        if not text or looks_like_injection(text):
+            cleaned.append((message_id, text))
+            continue
+        cleaned.append((message_id, QUOTE.sub(" ", text) if QUOTE.search(text) else text))
+    copies = {mid for mid, text in cleaned if text and not looks_like_injection(text) and _copy(text, tax)}
+    host = len(copies) >= 2 or any(HOST.search(text or "") for _, text in cleaned)
+    return [
+        (mid, text)
+        for mid, text in cleaned
+        if mid not in copies and (not host or not text or looks_like_injection(text) or _first_person(text))
+    ]
 
 
 def _usable(text: str, tax: Taxonomy) -> bool:
@@ -359,9 +444,14 @@ def _proxy(text: str, tax: Taxonomy, named_only: bool = False) -> bool:
     return False
 
 
-def _third_party_before(text: str, end: int, tax: Taxonomy) -> bool:
-    head = text[:end]
-    return bool(tax.third_party_re.search(head))
+def _someone_else(text: str, tax: Taxonomy, selves: frozenset[str] = frozenset()) -> bool:
+    """Someone outside the household in the text: a marker ("同事", "楼下") or a person named by surname and title
+    ("王姐", "李奶奶", "老李"), unless it is a name the member says is theirs ("我是王姐")."""
+    return any(not any(m.group() in name for name in selves) for m in tax.third_party_re.finditer(text or ""))
+
+
+def _third_party_before(text: str, end: int, tax: Taxonomy, selves: frozenset[str] = frozenset()) -> bool:
+    return _someone_else(text[:end], tax, selves)
 
 
 def lexicon_hits(
@@ -387,6 +477,10 @@ def lexicon_hits(
             for tag in tax.tags.values()
             if any(d in (text or "") for d in tag.self_denials for text in texts)
         )
+    # "我是王姐", or the name on the member's own 接龙 line ("3. 周叔 2瓶"): that name is the member, not a neighbour
+    selves = frozenset(_self_ids(texts)[1]) | {
+        m.group(2) for text in texts for m in CHAIN_ENTRY.finditer(text or "")
+    }
     past = [bool(tax.past_re.search(text or "")) for text in texts]
     family_in = [bool(tax.family_re.search(text or "")) for text in texts]
     for index, (message_id, text) in enumerate(messages):
@@ -395,12 +489,12 @@ def lexicon_hits(
         # "减肥这事我放弃了" then "吃饱才有力气减肥": what is over stays over unless the member says now
         still_over = index > 0 and _resolved(texts[index - 1] or "", tax) and not now
         family_in_message = family_in[index]
-        other_in_message = bool(tax.third_party_re.search(text or ""))
+        other_in_message = _someone_else(text, tax, selves)
         if not _usable(text, tax):
             referent = "other" if other_in_message else referent
             blocked.add(message_id)
             continue
-        if tax.guards_re.search(text):
+        if tax.guards_re.search(text) or other_in_message:
             blocked.add(message_id)
         pronoun_referent = referent
         family_before = index > 0 and family_in[index - 1]
@@ -467,6 +561,11 @@ def lexicon_hits(
                     or CATEGORY_AFTER.match(clause[pos + len(word) :])
                     or OTHERS_SAY.search(head)
                     or WARNING.search(clause)
+                    or (LISTENERS.search(head) and not FIRST_PERSON.search(head))
+                    or (GENERIC_EFFECT.search(clause) and not FIRST_PERSON.search(clause))
+                    or DEFERRED.search(clause)
+                    or REPORTED.match(clause)
+                    or (SURGE.search(clause) and EMOTION.search(text))
                     or NOTICE.search(clause)
                     or EFFECT_QUESTION.search(clause)
                     or REFUSED_AFTER.match(clause[pos + len(word) :])
@@ -478,7 +577,9 @@ def lexicon_hits(
                     or _resolved(clause[max(pos, 0) :] + later, tax)
                     # "我朋友天天泡健身房"; but "做的豆沙包邻居都说好吃" is still the member's
                     # an age is read with its person: "她家宝宝八个月" is the neighbour's child
-                    or _third_party_before(text, start + max(pos, 0) + (len(word) if is_age else 0), tax)
+                    or _third_party_before(
+                        text, start + max(pos, 0) + (len(word) if is_age else 0), tax, selves
+                    )
                 ):
                     blocked.add(message_id)
                     continue
@@ -505,7 +606,7 @@ def lexicon_hits(
 class Plan:
     """What the lexicon decides for a member, and what is left for the semantic matcher to decide."""
 
-    messages: list[tuple[int, str]]  # after own_chain_entries
+    messages: list[tuple[int, str]]  # after own_chain_entries and own_words
     by_tag: dict[str, list[Hit]]
     blocked: set[int]  # messages that make no tag on semantic evidence alone
     denied: set[str]  # tags the member denies for themselves
@@ -516,7 +617,7 @@ class Plan:
 def plan(messages: Sequence[tuple[int, str]], tax: Taxonomy, matcher: SemanticMatcher | None) -> Plan:
     """The lexicon pass, and the messages worth embedding: a weak hit of an undecided tag to confirm, or (not
     blocked) dense cue characters of a tag not already made. Nothing else is embedded."""
-    own = own_chain_entries(messages)
+    own = own_words(own_chain_entries(messages), tax)
     blocked: set[int] = set()
     denied: set[str] = set()
     by_tag: dict[str, list[Hit]] = {}

@@ -402,3 +402,55 @@ def test_a_denial_with_the_words_own_verb_and_states_read_from_numbers() -> None
 def test_dialect_family_words_and_infant_formula() -> None:
     assert lexical("我屋头老汉儿血压高 天天吃降压药")["blood_pressure"][0] == "family"
     assert "maternal_infant" in lexical("只能喝深度水解的 一罐三百多")
+
+
+def test_forwarded_text_quotes_and_selling_copy_are_not_the_members_words() -> None:
+    # a forwarded article or a bracketed notice with no 我 in it is someone else's text
+    assert lexical("转发：【营养科普】糖尿病人早餐这样吃 血糖更平稳", "有道理") == {}
+    assert lexical("【今日推荐】低钠酱油 高血压家庭必备") == {}
+    # a bracketed heading the member writes about themselves still counts
+    assert "blood_sugar" in lexical("【求助】我糖尿病五年了 早餐吃啥好")
+    # a quoted message is cut out; the member's own reply stays
+    assert lexical("「李姐：我孙子对鸡蛋过敏 能吃这个吗」", "这个应该不行") == {}
+    assert "allergy" in lexical("「李姐：这个有鸡蛋吗」 我家娃鸡蛋过敏 我也想问")
+    # selling copy: two selling cues and nobody of the speaker's own
+    assert lexical("今晚直播福利 控糖杂粮礼盒原价99 下单备注群昵称") == {}
+    assert "blood_pressure" in lexical("团长 低钠酱油到货了吗 几点截止 我爸高血压等着用")
+
+
+def test_a_host_counts_only_where_they_speak_of_themselves_or_their_family() -> None:
+    host = ("我是咱们小区的团长阿梅 今天推荐一款孕妇也能吃的坚果", "孕期宝妈补充营养必备")
+    assert lexical(*host) == {}
+    assert lexical(*host, "我自己怀孕五个月了 也天天吃")["maternal_infant"][0] == "self"
+    # asking the host something is no host
+    assert "maternal_infant" in lexical("团长在吗", "我怀孕五个月了 这个坚果孕妇能吃吗")
+
+
+def test_named_people_outside_the_household_and_the_members_own_chain_name() -> None:
+    assert lexical("楼下刘阿姨血压高 天天量", "她儿子给她买的血压计") == {}
+    assert lexical("老陈血脂高 还天天喝酒") == {}
+    assert "blood_lipids" in lexical("我妈血脂高 天天喝酒")
+    assert "blood_lipids" in lexical("我用老陈醋泡花生 我血脂高")  # 老陈醋 is no person
+    chain = "#接龙 燕麦\n1. 何姐 1袋\n2. 孙叔 2袋 糖尿病早餐吃"
+    assert "blood_sugar" in lexical(chain, "2是我")  # the member's own chain line names them
+
+
+def test_listeners_effects_on_anyone_deferrals_reported_claims_and_surges() -> None:
+    # the listeners as the subject
+    assert lexical("你们家宝宝都上幼儿园了吧") == {}
+    assert "maternal_infant" in lexical("你们看 我家宝宝八个月了")
+    # what a food does to anyone, with no 我
+    assert lexical("赤藓糖醇吃多了容易胀气") == {}
+    assert "digestive" in lexical("我吃多了就会胀气 肚子胀")
+    # an intention put off
+    assert lexical("减肥下周再说 先吃顿好的") == {}
+    assert "weight" in lexical("在减肥 晚饭不吃了")
+    # the seller's claim, opening with 说, against a finding reported
+    assert lexical("说三天瘦五斤 谁信啊") == {}
+    assert "digestive" in lexical("做了胃镜", "说是慢性胃炎")
+    # a surge with an emotional cause is a figure of speech; without one it is a state
+    assert lexical("辅导作业 血压噌噌往上涨") == {}
+    assert "blood_pressure" in lexical("最近血压噌噌往上涨 药都加量了")
+    # a state said to be fine, against one managed better
+    assert "blood_sugar" not in lexical("体检了 血糖还好")
+    assert "blood_pressure" in lexical("吃了半年药 血压稳定多了")
