@@ -575,6 +575,33 @@ def chains_list(community: CommunityOpt, as_json: JsonOpt = False) -> None:
     emit(data, as_json, render)
 
 
+@chains_app.command("export")
+def chains_export(
+    chain: Annotated[str, typer.Argument(help="The chain's id (`linli chains list --json` shows it).")],
+    community: CommunityOpt,
+    dest: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the CSV here (default: stdout).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One 接龙 as a CSV pick list (配货单) for the pickup point: entries, then a total per unit."""
+    from community.chains import chain_csv
+
+    with session() as s:
+        found, text = chain_csv(s, CLI, community, chain)
+    if dest is None:
+        sys.stdout.write(text)
+        return
+    tmp = dest.with_name(dest.name + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(dest)  # whole or not at all
+    emit(
+        {"chain": chain, "title": found["title"], "entries": len(found["entries"]), "out": str(dest)},
+        as_json,
+        lambda d: out.print(f"wrote {d['entries']} entries of #接龙 {d['title']} to {d['out']}"),
+    )
+
+
 @messages_app.command("list")
 def messages_list(
     community: CommunityOpt,

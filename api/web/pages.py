@@ -29,6 +29,7 @@ from api.deps import KnowledgeDep, get_kb
 from api.web import session as web_session
 from api.web import views
 from community import audit, documents, drafts, members, outbox, review, stamps
+from community import chains as chain_store
 from community.db import session_scope
 from community.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthorized
 from community.models import WebLogout
@@ -651,6 +652,46 @@ def members_page(
         filters={"community": community or "", "tag": tag or "", "consent": consent or "", "q": q or ""},
         twins={i: g for g in members.possible_duplicates(session, p, community_id) for i in g},
         tag_names=names,
+    )
+
+
+# ---- 接龙 --------------------------------------------------------------------------------------------------
+
+
+@router.get("/chains", response_class=HTMLResponse)
+def chains_page(
+    request: Request, session: PageSession, user: PageUser, community: str | None = None
+) -> Response:
+    """Each 接龙's latest post as the group continued it: who ordered how many, the totals, a pick list to
+    download."""
+    p = user.principal
+    community_id = pick_community(session, p, community)
+    return render(
+        request,
+        "chains.html",
+        user,
+        community_id=community_id,
+        communities=communities_of(session, p),
+        chains=chain_store.list_chains(session, p, community_id),
+        qty=chain_store.quantity_text,
+    )
+
+
+@router.get("/chains/{chain}.csv")
+def chain_pick_list(
+    chain: str, session: PageSession, user: PageUser, community: str | None = None
+) -> Response:
+    """One 接龙 as a CSV pick list (配货单) for the pickup point."""
+    community_id = pick_community(session, user.principal, community)
+    found, text = chain_store.chain_csv(session, user.principal, community_id, chain)
+    name = f"接龙-{found['title']}-{found['posted_at'][:10]}.csv"
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **PAGE_HEADERS,
+            "Content-Disposition": f"attachment; filename=\"chain.csv\"; filename*=UTF-8''{quote(name)}",
+        },
     )
 
 
