@@ -1,6 +1,7 @@
 """The operator's desk in a real browser: log in, open a draft, follow a citation to its report paragraph, edit,
 approve, and find the approval in the audit log; a host types a script and sees 降血压 marked with its rewrite;
-the pages hold at phone width; the print view carries the evidence cards."""
+the pages hold at phone width; the print view carries the evidence cards; an operator filters members by tag and
+downloads a 接龙 pick list."""
 
 from __future__ import annotations
 
@@ -167,3 +168,31 @@ def test_members_page_shows_tags_with_their_evidence(page: Page, served: Served,
     expect(page.locator(".tag-card").first.locator(".evidence-list li").first).to_be_visible()
     expect(page.locator(".original")).to_have_count(0)  # the text as sent only on an operator's request
     shot(page, artifacts, "10-member")
+
+
+def test_operator_finds_a_segment_and_downloads_a_chains_pick_list(
+    page: Page, served: Served, artifacts: Path, tmp_path: Path
+) -> None:
+    log_in(page, served, "operator")
+    page.get_by_role("link", name="成员").click()
+    page.locator("nav.counts a[data-tag=baking]").click()
+    expect(page.locator("nav.counts a[data-tag=baking]")).to_have_attribute("aria-current", "true")
+    expect(page.locator("tr[data-member] td:first-child a")).to_have_text(["王阿姨"])
+    page.get_by_label("昵称或 ID").fill("小林")
+    page.locator("select[name=tag]").select_option("")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("tr[data-member] td:first-child a")).to_have_text(["小林"])
+    shot(page, artifacts, "11-members-filtered")
+    page.get_by_role("link", name="接龙").click()
+    chain = page.locator("details[data-chain]").first
+    expect(chain).to_have_attribute("open", "")
+    expect(chain.locator("[data-total]")).to_have_text("3瓶")
+    expect(chain.locator("tbody tr")).to_have_count(2)
+    shot(page, artifacts, "12-chains")
+    with page.expect_download() as download:
+        chain.get_by_role("link", name=re.compile("下载配货单")).click()
+    saved = tmp_path / "picklist.csv"
+    download.value.save_as(saved)
+    lines = saved.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[1] == "序号,昵称,数量,单位,备注" and lines[2] == "1,王阿姨,2,瓶,"
+    assert lines[-1].startswith("合计,,3,瓶")
