@@ -103,6 +103,13 @@ def main() -> None:
             f"incremental re-run with nothing new: {tag['incremental_rerun_seconds']:.1f} s",
         ),
         (
+            f"members page data, {tag['members']:,} tagged members: a page of 50 (a tag's page of 50)",
+            "",
+            f"{tag['members_page_ms']:.0f} ms ({tag['members_tag_page_ms']:.0f} ms)",
+            f"bare SELECT of the ids {tag['members_baseline_select_ms']:.1f} ms; all {tag['members']:,} members "
+            f"{tag['members_all_ms']:.0f} ms; segment sizes {tag['segment_sizes_ms']:.0f} ms",
+        ),
+        (
             "LLM tagger: calls per 100 members",
             "",
             f"{tag['llm_calls_per_100_members']:.0f}",

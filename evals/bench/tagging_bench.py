@@ -12,7 +12,9 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from evals.bench.import_bench import LINES
 
@@ -103,6 +105,7 @@ def main() -> None:
         with db.session_scope() as s:
             again = infer_community(s, CLI, "bench")
         incremental = time.perf_counter() - started
+        listing = members_listing("bench")
         llm = llm_request_size(Path(tmp))
     messages = args.members * args.per_member
     out = {
@@ -115,9 +118,45 @@ def main() -> None:
         "lines_embedded": embedded,
         "incremental_rerun_seconds": incremental,
         "incremental_considered": again["considered"],
+        **listing,
         **llm,
     }
     print(json.dumps(out, indent=2))
+
+
+def members_listing(community: str, repeat: int = 15) -> dict[str, float]:
+    """What the members page and the host page read, over the tagged community: a page of 50, a page of one
+    tag's holders, all members, and the segment sizes. Medians of ``repeat`` runs, each in its own session, against
+    a bare ``SELECT id`` of the same members in the same run."""
+    from statistics import median
+
+    from sqlalchemy import select
+
+    from agent.taxonomy import taxonomy
+    from community import db
+    from community.members import find_members, segment_sizes
+    from community.models import Member
+    from community.principal import CLI
+
+    def timed(work: Callable[[Any], object]) -> float:
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            with db.session_scope() as s:
+                work(s)
+            samples.append(time.perf_counter() - started)
+        return median(samples)
+
+    sensitive = taxonomy().sensitive_ids
+    return {
+        "members_baseline_select_ms": 1000
+        * timed(lambda s: list(s.scalars(select(Member.id).where(Member.community_id == community)))),
+        "members_page_ms": 1000 * timed(lambda s: find_members(s, CLI, community, limit=50)),
+        "members_tag_page_ms": 1000
+        * timed(lambda s: find_members(s, CLI, community, tag="baking", limit=50)),
+        "members_all_ms": 1000 * timed(lambda s: find_members(s, CLI, community)),
+        "segment_sizes_ms": 1000 * timed(lambda s: segment_sizes(s, community, sensitive)),
+    }
 
 
 def llm_request_size(tmp: Path) -> dict[str, float]:
