@@ -32,12 +32,12 @@ if TYPE_CHECKING:
     from agent.tagging.semantic import SemanticMatcher
 
 PROMPT_VERSION = (
-    "rules-v5"  # the rules alone (LINLI_TAGGING_MODEL=off); with the trained model: rules-v5+tagmodel-…
+    "rules-v6"  # the rules alone (LINLI_TAGGING_MODEL=off); with the trained model: rules-v6+tagmodel-…
 )
 
 
 def tagger_version() -> str:
-    """What made the offline assertions: ``rules-v5`` alone, or ``rules-v5+tagmodel-<sha8>`` with the model."""
+    """What made the offline assertions: ``rules-v6`` alone, or ``rules-v6+tagmodel-<sha8>`` with the model."""
     from agent.tagging.model import default_model
 
     model = default_model()
