@@ -53,6 +53,8 @@ LONE_BEFORE = re.compile(
 LONE_AFTER = re.compile(r"^(?:内|以内|之内|左右|上下|半|以上|以下|(?:要|就)?(?:吃完|用完|喝完))")
 # a lone 一 in a set phrase is no figure (一年到头, 一年四季, 一年一取)
 LONE_IDIOM = re.compile(r"^(?:到头|四季|一度|一取|一次|一季|只|多)")
+# 多 after a unit: a bit over the figure (10克多, 一斤多), not 多少 or 多 of a verb (两斤多吃点)
+MORE_AFTER = re.compile(r"^多(?!少|吃|喝|放|加|用|买|拿|次|种|样|家|人|了)")
 # 三个多月 → 三多个月: the 多 goes with the figure
 MORE_MONTHS = re.compile(r"个多(月|小时)")
 
@@ -205,6 +207,12 @@ CN_RANGE = re.compile(
     r"(?![一二三四五六七八九十百千万零〇点])(?:(成)(?!本|分|绩|熟|立|功|为|品|年|交|了|长|员|就)|"
     r"(?=(?:多|来)?\s*(?:" + SPOKEN_UNIT + r")))"
 )
+# a ratio said with 比 (一比一点五, 1比8, 米和水一比一): written as the documents do (1:1.5); a number must stand
+# on both sides, so that 比超市的小 and 这批比上一批 stay comparisons
+RATIO_SPOKEN = re.compile(
+    rf"(?<![\d.{CN}A-Za-z])(\d+(?:\.\d+)?|{CN_RUN})\s*比\s*(\d+(?:\.\d+)?|{CN_RUN})(?![\d.{CN}])"
+)
+RATIO_COLON = re.compile(r"(?<=\d)\s*：\s*(?=\d)")  # 1：1.2 with a full-width colon
 PERCENT = re.compile(rf"百分之\s*(\d+(?:\.\d+)?|{CN_RUN})")
 TENTHS = re.compile(
     r"(?<![一二三四五六七八九十])([两二三四五六七八九])成([一二三四五六七八九])?(多)?(?=[的以左上、，。！？；\s]|$)"
@@ -278,6 +286,8 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
     c = _rewrite(c, DATE_NO_YEAR, _no_year_date)
     c = _rewrite(c, DATE_DOTTED, _dotted_date)
     c = _rewrite(c, MONTH_ONLY, _month_only)
+    c = _rewrite(c, RATIO_SPOKEN, _ratio)
+    c = _rewrite(c, RATIO_COLON, lambda m: ":")
     c = _rewrite(c, CN_RANGE, _cn_range)
     c = _rewrite(c, PERCENT, lambda m: f"{_digits(m.group(1))}%" if _digits(m.group(1)) else None)
     c = _rewrite(
@@ -377,6 +387,12 @@ def _month_only(m: re.Match[str]) -> str | None:
     return f"{year}-{month:02d}{part}" if year else f"--{month:02d}{part}"
 
 
+def _ratio(m: re.Match[str]) -> str | None:
+    """一比一点五 → 1:1.5, 1比8 → 1:8; None when a side is no number."""
+    a, b = _digits(m.group(1)), _digits(m.group(2))
+    return f"{a}:{b}" if a and b else None
+
+
 def _cn_range(m: re.Match[str]) -> str | None:
     """七八百 → 700〜800, 十二三 → 12〜13, 三十五六 → 35〜36, 一百七八十 → 170〜180, 两三 → 2〜3."""
     g = m.groups()
@@ -412,9 +428,11 @@ def _spoken_figure(m: re.Match[str], spoken: bool) -> str | None:
             return None
         text = m.string
         after = text[m.end() + len(m.group(2) or "") + len(m.group(3)) :]
-        if LONE_IDIOM.match(after) or m.group(2):
-            return None
         measure = MEASURE_UNIT.match(m.group(3))
+        # 一斤多 is a figure (a pound and a bit); 一斤多少钱 and 一年多 stay words
+        more_of_measure = bool(measure) and bool(MORE_AFTER.match(after))
+        if (LONE_IDIOM.match(after) and not more_of_measure) or m.group(2):
+            return None
         if not (
             measure or LONE_BEFORE.search(text[max(0, m.start() - 6) : m.start()]) or LONE_AFTER.match(after)
         ):

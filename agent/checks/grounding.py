@@ -21,6 +21,7 @@ from agent.checks import grounding_dates as dates
 from agent.checks import grounding_places as places
 from agent.checks.claims import (
     DIMENSIONS,
+    MORE_AFTER,
     Canonical,
     Quantity,
     _rewrite,
@@ -120,8 +121,11 @@ SPECIFIC_UNITS = {
     "分",
     "km",
 }
+# a place of work named after its work (加工车间, 生产基地) names no event
+WORKPLACE = r"(?!车间|厂|场所|基地|企业|许可|线)"
 DATE_WORDS = re.compile(
-    r"灌装|生产|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装|加工|收割|取蜜|开镰|装瓶|下蛋|宰|采|产|收"
+    rf"灌装|生产{WORKPLACE}|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装{WORKPLACE}|加工{WORKPLACE}|"
+    r"收割|取蜜|开镰|装瓶|下蛋|宰|采|产|收"
 )
 # what a batch's making is called in the documents (a batch "of last year" was made then)
 PRODUCED_EVENTS = "生产|灌装|装瓶|产蛋|加工|包装|采制|采摘|屠宰|收割"
@@ -189,9 +193,9 @@ ITEM_ALIASES = {
     "热量": "能量",
     "卡路里": "能量",
 }
-# a figure said of one package (一袋面粉五斤, 这盒两升, 一罐半斤) is its net content
+# a figure said of one package (一袋面粉五斤, 这盒两升, 一罐半斤, 这一大袋一斤多) is its net content
 NET_CONTENT = re.compile(
-    r"(?:一|这|每)(?:袋|盒|瓶|罐|包|箱|桶|听)(?:(?![里中内的])[\u4e00-\u9fa5]){0,4}?(?:是|有|装|重|净重|净含量)?\s*$"
+    r"(?:一|这|每)(?:大|小|整)?(?:袋|盒|瓶|罐|包|箱|桶|听)(?:(?![里中内的])[\u4e00-\u9fa5]){0,4}?(?:是|有|装|重|净重|净含量)?\s*$"
 )
 # sample and package counts in a report (5份, 6瓶) are no measurement a bare figure could be of
 COUNTS = {"份", "批", "瓶", "罐", "袋", "盒"}
@@ -240,6 +244,7 @@ BATCH = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{4,6}[A-Z]?(?![A-Za-z0-9])")
 # prefix of this sku's documents
 LOOSE_BATCH = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[\s\-]?(\d{4,6})([A-Za-z]?)(?![A-Za-z0-9])")
 DATE = re.compile(r"(?<!\d)(?:20\d{2}|-)-\d{1,2}-\d{1,2}(?!\d)")
+MONTH_OF_YEAR = re.compile(r"20\d{2}-\d{2}")
 RELATIVE_DAY = re.compile(r"(今年|明年|去年|前年)(?:的)?(\d{1,2})月(\d{1,2})[日号]")
 RELATIVE_MONTH = re.compile(r"(今年|明年|去年|前年)(?:的)?--(\d{2})(?![\d\-])")
 # a document's chunk that lists what hosts must not say states no fact
@@ -316,8 +321,28 @@ NEGATED_BEFORE = re.compile(
 )
 NEGATED_AFTER = re.compile(r"^[的]?[^，。！？；,;!?\d]{0,3}?(?:不对|是错的|不准确|不准|是谣言|是假的|是误传)")
 NEGATABLE = {"measurement", "date", "batch", "price"}
+# what stands between a weight and the item it is of (10g多的脂肪, 12克左右蛋白质)
+ITEM_AFTER_FILLER = re.compile(r"^\s*(?:多|左右|上下)?\s*(?:的)?")
 KEY_WINDOW = 12  # characters before a figure in which the measured item's name is looked for
 
+
+# a ratio as ``canonical`` writes it (1:1.5; a range of ratios 100:65到100:70), not a time of day (9:00) or a
+# code's part (C18:1)
+RATIO = re.compile(
+    r"(?<![\d.A-Za-z:])(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)"
+    r"(?:\s*(?:到|至|–|-|~|～)\s*(\d+(?:\.\d+)?):(\d+(?:\.\d+)?))?(?![\d.:])"
+)
+TIME_OF_DAY = re.compile(r"(?:[01]?\d|2[0-4]):[0-5]\d")
+# words that make a pair of figures a ratio even where it could be read as a time (按1:1, 比例10:30)
+RATIO_CUE = re.compile(r"比例|配比|按|约|大约|大概|差不多|和水|加水|兑")
+# a ratio of something mixed or cooked (米和水, 燕麦和牛奶, 和中筋粉混合): a kitchen tip, no product fact when the
+# documents give no ratio for it
+KITCHEN = re.compile(r"水|奶|煮|冲|泡|调|兑|混|掺|拌|蒸|焖|和面|揉|加")
+# the two things a ratio is of (米和水, 燕麦片和水（或牛奶）)
+RATIO_PAIR = re.compile(
+    r"([\u4e00-\u9fa5]{1,4})(?:和|跟|与|同|加)([\u4e00-\u9fa5]{1,4})(?:[（(]或([\u4e00-\u9fa5]{1,4})[)）])?"
+    r"[^，。！？；\n]{0,14}$"
+)
 
 # what the shared documents (the after-sales policy) are about: their figures back a host only on these topics
 AFTER_SALES = re.compile(r"退|换货|赔|售后|取货|签收|自提|破损|坏单|无理由|申请|保管|补发")
@@ -325,7 +350,7 @@ AFTER_SALES = re.compile(r"退|换货|赔|售后|取货|签收|自提|破损|坏
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # measurement | price | batch | date | certification | place | code
+    kind: str  # measurement | ratio | price | batch | date | certification | place | code
     text: str
     start: int
     end: int
@@ -601,10 +626,54 @@ def _before(doc: str, at: int) -> str:
     return doc[max(0, at - 10) : at]
 
 
+APPROX_WORDS = re.compile(r"(?:约|大约|大概|差不多|估计|按照?)\s*$")
+APPROX_AFTER_WORDS = re.compile(r"\s*(?:左右|上下|的样子)")
+
+
+def _prices(prices: tuple[str, ...] | list[str]) -> list[float]:
+    """The request's prices as values (¥59 → 59.0)."""
+    return [v for v in (_price_value(p) for p in prices if p) if v is not None]
+
+
+def _ratio_values(m: re.Match[str]) -> tuple[float, float] | None:
+    """A RATIO match as its second-to-first value, low and high (1:1.5 → 1.5, 1.5; 100:65到100:70 → 0.65, 0.7)."""
+    pairs = [(m.group(1), m.group(2))] + ([(m.group(3), m.group(4))] if m.group(3) else [])
+    values = [float(b) / float(a) for a, b in pairs if float(a) > 0]
+    if len(values) != len(pairs):
+        return None
+    return min(values), max(values)
+
+
+def _clock(m: re.Match[str]) -> bool:
+    """Whether a RATIO match reads as a time of day or a span of hours (9:00, 9:00到21:00)."""
+    pairs = [f"{m.group(1)}:{m.group(2)}"] + ([f"{m.group(3)}:{m.group(4)}"] if m.group(3) else [])
+    return all(TIME_OF_DAY.fullmatch(p) for p in pairs)
+
+
+def _paired(host: re.Match[str], doc: re.Match[str], reverse: bool) -> bool:
+    """Whether a host and a document name a ratio's two things alike (米和水 / 米和水), or in the other order with
+    ``reverse`` (水和燕麦 / 燕麦片和水): one name inside the other, or the same last character."""
+
+    def same(a: str, b: str) -> bool:
+        return bool(a) and bool(b) and (a in b or b in a or a[-1] == b[-1])
+
+    def thing(name: str) -> str:  # 想松软就(跟中筋粉): a preposition's 跟/和 names no first thing
+        return re.sub(r"^.*(?:的|就|想|要|再|也|都|还|可以|把|用|按)", "", name)
+
+    h1, h2, d1 = thing(host.group(1)), host.group(2), thing(doc.group(1))
+    seconds = [doc.group(2), *([doc.group(3)] if doc.group(3) else [])]  # 水（或牛奶）: either
+    if reverse:
+        return bool(h1 and d1) and any(same(h1, d) for d in seconds) and same(h2, d1)
+    return (not h1 or not d1 or same(h1, d1)) and any(same(h2, d) for d in seconds)
+
+
 def _price_value(text: str) -> float | None:
     """59 for "¥59", "59元", "59.0 元"; None when the text is no price."""
     found = re.search(r"\d+(?:\.\d+)?", text.replace(",", ""))
     return float(found.group()) if found else None
+
+
+JUDGED_TEXTS = 1024  # texts whose claims a grounder keeps
 
 
 class Grounder:
@@ -613,7 +682,7 @@ class Grounder:
     def __init__(self, kb: KnowledgeBase, sku: str, prices: tuple[str, ...] = ()) -> None:
         self.sku = sku
         # the prices the request set (团购价 ¥59): a price in the copy must be one of them or stand in a document
-        self.prices = [v for v in (_price_value(p) for p in prices if p) if v is not None]
+        self.prices = _prices(prices)
         hits = kb.chunks_for_sku(sku)
         # a chunk listing what hosts must not say (不要说的：“有机鸡蛋”…) states nothing a claim could rest on
         stating = [h for h in hits if not FORBIDDEN.match(h.text)]
@@ -625,6 +694,7 @@ class Grounder:
         self._ends: list[tuple[Day, Hit, bool]] | None = None
         self._norm = {h.chunk_id: _norm(h.text) for h in hits}
         self._figures: dict[str, list[tuple[Quantity, int]]] = {}
+        self._judged: dict[str, tuple[Claim, ...]] = {}  # text → its claims (see ``claims``)
         names = {re.sub(r"[（(].*?[)）]", "", f.key).strip() for h in hits for f in h.facts}
         names |= {part for n in names for part in n.split() if len(part) >= 2}
         # the name before a qualifier: 油酸 of "油酸（C18:1）占总脂肪酸"
@@ -755,6 +825,13 @@ class Grounder:
         ]  # the figure's clause
         return [n for n in self.item_names if n in context]
 
+    def _items_after(self, text: str, end: int, said: Quantity) -> list[str]:
+        """The measured item a weight is said of right after it (一袋就有10g多脂肪, 含12克蛋白质), longest first."""
+        if (said.base() or ("", 0.0))[0] != "mass":
+            return []
+        after = ITEM_AFTER_FILLER.sub("", text[end : end + KEY_WINDOW], count=1)
+        return [n for n in self.item_names if len(n) >= 2 and after.startswith(n)]
+
     def _labels(self, text: str, start: int) -> list[str]:
         """What the host calls the measured item right before a figure, when no document names it as a fact
         (出粉率 in 出粉率只有50%): the trailing words, then their shorter tails of three characters or more."""
@@ -824,7 +901,8 @@ class Grounder:
         for hit in pool:
             text = self._norm[hit.chunk_id]
             for m in re.finditer(re.escape(_norm(item)), text):
-                window = self._window(text, m.end())
+                # 每100g is a basis, not the item's figure
+                window = PER_BASIS.sub("", self._window(text, m.end()))
                 figures = _doc_figures(window)
                 if any(_fits(said, f) for f in figures):
                     continue
@@ -1046,6 +1124,75 @@ class Grounder:
             return "supported", hit, None
         return "wrong_value", hit, _shown(figure)
 
+    def _ratios(self, hits: list[Hit]) -> Iterator[tuple[Hit, float, float, int, str]]:
+        """The ratios current chunks state, each as its lowest and highest second-to-first value, where it stands
+        and how it is shown (1:1.2; 100:65到100:70 is 0.65 to 0.7)."""
+        for hit in hits:
+            doc = self._norm[hit.chunk_id]
+            for m in RATIO.finditer(doc):
+                values = _ratio_values(m)
+                if values is None or self._other_batch(doc, m.start(), m.end()):
+                    continue
+                if _clock(m) and not RATIO_CUE.search(doc[max(0, m.start() - 6) : m.start()]):
+                    continue
+                yield hit, values[0], values[1], m.start(), m.group()
+
+    def _ratio(self, text: str, match: re.Match[str]) -> Claim | None:
+        """A ratio (米和水一比一点五): supported when a current document states it for the same things, in any
+        equivalent form (2:3 is 1:1.5; 8:1 of 水和燕麦 is 1:8 of 燕麦和水) and within a range it gives; the
+        documents' ratio for them otherwise (wrong_value). A kitchen ratio the documents give none for is no
+        product fact; any other is invented. A time of day (9:00) is no ratio."""
+        said = _ratio_values(match)
+        before = text[max(0, match.start() - 8) : match.start()]
+        if said is None or (_clock(match) and not RATIO_CUE.search(before)):
+            return None
+        sentence = self._sentence(text, match.start(), match.end())
+        clause = re.split(r"[。！？；;\n]", text[: match.start()])[-1]
+        host_pair = RATIO_PAIR.search(clause)
+        grams = self._host_grams(text, match.start()) | {
+            topic for pattern, topic in TOPICS if pattern.search(clause[-KEY_WINDOW:])
+        }
+        approximate = bool(APPROX_WORDS.search(before) or APPROX_AFTER_WORDS.match(text, match.end()))
+        on_topic: list[tuple[Hit, float, float, str]] = []
+        others: list[tuple[Hit, float, float, str]] = []
+        for hit, low, high, at, shown in self._ratios(self.current + self.shared):
+            doc = self._norm[hit.chunk_id]
+            doc_pair = RATIO_PAIR.search(re.split(r"[。！？；;\n]", doc[:at])[-1])
+            if host_pair and doc_pair:
+                # both name the two things: the same two, in either order (水和燕麦8:1 is 燕麦片和水1:8)
+                if _paired(host_pair, doc_pair, reverse=True):
+                    low, high = 1 / high, 1 / low
+                elif not _paired(host_pair, doc_pair, reverse=False):
+                    continue
+                on_topic.append((hit, low, high, shown))
+                continue
+            words = _topic_grams(_before(doc, at))
+            (on_topic if grams & words else others).append((hit, low, high, shown))
+
+        def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
+            return Claim(
+                "ratio",
+                match.group(),
+                match.start(),
+                match.end(),
+                label,
+                hit.chunk_id if hit else None,
+                expected,
+            )
+
+        def fits(low: float, high: float) -> bool:
+            slack = 0.03 if approximate or low != high else 1e-9
+            return low * (1 - slack) - 1e-9 <= said[0] and said[1] <= high * (1 + slack) + 1e-9
+
+        # what the host's words point at decides; a ratio said of nothing in particular is held against them all
+        pool = on_topic or ([] if grams or host_pair else others)
+        for hit, low, high, _ in pool or others:
+            if fits(low, high):
+                return claim("supported", hit)
+        if pool:
+            return claim("wrong_value", pool[0][0], pool[0][3])
+        return None if KITCHEN.search(sentence) else claim("invented")
+
     def _stale(self, hit: Hit) -> str:
         return "expired" if "expired" in hit.flags else "wrong_batch"
 
@@ -1060,6 +1207,8 @@ class Grounder:
             unit += _counted(text, match.end())
         if more:
             return Quantity(float(value), unit, "+", step_of(value))
+        if match.re is MEASUREMENT and MORE_AFTER.match(text[match.end() : match.end() + 2]):
+            return Quantity(float(value), unit, "+", 1.0)  # 10克多 (10g多): from 10 g up to 11 g
         low = _range_low(text, match.start()) if match.re is MEASUREMENT else None
         if low and float(low.group(1)) < float(value):  # 七八百毫升 (700〜800ml): one figure between the two
             return Quantity(float(low.group(1)), unit, "[]", float(value) - float(low.group(1)))
@@ -1127,7 +1276,7 @@ class Grounder:
                 expected,
             )
 
-        items = self._items(text, first)
+        items = self._items(text, first) or self._items_after(text, match.end(), said)
         sentence = self._sentence(text, first, match.end())
         weighed = (said.base() or ("", 0.0))[0] in ("mass", "volume")
         if (
@@ -1277,11 +1426,20 @@ class Grounder:
                 expected,
             )
 
+        stated = next(
+            (
+                hit
+                for hit in self.current + self.shared
+                if any(inside(_price_value(m.group())) for m in PRICE.finditer(hit.text))
+            ),
+            None,
+        )
         if not reference and any(inside(p) for p in self.prices):
-            return claim("supported")
-        for hit in self.current + self.shared:
-            if any(inside(_price_value(m.group())) for m in PRICE.finditer(hit.text)):
-                return claim("supported", hit)
+            # the request's price; it cites the document that states it too, if one does, so that what a claim
+            # cites does not depend on the request
+            return claim("supported", stated)
+        if stated is not None:
+            return claim("supported", stated)
         if reference:
             return claim("invented")
         if self.prices:
@@ -1303,12 +1461,18 @@ class Grounder:
         return out
 
     def claims(self, text: str) -> list[Claim]:
-        """Every claim of ``text`` with its label, at the span where the host wrote it."""
+        """Every claim of ``text`` with its label, at the span where the host wrote it. A text is judged once per
+        grounder: the checks, the typed script's citations and the rewrites that share it share the result."""
+        if text in self._judged:
+            return list(self._judged[text])
         c = self._canonical(text)
         out = []
         for claim in self._claims(c.text):
             start, end = c.source(claim.start, claim.end)
             out.append(replace(claim, text=text[start:end], start=start, end=end))
+        if len(self._judged) >= JUDGED_TEXTS:
+            self._judged.clear()
+        self._judged[text] = tuple(out)
         return out
 
     def _claims(self, text: str) -> list[Claim]:
@@ -1348,6 +1512,7 @@ class Grounder:
             (dates.RELATIVE, lambda m: self._period(m, dates.relative_period(m, self.today), relative=True)),
             (dates.YEAR, self._year),
             (dates.GRAIN_AGE, self._grain_age),
+            (RATIO, lambda m: self._ratio(text, m)),
             (PRICE, self._price),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),
@@ -1500,6 +1665,12 @@ class Grounder:
             hit = next((h for h in self.current if wanted.search(self._norm[h.chunk_id])), None)
             if hit is not None:
                 return claim("supported", hit)
+        if not relative and not forced and MONTH_OF_YEAR.fullmatch(said):
+            # a month a current document states as a month (本批次茶叶于2026年4月入冷库), of the event the host names
+            # if the host names one (2026年4月入冷库, not 2026年4月采的)
+            hit = self._month_stated(said, event)
+            if hit is not None:
+                return claim("supported", hit)
         stale: Hit | None = None
         for pool in (self.current, self.flagged):
             for hit in pool:
@@ -1523,6 +1694,22 @@ class Grounder:
             return claim("wrong_batch", stale, on_sale())
         if current is not None:
             return claim("wrong_value", current[0], current[1])
+        return None
+
+    def _month_stated(self, said: str, event: str | None) -> Hit | None:
+        """A current chunk that states the month ``said`` (2026-04) as a month, not for another batch, with the
+        word for ``event`` in its sentence within KEY_WINDOW characters of it when an event is given."""
+        wanted = re.compile(r"(?<![\d\-])" + re.escape(said) + r"(?![\d\-])")
+        for hit in self.current:
+            doc = self._norm[hit.chunk_id]
+            for m in wanted.finditer(doc):
+                if self._other_batch(doc, m.start(), m.end()):
+                    continue
+                sentence = self._sentence(doc, m.start(), m.end())
+                lo = doc.rfind(sentence, 0, m.end()) if sentence else m.start()
+                around = doc[max(lo, m.start() - KEY_WINDOW) : min(lo + len(sentence), m.end() + KEY_WINDOW)]
+                if event is None or re.search(event, around):
+                    return hit
         return None
 
     def _current_date(self, event: str, strict: bool) -> tuple[Hit, str, str] | None:
@@ -1747,11 +1934,19 @@ class Grounder:
 
 
 def check_grounding(
-    text: str, sku: str, kb: KnowledgeBase, prices: tuple[str, ...] = ()
+    text: str,
+    sku: str,
+    kb: KnowledgeBase,
+    prices: tuple[str, ...] = (),
+    grounder: Grounder | None = None,
 ) -> list[dict[str, Any]]:
     """Blocking findings for every claim the sku's current, valid documents do not support; ``prices`` are the
-    prices the request set (团购价), which a price in the text must match."""
-    grounder = Grounder(kb, sku, prices)
+    prices the request set (团购价), which a price in the text must match. ``grounder``: the caller's, built for
+    this sku and these prices, when it has one."""
+    if grounder is None:
+        grounder = Grounder(kb, sku, prices)
+    elif grounder.sku != sku or grounder.prices != _prices(prices):
+        raise ValueError(f"grounder for {grounder.sku} {grounder.prices}, asked for {sku} {_prices(prices)}")
     if not grounder.current and not grounder.flagged:
         raise NotFound(
             f"sku {sku!r}: no documents in the knowledge base to check against (linli docs ingest PATH)"

@@ -54,6 +54,10 @@ def test_words_that_are_no_numbers(word: str) -> None:
         ("十九块九一瓶", "19.9元一瓶"),
         ("存栏4.5万只", "存栏45000只"),
         ("三个多月", "3多个月"),
+        ("米和水一比一点五", "米和水1:1.5"),  # a ratio, as the documents write it
+        ("按1比8煮", "按1:8煮"),
+        ("米和水1：1.2", "米和水1:1.2"),
+        ("一袋一斤多", "一袋1斤多"),  # a pound and a bit is a figure
     ],
 )
 def test_host_speech_in_the_documents_spelling(host: str, documents: str) -> None:
@@ -72,6 +76,13 @@ def test_host_speech_in_the_documents_spelling(host: str, documents: str) -> Non
 def test_a_lone_one_in_a_phrase_stays_a_word(text: str) -> None:
     rewritten = canonical(text).text
     assert "1只" not in rewritten and "1年" not in rewritten and "3口" not in rewritten
+
+
+@pytest.mark.parametrize(
+    "text", ["这批比上一批好", "比超市的小一圈", "一比较就知道", "一斤多少钱", "9:00–21:00"]
+)
+def test_comparisons_questions_and_times_are_no_ratios_or_figures(text: str) -> None:
+    assert canonical(text).text == text
 
 
 def test_spans_lead_back_to_the_hosts_words() -> None:
