@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.checks import run_checks, typed_sentences
+from agent.checks import grounder_for, run_checks, typed_sentences
 from agent.taxonomy import taxonomy
 from community import documents, drafts, members, review
 from community.errors import Forbidden, InvalidInput
@@ -126,17 +126,18 @@ def edit_draft(
     if not text.strip():
         raise InvalidInput("text: must not be empty")
     parent = drafts.get_revision(session, draft)
+    asked = request_details(session, draft)
+    grounder = grounder_for(draft.sku, kb, [asked.get("price")])  # judges the text once, for both uses
     composed = drafts.ComposedRevision(
         # a line kept as it was keeps its citations; a changed line cites what the grounding check finds it on
         text=text,
-        sentences=typed_sentences(text, sku=draft.sku, kb=kb, keep=parent.sentences),
+        sentences=typed_sentences(text, sku=draft.sku, kb=kb, keep=parent.sentences, grounder=grounder),
         composer="human",
         prompt_version=parent.prompt_version,
         model=parent.model,
         audience=dict(parent.audience),
         trace={"edited_by": actor.name, "parent_revision": parent.number, "parent_composer": parent.composer},
     )
-    asked = request_details(session, draft)
     findings = run_checks(
         text,
         sku=draft.sku,
@@ -144,6 +145,7 @@ def edit_draft(
         kb=kb,
         prices=[asked.get("price")],
         given=[draft.event, *asked.values()],
+        grounder=grounder,
     )
     return review.new_revision(
         session, actor, draft.id, composed, findings, base_revision=base_revision, action="edit"

@@ -172,6 +172,16 @@ def _from_request(finding: dict[str, Any], given: list[str]) -> bool:
     return bool(claimed) and any(claimed in g for g in given)
 
 
+def grounder_for(
+    sku: str | None, kb: KnowledgeBase | None, prices: Iterable[str | None] = ()
+) -> Grounder | None:
+    """The grounder a text's checks and its typed sentences share (None without a sku and a knowledge base):
+    built once, it judges the text once."""
+    if not sku or kb is None:
+        return None
+    return Grounder(kb, sku, tuple(p for p in prices if p))
+
+
 def run_checks(
     text: str,
     *,
@@ -182,19 +192,24 @@ def run_checks(
     kind: str | None = None,
     segment: str | None = None,
     given: Iterable[str | None] = (),
+    grounder: Grounder | None = None,
 ) -> list[dict[str, Any]]:
     """Every check on a text; findings sorted by position. Grounding runs when the sku and a knowledge base are
     given: every figure, batch, place, certification and date must stand in that sku's valid documents, and every
     price must be one of ``prices`` (the request's 团购价) or one a document states. With ``kind`` and ``segment``,
     a push chosen by profiling must carry its opt-out line. ``given`` are the request's own details (event time,
-    deadline, pickup point, limit): a date or figure the copy takes from them is the request's, not a product claim."""
+    deadline, pickup point, limit): a date or figure the copy takes from them is the request's, not a product claim.
+    ``grounder``: the caller's (``grounder_for`` the same sku, knowledge base and prices), else one is built; the
+    grounding check and the rewrites use the one grounder."""
     compliance = check_compliance(text)
     findings = [f.as_dict() for f in compliance]
     if sku and kb is not None:
         from agent.checks.rewrites import attach_rewrites
 
-        attach_rewrites(text, findings, compliance, sku, kb)
-        grounded = check_grounding(text, sku, kb, tuple(p for p in prices if p))
+        asked = tuple(p for p in prices if p)
+        grounder = grounder or Grounder(kb, sku, asked)
+        attach_rewrites(text, findings, compliance, sku, kb, grounder)
+        grounded = check_grounding(text, sku, kb, asked, grounder)
         stated = ["".join(g.split()) for g in given if g and g.strip()]
         findings += [f for f in grounded if not _from_request(f, stated)]
     findings += check_completeness(text)
@@ -212,13 +227,17 @@ def typed_sentences(
     sku: str | None,
     kb: KnowledgeBase | None,
     keep: Iterable[dict[str, Any]] = (),
+    grounder: Grounder | None = None,
 ) -> list[dict[str, Any]]:
     """The lines of a text a person typed (a host's script, an operator's edit), each citing the chunks in which
     the grounding check found its figures, places, batches and certificates, so the operator sees what a typed line
     stands on as for a composed one. ``keep``: the sentences of the revision it was edited from; a line kept as it
-    was keeps its citations and segment as they were."""
+    was keeps its citations and segment as they were. ``grounder``: the one the text's checks use (``grounder_for``),
+    so that the text is judged once."""
     previous = {str(s["text"]): s for s in keep}
-    claims = Grounder(kb, sku, ()).claims(text) if sku and kb is not None else []
+    if grounder is None and sku and kb is not None:
+        grounder = Grounder(kb, sku, ())
+    claims = grounder.claims(text) if grounder is not None else []
     sentences = []
     for line in re.finditer(r"[^\r\n]+", text):
         if not line.group().strip():

@@ -62,11 +62,12 @@ def _on_topic(point: str, tag: TagDef) -> bool:
 class Rewriter:
     """Rewrites for one sku: the sheet's points and the grounder are read once per checked text."""
 
-    def __init__(self, kb: KnowledgeBase, sku: str) -> None:
+    def __init__(self, kb: KnowledgeBase, sku: str, grounder: Grounder | None = None) -> None:
         from agent.drafting.composer import TemplateComposer, sanctioned_points
 
         self.kb, self.sku = kb, sku
-        self.grounder = Grounder(kb, sku, ())
+        # the checking caller's grounder when it has one (the request's prices change no claim but a price's)
+        self.grounder = grounder if grounder is not None and grounder.sku == sku else Grounder(kb, sku, ())
         self.points = [(p, hit.chunk_id) for items, hit in sanctioned_points(kb, sku) for p in items]
         self._composer = TemplateComposer(kb)
         self._book: Any = None
@@ -79,7 +80,11 @@ class Rewriter:
         if not _lawful(text):
             return False
         claims = self.grounder.claims(text)
-        return bool(claims) and all(c.label == "supported" for c in claims)
+        # a rewrite stands on the documents: a price only the request sets (a grounder with the request's
+        # prices finds it supported, but no chunk states it) does not
+        return bool(claims) and all(
+            c.label == "supported" and (c.kind != "price" or c.citation) for c in claims
+        )
 
     def _cite(self, text: str, sheet: str | None) -> list[str]:
         cited = [*self.grounder.sources(text), *([sheet] if sheet else [])]
@@ -142,14 +147,20 @@ class Rewriter:
 
 
 def attach_rewrites(
-    text: str, findings: list[dict[str, Any]], compliance: list[Finding], sku: str, kb: KnowledgeBase
+    text: str,
+    findings: list[dict[str, Any]],
+    compliance: list[Finding],
+    sku: str,
+    kb: KnowledgeBase,
+    grounder: Grounder | None = None,
 ) -> None:
     """Adds ``rewrite`` and ``rewrite_citations`` to the first blocking finding of each sentence that has a
-    disease, health-function, guarantee or safety claim, when a grounded, lawful rewrite exists."""
+    disease, health-function, guarantee or safety claim, when a grounded, lawful rewrite exists. ``grounder``: the
+    caller's for this sku, reused rather than built again."""
     wanted = [f for f in compliance if f.family in REWRITE_FAMILIES and f.severity == "block"]
     if not wanted:
         return
-    rewriter = Rewriter(kb, sku)
+    rewriter = Rewriter(kb, sku, grounder)
     for sentence in SENTENCE.finditer(text):
         inside = [f for f in compliance if sentence.start() <= f.start < sentence.end()]
         if not any(f in wanted for f in inside):

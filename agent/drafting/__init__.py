@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agent.checks import check_opt_out, run_checks, typed_sentences
+from agent.checks import check_opt_out, grounder_for, run_checks, typed_sentences
 from agent.drafting.composer import OPT_OUT, Request, Sentence, TemplateComposer, render
 from agent.drafting.templates import TemplateError, template_for
 from agent.taxonomy import taxonomy
@@ -204,9 +204,10 @@ def submit_text(
         raise InvalidInput(f"segment: unknown tag {segment!r} (see prompts/taxonomy.yaml)")
     if not text.strip():
         raise InvalidInput("text: must not be empty")
+    grounder = grounder_for(sku, kb)  # one grounder judges the text, for its citations and its checks
     composed = draft_store.ComposedRevision(
         text=text,
-        sentences=typed_sentences(text, sku=sku, kb=kb),
+        sentences=typed_sentences(text, sku=sku, kb=kb, grounder=grounder),
         composer="human",
         prompt_version="none",
         audience=audience_of(session, community_id, segment),
@@ -220,6 +221,7 @@ def submit_text(
         given=[event],
         kind=kind,
         segment=segment,
+        grounder=grounder,
     )
     return draft_store.create_draft(
         session,

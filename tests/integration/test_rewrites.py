@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from fastapi.testclient import TestClient
 
 from agent.checks import run_checks
 from agent.checks.compliance import check_compliance
 from agent.checks.grounding import Grounder
+from api.app import create_app
+from community import db
+from community.principal import CLI
+from community.users import add_user
 from knowledge.index import KnowledgeBase
 
 pytestmark = pytest.mark.usefixtures("home")
@@ -59,3 +67,70 @@ def test_get_chunks_takes_a_repeated_id(kb: KnowledgeBase) -> None:
     """A rewrite may cite a chunk the sentence beside it cites too: the page asks for both at once."""
     chunk_id = kb.chunks_for_sku("SOY-LOWNA-500")[0].chunk_id
     assert [h.chunk_id for h in kb.get_chunks([chunk_id, chunk_id])] == [chunk_id]
+
+
+@pytest.fixture
+def grounding_runs(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    """The skus real grounders are built for and the texts they judge, counted as they run (the real code runs)."""
+    built: list[str] = []
+    judged: list[str] = []
+    build, judge = Grounder.__init__, Grounder._canonical
+
+    def counted_build(self: Grounder, kb: KnowledgeBase, sku: str, prices: tuple[str, ...] = ()) -> None:
+        built.append(sku)
+        build(self, kb, sku, prices)
+
+    def counted_judge(self: Grounder, text: str) -> Any:
+        judged.append(text)
+        return judge(self, text)
+
+    monkeypatch.setattr(Grounder, "__init__", counted_build)
+    monkeypatch.setattr(Grounder, "_canonical", counted_judge)
+    return built, judged
+
+
+@pytest.fixture
+def client(community: str, kb: KnowledgeBase) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    with db.session_scope() as s:
+        token = add_user(s, CLI, "host", "host", [community])[1]
+    with TestClient(create_app(kb=kb)) as c:
+        yield c, {"Authorization": f"Bearer {token}"}
+
+
+TYPED = f"这瓶酱油每15ml含钠683mg，团购价39.9元。\n{HOST}"
+
+
+def test_a_checked_text_is_grounded_once_and_its_rewrite_reuses_that_grounder(
+    client: tuple[TestClient, dict[str, str]], grounding_runs: tuple[list[str], list[str]]
+) -> None:
+    """POST /api/check (and `linli check`): one grounder for the grounding check and the rewrites of the text."""
+    c, headers = client
+    built, judged = grounding_runs
+    response = c.post("/api/check", json={"text": TYPED, "sku": "SOY-LOWNA-500"}, headers=headers)
+    assert response.status_code == 200, response.text
+    findings = response.json()["findings"]
+    assert any(f.get("rewrite") for f in findings)  # the rewriter ran, on its candidates
+    assert built == ["SOY-LOWNA-500"]
+    assert judged.count(TYPED) == 1 and len(judged) > 1
+
+
+def test_a_typed_script_and_its_edit_are_grounded_once_each(
+    client: tuple[TestClient, dict[str, str]], grounding_runs: tuple[list[str], list[str]]
+) -> None:
+    """A host's typed script (POST /api/drafts with text) and an edit of it: the text's citations and its
+    findings come from one grounder judging it once."""
+    c, headers = client
+    built, judged = grounding_runs
+    body = {"kind": "script", "sku": "SOY-LOWNA-500", "community_id": "linjia", "text": TYPED}
+    response = c.post("/api/drafts", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    draft = response.json()
+    # the figure line cites the sheet that states 683mg, and the blood-pressure line still blocks
+    assert draft["sentences"][0]["citations"]
+    assert any(f["rule"].startswith("disease") or f["severity"] == "block" for f in draft["findings"])
+    assert built == ["SOY-LOWNA-500"] and judged.count(TYPED) == 1
+    edited = TYPED.replace("683mg", "690mg")
+    response = c.post(f"/api/drafts/{draft['id']}/revisions", json={"text": edited}, headers=headers)
+    assert response.status_code == 201, response.text
+    assert any(f["rule"] == "grounding.wrong_value" for f in response.json()["findings"])
+    assert built == ["SOY-LOWNA-500"] * 2 and judged.count(edited) == 1
