@@ -214,3 +214,37 @@ def test_testimonial_frames_catch_unlisted_wording_but_not_complaints_or_tips() 
         "这个面包最好当天吃，第二天会有点硬",
     ):
         assert check_compliance(clean) == [], clean
+
+
+def test_slot_rules_read_the_laws_categories_not_single_phrasings() -> None:
+    """The slot rules (an organ or lesion with what happened to it, a cure timeline, an authority with an act of
+    choosing, false urgency by finishing or depletion) catch claims written in words no rule lists, rules alone,
+    and leave cooking, storage, stock counts and reported advice alone."""
+    from agent.checks.compliance import rules
+
+    rule_set = rules()
+    for text, family in (
+        ("我婆婆喝完这罐，肝上的小毛病都没了", "disease_claims"),
+        ("甲状腺上那个囊肿，泡水喝了三个月，再照就没找着了", "disease_claims"),
+        ("嗓子发炎含一勺，第二天就消了", "disease_claims"),
+        ("吃了两个月，饭后都不用扎手指了", "disease_claims"),
+        ("这款茶是部队首长点名要的", "endorsements"),
+        ("营养师私下跟我说，这个油是她们自己家吃的", "endorsements"),
+        ("拍完这轮就恢复原价了", "pressure_selling"),
+        ("仓库说货快见底了，大家抓紧", "pressure_selling"),
+        ("过敏体质的也放心吃", "safety_absolutes"),
+        ("一点风险都没有", "safety_absolutes"),
+    ):
+        assert family in {f.family for f in check_compliance(text, rule_set)}, text
+    for clean in (
+        "猪肝先泡半小时去血水，再焯一下",
+        "黄桃罐头开了盖放冰箱，第二天吃也还是脆的",
+        "炖鸡的时候放一包，十五分钟就出味",
+        "不满意的第二天就退了，不用寄回",
+        "部队转业的老班长开的农场，我们合作三年了",
+        "物业领导说明天上午小区门口可以摆自提点",
+        "这批只到了六十份，接完就没了，下批还要两周",
+        "这款蜂蜜一岁以下的宝宝不能吃",
+        "菜籽油是今年第一榨，第一泡茶倒掉",
+    ):
+        assert check_compliance(clean, rule_set) == [], clean

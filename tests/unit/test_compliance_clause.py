@@ -28,7 +28,8 @@ from evals.train import compliance_clause as training
 # flag the claim, the clause stage does.
 UNSEEN = [
     ("这款鱼油，爸妈吃了以后心脏的毛病少多了", "disease_claims"),
-    ("这个牛奶，营养师和医生都点头的", "endorsements"),
+    # (营养师和医生都点头的, the endorsement example until 2026-12-02, is the retrained span tagger's now)
+    ("这款小米，我妈的老胃病吃着吃着就不怎么犯了", "disease_claims"),
 ]
 CLEAN = [
     "最近好多邻居在问，今晚第一批到货",
