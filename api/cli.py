@@ -415,13 +415,16 @@ def consent_set(
     member_id: int,
     community: CommunityOpt,
     health: Annotated[str, typer.Option(help="granted | refused")],
+    source: Annotated[
+        str, typer.Option(help="Where it was given (群内回复, 小程序表单 …), kept with the record.")
+    ] = "operator",
     as_json: JsonOpt = False,
 ) -> None:
     """Record a member's consent to health-interest tagging."""
     from api.services import set_health_consent
 
     with session() as s:
-        data = set_health_consent(s, CLI, member_id, community, health)
+        data = set_health_consent(s, CLI, member_id, community, health, source=source)
     emit(data, as_json, lambda d: out.print(f"member {d['member_id']}: health consent {d['status']}"))
 
 

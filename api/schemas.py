@@ -310,6 +310,9 @@ class MemberDetail(MemberOut):
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     health: Literal["granted", "refused"]
+    source: str = Field(
+        default="operator", min_length=1, max_length=64, description="Where it was given: 群内回复, 表单 …"
+    )
 
 
 class MergeIn(BaseModel):

@@ -87,10 +87,22 @@ def remove_document(session: Session, actor: Principal, kb: KnowledgeBase, doc_i
 
 
 def set_health_consent(
-    session: Session, actor: Principal, member_id: int, community_id: str, status: str
+    session: Session,
+    actor: Principal,
+    member_id: int,
+    community_id: str,
+    status: str,
+    source: str = "operator",
 ) -> dict[str, Any]:
     return members.set_consent(
-        session, actor, member_id, community_id, "health", status, sensitive_tags=taxonomy().sensitive_ids
+        session,
+        actor,
+        member_id,
+        community_id,
+        "health",
+        status,
+        sensitive_tags=taxonomy().sensitive_ids,
+        source=source,
     )
 
 

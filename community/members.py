@@ -60,7 +60,11 @@ def set_consent(
     """Record a consent decision; refusing health consent removes the member's sensitive tags at once."""
     if status not in CONSENT_STATES:
         raise InvalidInput(f"consent {scope}: must be one of {', '.join(CONSENT_STATES)}, got {status!r}")
+    if not source or len(source) > 64:
+        raise InvalidInput(f"source: where the consent was given, 1-64 characters, got {len(source)}")
     member = get_member(session, actor, member_id, community_id)
+    if member.erased_at is not None:
+        raise InvalidInput(f"member {member.id} is erased: nothing to consent to")
     session.add(
         ConsentEvent(member_id=member.id, scope=scope, status=status, source=source, recorded_by=actor.name)
     )

@@ -12,6 +12,7 @@ from api.deps import CurrentUser, SessionDep
 from api.schemas import ConsentIn, ErrorOut, MemberDetail, MemberList, MergeIn, StaffIn, TagLabel
 from api.services import set_health_consent
 from community import chains, members
+from community.errors import InvalidInput
 from community.users import get_community
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -81,7 +82,18 @@ def list_chains(community_id: str, session: SessionDep, user: CurrentUser) -> di
 def set_consent(member_id: int, body: ConsentIn, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
     member = members.get_member(session, user, member_id)
     user.require_reviewer()
-    return set_health_consent(session, user, member.id, member.community_id, body.health)
+    return set_health_consent(session, user, member.id, member.community_id, body.health, source=body.source)
+
+
+@router.post("/members/{member_id}/forget", response_model=dict)
+def forget(member_id: int, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Erasure on the member's request (PIPL Art. 47): messages, tags, evidence, consent history and 接龙 lines go;
+    an audit event without personal data stays. Operators and admins only."""
+    member = members.get_member(session, user, member_id)
+    user.require_reviewer()
+    if member.erased_at is not None:
+        raise InvalidInput(f"member {member_id} is already erased")
+    return members.forget_member(session, user, member.id, member.community_id)
 
 
 @router.post("/members/{member_id}/tags/{tag}", response_model=dict)

@@ -697,7 +697,12 @@ def chain_pick_list(
 
 @router.get("/members/{member_id}", response_class=HTMLResponse)
 def member_page(
-    request: Request, member_id: int, session: PageSession, user: PageUser, original: bool = False
+    request: Request,
+    member_id: int,
+    session: PageSession,
+    user: PageUser,
+    original: bool = False,
+    done: str | None = None,
 ) -> Response:
     """A member's tags with the messages behind them: pseudonymised text; the text as sent only when an operator
     or admin asks for it (``?original=1``)."""
@@ -721,6 +726,12 @@ def member_page(
         tag_names=_tag_names(),
         show_original=show_original,
         can_review=p.role in ("operator", "admin"),
+        erased=member.erased_at is not None,
+        done=done,
+        notices={
+            "consent": "已记录健康信息同意，写入审计日志；下次推断标签时生效。",
+            "forget": "已删除该成员的消息、标签、依据和同意记录，只留下不含个人信息的删除记录。",
+        },
         twins=[
             members.member_summary(session, members.get_member(session, p, i))
             for g in members.possible_duplicates(session, p, member.community_id)
@@ -745,6 +756,38 @@ def mark_staff(
 ) -> Response:
     members.set_staff(session, user.principal, member_id, None, staff == "true")
     return back(f"/members/{member_id}")
+
+
+@router.post("/members/{member_id}/consent")
+def record_consent(
+    member_id: int,
+    session: PageSession,
+    user: FormUser,
+    health: Annotated[str, Form()],
+    source: Annotated[str, Form()] = "",
+) -> Response:
+    """An operator records the member's health consent and where it was given (群内回复, 小程序表单 …)."""
+    member = members.get_member(session, user.principal, member_id)
+    user.principal.require_reviewer()
+    services.set_health_consent(
+        session, user.principal, member.id, member.community_id, health, source=source.strip() or "operator"
+    )
+    return back(f"/members/{member_id}?done=consent")
+
+
+@router.post("/members/{member_id}/forget")
+def forget_member(
+    member_id: int, session: PageSession, user: FormUser, confirm_name: Annotated[str, Form()] = ""
+) -> Response:
+    """Erasure on the member's request (PIPL Art. 47), confirmed by typing the member's name."""
+    member = members.get_member(session, user.principal, member_id)
+    user.principal.require_reviewer()
+    if member.erased_at is not None:
+        raise InvalidInput(f"member {member_id} is already erased")
+    if confirm_name.strip() != member.display_name:
+        raise InvalidInput("confirm_name: 请输入该成员的昵称以确认删除")
+    members.forget_member(session, user.principal, member.id, member.community_id)
+    return back(f"/members/{member_id}?done=forget")
 
 
 @router.post("/members/{member_id}/merge")

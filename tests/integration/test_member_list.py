@@ -1,5 +1,6 @@
-"""Finding members: filters by tag, consent and name, pages, per-tag counts and segment sizes; on a real SQLite
-database and a real PostgreSQL, through the service, the CLI, the API and the web page."""
+"""Members on the operator's desk: finding them (filters by tag, consent and name, pages, per-tag counts, segment
+sizes), recording a consent with where it was given, and erasure on request; on a real SQLite database and a real
+PostgreSQL, through the service, the CLI, the API and the web pages."""
 
 from __future__ import annotations
 
@@ -107,8 +108,8 @@ def test_a_page_reads_in_the_same_few_queries_whatever_its_size(tmp_path: Path, 
     for limit in (1, 6):
         statements: list[str] = []
 
-        def count(*args: Any) -> None:
-            statements.append(str(args[2]))
+        def count(*args: Any, seen: list[str] = statements) -> None:
+            seen.append(str(args[2]))
 
         with db.session_scope() as s:
             engine = s.get_bind()
@@ -214,3 +215,97 @@ def test_the_members_page_filters_and_the_host_page_shows_segment_sizes(
     assert c.get("/members", params={"tag": "diabetes"}).status_code == 422
     host = c.get("/host").text
     assert re.search(r'value="blood_pressure" data-reach="2">低盐控压（2 人）', host)
+
+
+def web_login(c: TestClient, token: str) -> str:
+    form = c.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf
+    c.post("/login", data={"token": token, "csrf": csrf.group(1), "next": "/members"})
+    page = re.search(r'name="csrf" value="([^"]+)"', c.get("/members").text)
+    assert page
+    return page.group(1)
+
+
+def member_id_of(c: TestClient, name: str) -> int:
+    found = re.search(rf'<a href="/members/(\d+)">{name}</a>', c.get("/members", params={"q": name}).text)
+    assert found, name
+    return int(found.group(1))
+
+
+def test_an_operator_records_consent_with_its_source_on_the_member_page(
+    client: tuple[TestClient, dict[str, str]], community: str
+) -> None:
+    c, tokens = client
+    csrf = web_login(c, tokens["host"])
+    lin = member_id_of(c, "小林")
+    assert "记录健康信息同意" not in c.get(f"/members/{lin}").text  # hosts read, never record
+    assert (
+        c.post(f"/members/{lin}/consent", data={"health": "granted", "source": "x", "csrf": csrf}).status_code
+        == 403
+    )
+    csrf = web_login(c, tokens["operator"])
+    page = c.get(f"/members/{lin}").text
+    assert "记录健康信息同意" in page and "已拒绝" in page
+    done = c.post(
+        f"/members/{lin}/consent", data={"health": "granted", "source": "群内回复同意 11月21日", "csrf": csrf}
+    )
+    assert done.status_code == 200 and "已记录健康信息同意" in done.text
+    assert "群内回复同意 11月21日 · xiaozhou" in done.text  # the history says where and who
+    wang = member_id_of(c, "王阿姨")
+    assert "低盐控压" in c.get(f"/members/{wang}").text
+    refused = c.post(
+        f"/members/{wang}/consent", data={"health": "refused", "source": "私聊说不要", "csrf": csrf}
+    )
+    assert "低盐控压" not in refused.text and "烘焙爱好" in refused.text  # her sensitive tag goes at once
+    c.post(f"/members/{wang}/consent", data={"health": "granted", "source": "又同意了", "csrf": csrf})
+    with db.session_scope() as s:
+        infer_community(s, CLI, community)
+    assert "低盐控压" in c.get(f"/members/{wang}").text  # inferred again once consent is back
+    bad = c.post(f"/members/{lin}/consent", data={"health": "maybe", "source": "x", "csrf": csrf})
+    assert bad.status_code == 422
+    long = c.post(f"/members/{lin}/consent", data={"health": "granted", "source": "长" * 65, "csrf": csrf})
+    assert long.status_code == 422
+    api = c.post(
+        f"/api/members/{lin}/consent",
+        json={"health": "refused", "source": "电话回访"},
+        headers={"Authorization": f"Bearer {tokens['operator']}"},
+    )
+    assert api.status_code == 200
+    history = c.get(f"/api/members/{lin}", headers={"Authorization": f"Bearer {tokens['operator']}"}).json()
+    assert [(e["status"], e["source"]) for e in history["consent"]][-2:] == [
+        ("granted", "群内回复同意 11月21日"),
+        ("refused", "电话回访"),
+    ]
+    assert 'data-action="consent.set"' in c.get("/audit").text
+
+
+def test_an_operator_erases_a_member_on_request_after_typing_their_name(
+    client: tuple[TestClient, dict[str, str]], community: str
+) -> None:
+    c, tokens = client
+    csrf = web_login(c, tokens["host"])
+    wang = member_id_of(c, "王阿姨")
+    assert "删除该成员的个人信息" not in c.get(f"/members/{wang}").text
+    assert c.post(f"/members/{wang}/forget", data={"confirm_name": "王阿姨", "csrf": csrf}).status_code == 403
+    csrf = web_login(c, tokens["operator"])
+    wrong = c.post(f"/members/{wang}/forget", data={"confirm_name": "王阿", "csrf": csrf})
+    assert wrong.status_code == 422 and "请输入该成员的昵称" in wrong.text
+    assert "低盐控压" in c.get(f"/members/{wang}").text  # nothing happened
+    gone = c.post(f"/members/{wang}/forget", data={"confirm_name": "王阿姨", "csrf": csrf})
+    assert gone.status_code == 200 and "已删除该成员的消息" in gone.text
+    assert "我爸血压高" not in gone.text and "低盐控压" not in gone.text and f"已删除成员#{wang}" in gone.text
+    assert "删除该成员的个人信息" not in gone.text and "记录健康信息同意" not in gone.text
+    again = c.post(f"/members/{wang}/forget", data={"confirm_name": f"已删除成员#{wang}", "csrf": csrf})
+    assert again.status_code == 422
+    assert 'data-action="member.forget"' in c.get("/audit").text
+    # the API does the same for a member of the community, and refuses a host
+    sun = member_id_of(c, "孙阿姨")
+    host = {"Authorization": f"Bearer {tokens['host']}"}
+    operator = {"Authorization": f"Bearer {tokens['operator']}"}
+    assert c.post(f"/api/members/{sun}/forget", headers=host).status_code == 403
+    erased = c.post(f"/api/members/{sun}/forget", headers=operator)
+    assert erased.status_code == 200 and erased.json()["messages_deleted"] == 1
+    assert c.post(f"/api/members/{sun}/forget", headers=operator).status_code == 422
+    stranger = {"Authorization": f"Bearer {tokens['stranger']}"}
+    assert c.post(f"/api/members/{member_id_of(c, '小林')}/forget", headers=stranger).status_code == 404
