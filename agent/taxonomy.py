@@ -126,8 +126,15 @@ class Taxonomy:
 
     @cached_property
     def family_re(self) -> re.Pattern[str]:
-        """Any family marker (one regex scan instead of one ``in`` per marker)."""
-        return _alternation(self.family_markers)
+        """Any family marker (one regex scan instead of one ``in`` per marker); a marker written with 我家 also
+        with 我们家, 咱家, 咱们家, 俺家 and 俺们家 ("我们家老太太")."""
+        variants = tuple(
+            other + m[2:]
+            for m in self.family_markers
+            if m.startswith("我家")
+            for other in ("我们家", "咱家", "咱们家", "俺家", "俺们家")
+        )
+        return _alternation(self.family_markers + variants)
 
     @cached_property
     def third_party_re(self) -> re.Pattern[str]:

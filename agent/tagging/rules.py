@@ -53,6 +53,25 @@ NEGATED_STATE = re.compile(
     r"^.{0,6}?(正常|不高|不算高|没事|没问题|挺好|都好|很好|好着|OK|ok|过了|(有点|偏|太|比较)低(?![钠盐脂糖卡])"
     r"|倒没有|倒没|不至于|谈不上|算不上|没有的事|不存在)(?![吗嘛么？?])"  # "头晕正常吗" asks, it does not say
 )
+# when a lasting state began is no past state: "老头子去年查出高血压", "前年确诊的糖尿病", "去年开始吃素"
+ONSET = re.compile(
+    r"(?:去年|前年|年前|之前|以前|前几年|那年|那时候)(?:就|刚|才|年底|年初)?(?:查出|确诊|诊断|检查出|发现|开始|得了)"
+)
+# ... unless the same message says it is over: "前几年查出胃病 吃了半年药好了", "去年查出脂肪肝 今年复查没了"
+OVER = re.compile(r"好了|没了|正常|停药|停了|治好|痊愈")
+
+
+def _onset_cut(text: str, message: str | None = None) -> str:
+    """The text with onsets ("去年查出") cut out, unless its message says the state is over."""
+    if OVER.search(message if message is not None else text):
+        return text
+    return ONSET.sub("", text)
+
+
+# a weak word restricting a nutrient (盐, 钠, 脂, 油, 糖, 碳水) as a doctor's order is a state of whom it is
+# about: "医生说以后要低脂低盐", "大夫让少吃糖"; a vaguer order ("医生让我管住嘴") stays weak
+DOCTOR_ORDER = re.compile(r"(?:医生|大夫|医院)(?:说|让|叫|交代|建议|嘱咐|要求)")
+NUTRIENT = re.compile(r"盐|钠|脂|油|糖|碳水")
 # a state said to be fine or under control: "医生说他血糖还好", "血压一直挺稳的", "血糖控制得挺好"
 STABLE_STATE = re.compile(
     r"^(?:都|也|一直|倒|倒是|还|挺|很|都还|算)?(?:还好|还行|还可以|稳定|平稳|挺稳|很稳|稳得很|控制得(?:挺|很|还)?好|不错)"
@@ -335,6 +354,9 @@ def _self_ids(texts: Sequence[str]) -> tuple[set[str], set[str]]:
             continue
         for pattern in _SELF_NUMBER:
             numbers.update(m.group(1) for m in pattern.finditer(text))
+        alone = re.match(r"^\s*我\s*([^\d\s，,。!！?？]{2,4})\s*$", text)  # "我老陈": the whole message
+        if alone:
+            names.add(alone.group(1))
         for pattern in _SELF_NAME:
             names.update(m.group(1) for m in pattern.finditer(text) if m.group(1) not in {"不", "也", "就"})
     return numbers, names
@@ -375,6 +397,7 @@ QUOTE = re.compile(r"[「『“\"][^「『“\"」』”\n]{1,12}?[:：][^」』
 SELLING = re.compile(
     r"团购价|原价|到手价|秒杀|福利|下单|链接|直播间|直播|库存|限购|一人限|每人限|拍下|私我|私聊我|截止|到货|自提|包邮"
     r"|家人们|宝子们|优惠|领券|特价|团购|接龙|给大家推荐|推荐给大家|群公告|[¥￥]\s*\d|\d+\s*(?:元|块)(?!钱)"
+    r"|@所有人|@全体|专用|必备|福音|每户|限量|抢购|现货|预售|今天\d|今晚\d"
 )
 HOST = re.compile(r"我是[^，。！？,!?\s]{0,8}?(?:团长|群主|主播|店长|客服)|本群(?:的)?(?:团长|群主)")
 
@@ -481,7 +504,7 @@ def lexicon_hits(
     selves = frozenset(_self_ids(texts)[1]) | {
         m.group(2) for text in texts for m in CHAIN_ENTRY.finditer(text or "")
     }
-    past = [bool(tax.past_re.search(text or "")) for text in texts]
+    past = [bool(tax.past_re.search(_onset_cut(text or ""))) for text in texts]
     family_in = [bool(tax.family_re.search(text or "")) for text in texts]
     for index, (message_id, text) in enumerate(messages):
         now = bool(PRESENT.search(text or ""))
@@ -494,7 +517,7 @@ def lexicon_hits(
             referent = "other" if other_in_message else referent
             blocked.add(message_id)
             continue
-        if tax.guards_re.search(text) or other_in_message:
+        if tax.guards_re.search(_onset_cut(text)) or other_in_message:
             blocked.add(message_id)
         pronoun_referent = referent
         family_before = index > 0 and family_in[index - 1]
@@ -569,7 +592,10 @@ def lexicon_hits(
                     or NOTICE.search(clause)
                     or EFFECT_QUESTION.search(clause)
                     or REFUSED_AFTER.match(clause[pos + len(word) :])
-                    or any(marker in head for marker in tax.past_markers + tax.hedges + tax.figurative)
+                    or any(
+                        marker in _onset_cut(head, text)
+                        for marker in tax.past_markers + tax.hedges + tax.figurative
+                    )
                     or any(head.endswith(claim) for claim in tax.claim_prefixes)
                     or any(word in clause for word in tag.exclusions)
                     or denied_here
@@ -595,11 +621,54 @@ def lexicon_hits(
                     )
                 ) or any(w in text for w in tag.family_when)
                 weak = kind == "avoid" or (
-                    not is_age and word in tag.weak_lexicon and not READING.match(clause[pos + len(word) :])
+                    not is_age
+                    and word in tag.weak_lexicon
+                    and not READING.match(clause[pos + len(word) :])
+                    and not (NUTRIENT.search(word) and DOCTOR_ORDER.search(text[: start + max(pos, 0)]))
                 )
                 attribute = weak and bool(PRODUCT_AFTER.match(clause[pos + len(word) :]))
                 hits.append(Hit(tag_id, message_id, index, family, weak, word, attribute))
     return hits
+
+
+EXPLAINS_WITHIN = 2  # messages after a named condition whose restrictions it explains
+
+
+def _explained_away(by_tag: dict[str, list[Hit]], tax: Taxonomy) -> dict[str, list[Hit]]:
+    """A health tag resting on weak words only loses the restrictions among them (keeping off a food, a reaction,
+    忌口, a nutrient word) that follow, within ``EXPLAINS_WITHIN`` messages, a condition of another health tag the
+    member names outright: "我有胆结石 油腻的一吃就疼" then
+    "医生说要忌口" is the gallbladder's diet, not an allergy or high blood lipids."""
+    named: dict[str, list[int]] = {}
+    for tag_id, tag_hits in by_tag.items():
+        tag = tax.tags[tag_id]
+        if tag.sensitive and (tag.avoided or tag.reactions):  # a condition with a diet (not a pregnancy)
+            named[tag_id] = [h.index for h in tag_hits if not h.weak and h.index >= 0]
+    out = {}
+    for tag_id, tag_hits in by_tag.items():
+        if tax.tags[tag_id].sensitive and all(h.weak for h in tag_hits):
+            lexicon = set(tax.tags[tag_id].lexicon)
+            tag_hits = [
+                h
+                for h in tag_hits
+                # only a restriction is explained: keeping off a food ("肥肉一点不敢碰"), a reaction, 忌口, 少油
+                if not (
+                    h.word not in lexicon
+                    or h.word in tax.tags[tag_id].avoided
+                    or "忌" in h.word
+                    or NUTRIENT.search(h.word)
+                )
+                or not any(
+                    0 <= h.index - i <= EXPLAINS_WITHIN
+                    for other, ids in named.items()
+                    if other != tag_id
+                    for i in ids
+                )
+            ]
+            if not tag_hits:
+                continue
+        out[tag_id] = tag_hits
+    return out
 
 
 @dataclass
@@ -623,6 +692,7 @@ def plan(messages: Sequence[tuple[int, str]], tax: Taxonomy, matcher: SemanticMa
     by_tag: dict[str, list[Hit]] = {}
     for hit in lexicon_hits(own, tax, blocked, denied):
         by_tag.setdefault(hit.tag, []).append(hit)
+    by_tag = _explained_away(by_tag, tax)
     decided = {
         tag_id
         for tag_id, tag_hits in by_tag.items()

@@ -454,3 +454,25 @@ def test_listeners_effects_on_anyone_deferrals_reported_claims_and_surges() -> N
     # a state said to be fine, against one managed better
     assert "blood_sugar" not in lexical("体检了 血糖还好")
     assert "blood_pressure" in lexical("吃了半年药 血压稳定多了")
+
+
+def test_onsets_doctors_orders_and_conditions_that_explain_a_diet() -> None:
+    # when a lasting state began is no past state, unless the message says it is over
+    assert lexical("老伴前年查出糖尿病", "现在天天打胰岛素")["blood_sugar"][0] == "family"
+    assert "blood_sugar" in lexical("前年确诊的糖尿病 一直吃二甲双胍")
+    assert lexical("去年查出胃病 吃了半年药好了", "现在啥都吃") == {}
+    # a nutrient restriction as a doctor's order stands on its own; a vaguer order stays weak
+    assert "blood_pressure" in lexical("医生交代以后饭菜要低盐")
+    assert "weight" not in lexical("医生让我管住嘴")
+    # a named condition explains the restrictions right after it: no allergy, no blood lipids
+    assert set(lexical("我有胆结石", "医生说要忌口", "肥肉一口不敢碰")) == {"digestive"}
+    # but a pregnancy does not explain a weight worry
+    assert "weight" in lexical("孕30周了 医生说体重涨得快", "晚饭都不敢多吃")
+
+
+def test_household_words_announcements_and_a_bare_chain_name() -> None:
+    assert lexical("我们家老太太常年吃斋")["vegetarian"][0] == "family"
+    assert lexical("咱家老人八十多了 牙口不好")["elderly"][0] == "family"
+    assert lexical("@所有人 本周特价 孕妇专用营养粉", "每户限购两罐 截止周日") == {}
+    chain = "#接龙 高钙奶粉\n1. 小雨 1罐\n2. 老宋 2罐 我爸骨质疏松"
+    assert lexical(chain, "我老宋")["elderly"] == ("family", [0])
