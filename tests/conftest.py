@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +30,20 @@ from settings import get_settings, reset_settings
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_DOCS = REPO / "api" / "demo" / "docs"
+
+
+def linli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`linli ARGS` as a user runs it, in a subprocess with this test's environment (its LINLI_HOME and database)."""
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
 DEMO_CHATS = REPO / "api" / "demo" / "chats"
 
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from community.importers import import_file
 from community.principal import CLI
 from community.users import add_user
 from knowledge.index import KnowledgeBase
+from tests.conftest import linli
 
 pytestmark = pytest.mark.both_databases
 
@@ -121,15 +119,6 @@ def test_the_chains_page_and_its_download(
 
 def test_linli_chains_export_writes_the_whole_file_or_nothing(tmp_path: Path, community: str) -> None:
     key = setup(tmp_path, community)
-
-    def linli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "api.cli", *args],
-            env=dict(os.environ),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
 
     out = tmp_path / "picklist.csv"
     done = linli("chains", "export", key, "-c", community, "--out", str(out), "--json")

@@ -5,10 +5,7 @@ PostgreSQL, through the service, the CLI, the API and the web pages."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from community.members import find_members, list_members, segment_members, segme
 from community.principal import CLI
 from community.users import add_user
 from knowledge.index import KnowledgeBase
+from tests.conftest import linli
 
 pytestmark = pytest.mark.both_databases
 
@@ -137,17 +135,6 @@ def test_segment_sizes_agree_with_the_audience(tmp_path: Path, community: str) -
 
 def test_the_cli_filters_and_names_a_bad_filter(tmp_path: Path, community: str) -> None:
     setup(tmp_path, community)
-
-    def linli(
-        *args: str,
-    ) -> subprocess.CompletedProcess[str]:  # the test's LINLI_HOME and database, as a user
-        return subprocess.run(
-            [sys.executable, "-m", "api.cli", *args],
-            env=dict(os.environ),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
 
     result = linli("members", "list", "-c", community, "--tag", "baking", "--limit", "2", "--json")
     assert result.returncode == 0, result.stderr
