@@ -221,7 +221,10 @@ HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了)|(?<=近)|(?<=约)|(?<
 YEAR_AND_HALF = re.compile(rf"(\d+|[{CN}]+)年半")
 # 半年 is six months; 上半年, 下半年 are halves of a year (上半年卖的那批), no duration
 HALF_YEAR = re.compile(r"(?<![一二三四五六七八九十\d上下])半年")
-HALF_HOUR = re.compile(r"(?<![一二三四五六七八九十\d个])半(?:个)?小时")
+# 半小时, and 焖个半小时 (个 of the verb); 一个半小时 is no half hour
+HALF_HOUR = re.compile(r"(?<![一二三四五六七八九十\d])(?<![一二三四五六七八九十\d]个)半(?:个)?小时")
+# 二十几户, 20几户: 几 after a round figure is its 多 (twenty-odd)
+ODD = re.compile(r"(?<=[十百千\d])几(?=\s*(?:" + SPOKEN_UNIT + r"))")
 HALF_MONTH = re.compile(r"(?<![一二三四五六七八九十\d])半个月")
 # 斤 and its halves: 半斤 is 250g, 一斤半 is 750g
 HALF_JIN = re.compile(r"(?<![一二三四五六七八九十\d])半斤")
@@ -316,6 +319,7 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
     c = _rewrite(c, COLLOQUIAL, _colloquial)
     c = _rewrite(c, WEEK, lambda m: "周")
     c = _rewrite(c, MORE_MONTHS, lambda m: f"多个{m.group(1)}")
+    c = _rewrite(c, ODD, lambda m: "多")
     c = _rewrite(c, CN_FIGURE, lambda m: _spoken_figure(m, spoken))
     c = _rewrite(c, CN_BARE, lambda m: _apart(m, cn_number(m.group(1))) if len(m.group(1)) >= 2 else None)
     c = _rewrite(c, TEN_THOUSAND, lambda m: f"{float(m.group(1)) * 10000:g}")

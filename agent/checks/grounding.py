@@ -27,6 +27,7 @@ from agent.checks.claims import (
     _rewrite,
     agree,
     canonical,
+    cn_number,
     compatible,
     places_of,
     read_mode,
@@ -124,7 +125,7 @@ SPECIFIC_UNITS = {
 # a place of work named after its work (加工车间, 生产基地) names no event
 WORKPLACE = r"(?!车间|厂|场所|基地|企业|许可|线)"
 DATE_WORDS = re.compile(
-    rf"灌装|生产{WORKPLACE}|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装{WORKPLACE}|加工{WORKPLACE}|"
+    rf"灌装|灌(?![溉浆区])|生产{WORKPLACE}|有效|签发|检测|收样|到期|采收|采摘|采制|产蛋|出厂|屠宰|分割|包装{WORKPLACE}|加工{WORKPLACE}|"
     r"收割|取蜜|开镰|装瓶|下蛋|宰|采|产|收"
 )
 # what a batch's making is called in the documents (a batch "of last year" was made then)
@@ -142,6 +143,7 @@ DATE_EVENTS = {
     "产": "产蛋|生产|产",
     "宰": "屠宰",
     "采": "采摘|采制|采收|采",
+    "灌": "灌装|装瓶",
 }
 MEASUREMENT = re.compile(rf"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)\s*(多|余|来)?\s*({UNIT})(?![A-Za-z])")
 # a price: ¥59, 59元, 39.9块 (prices come from the request or a document, never from nowhere)
@@ -344,13 +346,19 @@ RATIO_PAIR = re.compile(
     r"[^，。！？；\n]{0,14}$"
 )
 
+# how many of a thing one package holds (一盒二十四袋, 一箱12瓶, 一罐五小袋): a claim about the product's packing
+PACKAGE_COUNT = re.compile(
+    r"(?:一|每|这|整)(?:大|小)?(?:盒|箱|罐|提|包|袋|桶)(?:里面|里)?(?:装|有|是|共)?(?:了)?\s*"
+    r"(\d+|[一两二三四五六七八九十百]+)\s*(?:小|大)?(袋|瓶|盒|罐|包|支|听|根)"
+)
+
 # what the shared documents (the after-sales policy) are about: their figures back a host only on these topics
 AFTER_SALES = re.compile(r"退|换货|赔|售后|取货|签收|自提|破损|坏单|无理由|申请|保管|补发")
 
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # measurement | ratio | price | batch | date | certification | place | code
+    kind: str  # measurement | ratio | count | price | batch | date | certification | place | code
     text: str
     start: int
     end: int
@@ -563,6 +571,8 @@ USAGE_CLAUSE = re.compile(USAGE_VERB + r"[^\d]*$")
 # the water or milk a figure is of (70度的温水, 50毫升温水)
 USAGE_AFTER = re.compile(r"\s*(?:左右|上下)?(?:的)?(?:温开水|温水|开水|热水|凉水|清水|纯净水|水|热牛奶|牛奶)")
 # the words around a document's usage figure (加约25ml、70℃左右的温开水; 盖上盖子闷5分钟; 小火煮3–5分钟)
+# the verbs of a kitchen step a host and a document may share (焖 and 闷 are one)
+KITCHEN_VERBS = re.compile(r"冲|泡|煮|焖|闷|蒸|烤|炒|炖|淋|兑|拌")
 DOC_USAGE = re.compile(r"冲|加入?|兑|配|水温|温开水|温水|开水|热水|煮|闷|焖|泡|调|淋|炒|烤|蒸(?!汽)")
 
 
@@ -628,6 +638,14 @@ def _before(doc: str, at: int) -> str:
 
 APPROX_WORDS = re.compile(r"(?:约|大约|大概|差不多|估计|按照?)\s*$")
 APPROX_AFTER_WORDS = re.compile(r"\s*(?:左右|上下|的样子)")
+
+
+def _digits_of(number: str) -> int | None:
+    """24 for "24" or "二十四"; None when it is no whole number."""
+    if number.isdigit():
+        return int(number)
+    value = cn_number(number)
+    return int(value) if value is not None and value.isdigit() else None
 
 
 def _prices(prices: tuple[str, ...] | list[str]) -> list[float]:
@@ -1060,26 +1078,34 @@ class Grounder:
             verb = None  # 放2小时, 放在25度: keeping it, not using it (放10毫升 is using it)
         return bool(verb or USAGE_AFTER.match(text, end))
 
-    def _usage(self, said: Quantity) -> tuple[str, Hit, str | None] | None:
+    def _usage(self, said: Quantity, before: str = "") -> tuple[str, Hit, str | None] | None:
         """A usage figure against the usage figures of the product's valid documents (加约25ml、70℃左右的温开水; 闷5
         分钟): supported when one agrees, otherwise the first is what the documents say instead; None when they give
-        no usage figure of that kind."""
-        first: tuple[Hit, Quantity] | None = None
+        no usage figure of that kind. When the host's verb (``before`` the figure: 焖个, 泡) is one a document puts
+        right before some of its figures, only those count (焖10分钟, not 泡20–30分钟)."""
+        verbs = set(KITCHEN_VERBS.findall(before))
+        if verbs & {"焖", "闷"}:
+            verbs |= {"焖", "闷"}
+        found: list[tuple[Hit, Quantity, bool]] = []
         for hit in self.current + self.shared:
             doc = self._norm[hit.chunk_id]
             for figure, at in self._chunk_figures(hit):
                 if not figure.unit or not compatible(said.unit, figure.unit):
                     continue
                 low = re.search(r"\d+(?:\.\d+)?[^\d–\s]{0,6}–$", doc[max(0, at - 20) : at])
-                words = _before(doc, at - len(low.group()) if low else at) + doc[at : at + 12]
+                lead = _before(doc, at - len(low.group()) if low else at)
+                words = lead + doc[at : at + 12]
                 if not DOC_USAGE.search(words) or self._other_batch(doc, at, at + 1):
                     continue
-                if _fits(said, figure):
-                    return "supported", hit, None
-                first = first or (hit, figure)
-        if first is None:
+                found.append((hit, figure, any(v in lead[-6:] for v in verbs)))
+        if any(same for _, _, same in found):
+            found = [f for f in found if f[2]]
+        for hit, figure, _ in found:
+            if _fits(said, figure):
+                return "supported", hit, None
+        if not found:
             return None
-        return "wrong_value", first[0], _shown(first[1])
+        return "wrong_value", found[0][0], _shown(found[0][1])
 
     def _pace(self, text: str, match: re.Match[str]) -> bool:
         """Whether a duration says how fast a household gets through the package (一盒30枚一家三口十来天吃完, 一袋
@@ -1193,6 +1219,37 @@ class Grounder:
             return claim("wrong_value", pool[0][0], pool[0][3])
         return None if KITCHEN.search(sentence) else claim("invented")
 
+    def _package_count(self, match: re.Match[str]) -> Claim | None:
+        """A count of what a package holds against the counts the product's sheets and FAQs write (25g×30袋,
+        30袋装一盒): supported when one says it, the documents' count otherwise, invented when they give none (a
+        test report's sample count, 6瓶, is no packing)."""
+        said = _digits_of(match.group(1))
+        if said is None:
+            return None
+        inner = match.group(2)
+        start, end = match.start(1), match.end()
+
+        def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
+            return Claim(
+                "count", match.string[start:end], start, end, label, hit.chunk_id if hit else None, expected
+            )
+
+        stated = re.compile(rf"(?<![\d.])(\d+)\s*(?:小|大)?{inner}")
+        other: tuple[Hit, str] | None = None
+        for hit in self.current + self.shared:
+            if hit.doc_type == "traceability":
+                continue
+            doc = self._norm[hit.chunk_id]
+            for m in stated.finditer(doc):
+                if self._other_batch(doc, m.start(), m.end()):
+                    continue
+                if int(m.group(1)) == said:
+                    return claim("supported", hit)
+                other = other or (hit, f"{m.group(1)}{inner}")
+        if other is not None:
+            return claim("wrong_value", other[0], other[1])
+        return claim("invented")
+
     def _stale(self, hit: Hit) -> str:
         return "expired" if "expired" in hit.flags else "wrong_batch"
 
@@ -1295,7 +1352,7 @@ class Grounder:
         ):
             items = ["净含量", "净重"]
         if not items and match.re is MEASUREMENT and self._usage_tip(text, first, match.end(), said):
-            usage = self._usage(said)
+            usage = self._usage(said, text[max(0, first - 8) : first])
             if usage is None:
                 return None  # 冲50毫升温水: a tip for the kitchen the documents give no figure for is no product fact
             return claim(*usage)
@@ -1319,8 +1376,11 @@ class Grounder:
                 hit = self._near(said, label, self.current) or self._near(said, label, self.shared)
                 if hit:
                     return claim("supported", hit)
-            if said.mode == "[]":
-                ranged = self._range_claim(text, first, said)
+            if said.mode in ("[]", "+"):
+                # 四十几克 (40g多) is the range from 40 to 50 g: against a range the documents state (42–52g), as one
+                ranged = self._range_claim(
+                    text, first, replace(said, mode="[]") if said.mode == "+" else said
+                )
                 if ranged is not None:
                     return claim(*ranged)
             # the exact figure in a current document will do; only an item the documents measure can contradict it
@@ -1513,6 +1573,7 @@ class Grounder:
             (dates.YEAR, self._year),
             (dates.GRAIN_AGE, self._grain_age),
             (RATIO, lambda m: self._ratio(text, m)),
+            (PACKAGE_COUNT, self._package_count),
             (PRICE, self._price),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),

@@ -23,7 +23,8 @@ from agent.checks.claims import cn_int
 MONTH = re.compile(r"(?<![\d\-])(?:(20\d{2})-(\d{2})|--(\d{2}))(?![\d\-])(上旬|中旬|下旬|初|底|末|中)?")
 # a time before the event: 3天前, 一多个月前 (canonical for 一个多月前), 6个月前 (半年前), 上个月, 这个月, 今年, 去年
 RELATIVE = re.compile(
-    r"(?<![\d.])(?:(\d+|[一两二三四五六七八九十]+)\s*(多|来)?\s*(天|周|个月|年)(多)?(?:以)?前|(上个?月|这个月|本月|当月|上个?(?:周|星期|礼拜)|这个?(?:周|星期|礼拜)|本周))"
+    r"(?<![\d.])(?:(\d+|[一两二三四五六七八九十]+)\s*(多|来)?\s*(天|周|个月|年)(多)?(?:以)?前|"
+    r"((?:上个?月|这个月|本月|当月)(?:上旬|中旬|下旬|初|底|末)?|上个?(?:周|星期|礼拜)|这个?(?:周|星期|礼拜)|本周))"
     r"|(?:(今年|去年|前年)(?:的)?(?=(?:刚|才|新)?(?:灌装|生产|采摘|采制|采收|采|产|包装|装瓶|出厂|签发|检测|检|下的|收|"
     r"批次|批|货|(?:新|陈)?(?:米|稻谷|稻子|谷子|粮|麦子))))"
 )
@@ -121,10 +122,20 @@ def relative_period(match: re.Match[str], today: date) -> Period | None:
             if match.group(5).startswith("上"):
                 return Period(monday - timedelta(days=7), monday - timedelta(days=1))
             return Period(monday, today)
-        if match.group(5) in ("这个月", "本月", "当月"):
-            return Period(today.replace(day=1), today)
-        end = today.replace(day=1) - timedelta(days=1)
-        return Period(end.replace(day=1), end)
+        word = match.group(5)
+        part = re.search(r"(?:上旬|中旬|下旬|初|底|末)$", word)
+        if word.removesuffix(part.group() if part else "") in ("这个月", "本月", "当月"):
+            first, last = today.replace(day=1), today
+        else:
+            last = today.replace(day=1) - timedelta(days=1)
+            first = last.replace(day=1)
+        if part is None:
+            return Period(first, last)
+        # 上个月中旬: that part of the month (上旬/初 1–10, 中旬 11–20, 下旬/底/末 21 on)
+        low, high = {"上旬": (1, 10), "初": (1, 10), "中旬": (11, 20)}.get(part.group(), (21, 31))
+        start = first.replace(day=low)
+        end = min(last, first.replace(day=min(high, calendar.monthrange(first.year, first.month)[1])))
+        return Period(start, end) if start <= end else None
     number = match.group(1)
     value = int(number) if number.isdigit() else cn_int(number)
     if not value:

@@ -143,3 +143,30 @@ def test_sentences_the_documents_say_and_their_look_alikes(
 )
 def test_ratios(all_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]) -> None:
     assert labels(all_kb, sku, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sku", "text", "expected"),
+    [
+        # what a package holds: 750g（25g×30袋）, 30袋装一盒; a count no sheet gives is invented
+        ("NUT-MIX-750", "这一盒里有三十小袋。", [("三十小袋", "supported")]),
+        ("NUT-MIX-750", "每盒装二十袋。", [("二十袋", "wrong_value")]),
+        ("SOY-LOWNA-500", "整箱拿一箱六瓶。", [("六瓶", "invented")]),
+        # a part of last month: the oats were made 2026-10-09, the soy sauce bottled 2026-10-18
+        ("OAT-WHOLE-1KG", "这袋是上个月上旬生产的。", [("上个月上旬", "supported")]),
+        ("OAT-WHOLE-1KG", "这袋是上个月下旬生产的。", [("上个月下旬", "wrong_value")]),
+        ("SOY-LOWNA-500", "上个月刚灌的新酱油。", [("上个月", "supported")]),  # 灌 is 灌装
+        ("SOY-LOWNA-500", "这礼拜才灌的。", [("这礼拜", "wrong_value")]),
+        # 焖个半小时 is half an hour of 焖 (煮好焖10分钟), not of soaking (泡20–30分钟)
+        ("RICE-WUCHANG-5KG", "饭煮好再焖个半小时。", [("半小时", "wrong_value")]),
+        ("RICE-WUCHANG-5KG", "米先泡个半小时。", [("半小时", "supported")]),
+        # 二十几户 is twenty-odd (二十几户蜂农); 四十几克 lies in 42–52g
+        ("HONEY-WILD-500", "山里二十几户蜂农在养。", [("二十几户", "supported")]),
+        ("HONEY-WILD-500", "五十几户蜂农一起养。", [("五十几户", "wrong_value")]),
+        ("EGG-FREE-30", "土鸡蛋一个也就四十几克。", [("四十几克", "supported")]),
+    ],
+)
+def test_counts_parts_of_months_and_odd_figures(
+    all_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert labels(all_kb, sku, text) == expected

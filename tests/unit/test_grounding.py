@@ -58,6 +58,8 @@ def test_words_that_are_no_numbers(word: str) -> None:
         ("按1比8煮", "按1:8煮"),
         ("米和水1：1.2", "米和水1:1.2"),
         ("一袋一斤多", "一袋1斤多"),  # a pound and a bit is a figure
+        ("焖个半小时", "焖个30min"),  # 个 of the verb; 一个半小时 is no half hour
+        ("二十几户蜂农", "20多户蜂农"),  # twenty-odd
     ],
 )
 def test_host_speech_in_the_documents_spelling(host: str, documents: str) -> None:

@@ -86,6 +86,9 @@ def test_a_month_of_any_year() -> None:
         ("这个月生产", date(2026, 11, 2), date(2026, 10, 31)),
         ("去年灌装", date(2025, 4, 8), date(2026, 4, 8)),
         ("上周检测", date(2026, 11, 18), date(2026, 11, 24)),
+        ("上个月中旬生产", date(2026, 10, 15), date(2026, 10, 9)),  # a part of last month
+        ("上个月底生产", date(2026, 10, 31), date(2026, 10, 18)),
+        ("这个月初生产", date(2026, 11, 2), date(2026, 11, 12)),
     ],
 )
 def test_relative_periods(text: str, inside: date, outside: date) -> None:
