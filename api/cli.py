@@ -739,6 +739,12 @@ def search(
 def check(
     file: Annotated[str, typer.Argument(help="A text file, or - for stdin.")],
     sku: Annotated[str | None, typer.Option(help="The product the text is about.")] = None,
+    community: Annotated[
+        str | None,
+        typer.Option(
+            "--community", "-c", help="Judge it on the documents this community sees (default: all)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run every check on a text (compliance rules, completeness)."""
@@ -757,6 +763,12 @@ def check(
 
         db.require_schema()
         kb = get_knowledge_base()
+        if community:
+            from community.users import get_community
+
+            with session() as s:
+                get_community(s, community)
+            kb = kb.for_community(community)
     data = {"findings": run_checks(text, sku=sku, kb=kb)}
 
     def render(d: dict) -> None:

@@ -231,6 +231,10 @@ class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(max_length=50_000)
     sku: str | None = None
+    community_id: str | None = Field(
+        default=None,
+        description="Judge the text on this community's documents (default: the caller's only one).",
+    )
 
 
 class CheckOut(BaseModel):

@@ -139,6 +139,7 @@ def edit_draft(
         raise InvalidInput("text: must not be empty")
     parent = drafts.get_revision(session, draft)
     asked = request_details(session, draft)
+    kb = kb.for_community(draft.community_id) if kb is not None else None
     grounder = grounder_for(draft.sku, kb, [asked.get("price")])  # judges the text once, for both uses
     composed = drafts.ComposedRevision(
         # a line kept as it was keeps its citations; a changed line cites what the grounding check finds it on
@@ -193,7 +194,7 @@ def revise_draft(
         return doc
     details = {k: v for k, v in dict(parent.trace.get("request") or {}).items() if k in REQUEST_DETAILS}
     composed = compose_draft(
-        kb,
+        kb.for_community(draft.community_id),
         kind=draft.kind,
         sku=draft.sku,
         segment=draft.segment,

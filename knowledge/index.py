@@ -149,7 +149,7 @@ class KnowledgeBase:
         self._bm25: Bm25Index | None = None
         self._lock = threading.Lock()
         self._generation_file = self.settings.home / "bm25" / "generation"
-        self._batches: tuple[int, dict[str, str]] | None = None
+        self._batches: tuple[int, dict[str | None, dict[str, str]]] | None = None
         self._chunks: _ChunkTable | None = None
 
     # -- generation: bumped by every change, so derived indexes know when they are stale -----------------------
@@ -278,20 +278,28 @@ class KnowledgeBase:
     def count(self) -> int:
         return self._collection.count()
 
-    def current_batches(self) -> dict[str, str]:
-        """sku → the batch of its most recently issued traceability report."""
+    def current_batches(self, community: str | None = None) -> dict[str, str]:
+        """sku → the batch of its most recently issued traceability report (with ``community``: of the reports that
+        community sees, the shared ones and its own)."""
         generation = self.generation()
-        if self._batches is not None and self._batches[0] == generation:
-            return self._batches[1]
-        latest: dict[str, tuple[str, str]] = {}
-        rows = self._all(where={"doc_type": "traceability"}, documents=False)
-        for meta in rows["metadatas"] or []:
-            sku, issued, batch = str(meta["sku"]), str(meta["issued_at"]), str(meta["batch"])
-            if sku not in latest or issued > latest[sku][0]:
-                latest[sku] = (issued, batch)
-        batches = {sku: batch for sku, (_, batch) in latest.items()}
-        self._batches = (generation, batches)
-        return batches
+        if self._batches is None or self._batches[0] != generation:
+            self._batches = (generation, {})
+        known = self._batches[1]
+        if community not in known:
+            latest: dict[str, tuple[str, str]] = {}
+            rows = self._all(where={"doc_type": "traceability"}, documents=False)
+            for meta in rows["metadatas"] or []:
+                if community is not None and str(meta.get("community", "")) not in ("", community):
+                    continue
+                sku, issued, batch = str(meta["sku"]), str(meta["issued_at"]), str(meta["batch"])
+                if sku not in latest or issued > latest[sku][0]:
+                    latest[sku] = (issued, batch)
+            known[community] = {sku: batch for sku, (_, batch) in latest.items()}
+        return known[community]
+
+    def for_community(self, community: str) -> CommunityKnowledge:
+        """This knowledge base as one community sees it (see :class:`CommunityKnowledge`)."""
+        return CommunityKnowledge(self, community)
 
     def _hit(
         self,
@@ -374,7 +382,7 @@ class KnowledgeBase:
             for rank, (cid, text, meta) in enumerate(self._bm25_top(query, depth, sku, doc_type, community)):
                 ranks.setdefault(cid, []).append((BM25_WEIGHT, rank))
                 payload[cid] = (text, meta)
-        today, current = self.today(), self.current_batches()
+        today, current = self.today(), self.current_batches(community)
         named = {b.upper() for b in BATCH_IN_QUERY.findall(query)}
         scored = []
         for cid, rs in ranks.items():
@@ -457,52 +465,135 @@ class KnowledgeBase:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(table.ids[i], *table.rows[table.ids[i]]) for i in top if scores[i] > 0]
 
-    def chunks_of(self, doc_id: str) -> list[Hit]:
+    def chunks_of(self, doc_id: str, community: str | None = None) -> list[Hit]:
         rows = self._all(where={"doc_id": doc_id})
-        today, current = self.today(), self.current_batches()
+        today, current = self.today(), self.current_batches(community)
         hits = [
             self._hit(cid, text, dict(meta), 0.0, today, current)
             for cid, text, meta in zip(
                 rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
             )
+            if _sees(community, meta)
         ]
         return sorted(hits, key=lambda h: h.start)
 
-    def chunks_for_sku(self, sku: str) -> list[Hit]:
-        """Every chunk of a sku's documents and of the documents shared by all skus, with validity flags."""
+    def chunks_for_sku(self, sku: str, community: str | None = None) -> list[Hit]:
+        """Every chunk of a sku's documents and of the documents shared by all skus, with validity flags (with
+        ``community``: only the documents that community sees)."""
         table = self._table()
-        today, current = self.today(), self.current_batches()
+        today, current = self.today(), self.current_batches(community)
         return [
             self._hit(cid, text, meta, 0.0, today, current)
             for cid, (text, meta) in table.rows.items()
-            if meta["sku"] in (sku, SHARED_SKU)
+            if meta["sku"] in (sku, SHARED_SKU) and _sees(community, meta)
         ]
 
-    def get_chunks(self, chunk_ids: list[str]) -> list[Hit]:
-        """The chunks with these ids that exist, each once (Chroma refuses a repeated id)."""
+    def get_chunks(self, chunk_ids: list[str], community: str | None = None) -> list[Hit]:
+        """The chunks with these ids that exist (and that ``community`` sees), each once (Chroma refuses a repeated
+        id)."""
         chunk_ids = list(dict.fromkeys(chunk_ids))
         if not chunk_ids:
             return []
         rows = self._collection.get(ids=chunk_ids, include=["documents", "metadatas"])
-        today, current = self.today(), self.current_batches()
+        today, current = self.today(), self.current_batches(community)
         return [
             self._hit(cid, text, dict(meta), 0.0, today, current)
             for cid, text, meta in zip(
                 rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
             )
+            if _sees(community, meta)
         ]
 
-    def facts_for(self, sku: str) -> list[tuple[Fact, Hit]]:
+    def facts_for(self, sku: str, community: str | None = None) -> list[tuple[Fact, Hit]]:
         """Every fact of a sku's documents, with the chunk it came from (stale batches and expired ones flagged)."""
         rows = self._all(where={"sku": sku})
-        today, current = self.today(), self.current_batches()
+        today, current = self.today(), self.current_batches(community)
         out: list[tuple[Fact, Hit]] = []
         for cid, text, meta in zip(
             rows["ids"], rows["documents"] or [], rows["metadatas"] or [], strict=True
         ):
+            if not _sees(community, meta):
+                continue
             hit = self._hit(cid, text, dict(meta), 0.0, today, current)
             out.extend((fact, hit) for fact in hit.facts)
         return out
+
+
+def _sees(community: str | None, meta: Any) -> bool:
+    """Whether a community sees a chunk: every chunk when no community is named, else the shared ones and its own."""
+    return community is None or str(meta.get("community", "") or "") in ("", community)
+
+
+class CommunityKnowledge(KnowledgeBase):
+    """The knowledge base as one community sees it: the documents shared by every community and its own, never
+    another community's; the batch on sale is that of the latest report it sees. A read-only view over the same
+    store and caches (nothing is copied): drafting and every check of a community's copy take one, so a document
+    scoped to another community is neither cited nor used to judge a claim."""
+
+    def __init__(self, base: KnowledgeBase, community: str) -> None:  # a view: the base holds the state
+        self.base = base
+        self.community = community
+        self.settings = base.settings
+
+    def generation(self) -> int:
+        return self.base.generation()
+
+    @property
+    def embedder(self) -> CachedEmbedder:
+        return self.base.embedder
+
+    def ingest(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            "a community's view of the knowledge base is read-only: ingest into the knowledge base"
+        )
+
+    def remove(self, doc_id: str) -> int:
+        raise TypeError(
+            "a community's view of the knowledge base is read-only: remove from the knowledge base"
+        )
+
+    def count(self) -> int:
+        return self.base.count()
+
+    def current_batches(self, community: str | None = None) -> dict[str, str]:
+        return self.base.current_batches(self._scope(community))
+
+    def for_community(self, community: str) -> CommunityKnowledge:
+        return self.base.for_community(self._scope(community))
+
+    def today(self) -> date:
+        return self.base.today()
+
+    def search(
+        self,
+        query: str,
+        *,
+        sku: str | None = None,
+        doc_type: str | None = None,
+        community: str | None = None,
+        k: int = 5,
+        mode: str = "hybrid",
+    ) -> list[Hit]:
+        return self.base.search(
+            query, sku=sku, doc_type=doc_type, community=self._scope(community), k=k, mode=mode
+        )
+
+    def chunks_of(self, doc_id: str, community: str | None = None) -> list[Hit]:
+        return self.base.chunks_of(doc_id, self._scope(community))
+
+    def chunks_for_sku(self, sku: str, community: str | None = None) -> list[Hit]:
+        return self.base.chunks_for_sku(sku, self._scope(community))
+
+    def get_chunks(self, chunk_ids: list[str], community: str | None = None) -> list[Hit]:
+        return self.base.get_chunks(chunk_ids, self._scope(community))
+
+    def facts_for(self, sku: str, community: str | None = None) -> list[tuple[Fact, Hit]]:
+        return self.base.facts_for(sku, self._scope(community))
+
+    def _scope(self, community: str | None) -> str:
+        if community not in (None, self.community):
+            raise ValueError(f"community {community!r}: this view is community {self.community!r}'s")
+        return self.community
 
 
 _kb_cache: dict[str, KnowledgeBase] = {}

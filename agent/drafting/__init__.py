@@ -151,6 +151,7 @@ def create_draft(
     pickup, limit) go to :func:`compose_draft` as they are."""
     actor.require_community(community_id)
     get_community(session, community_id)
+    kb = kb.for_community(community_id)  # its own documents and the shared ones, never another community's
     draft = compose_draft(
         kb,
         kind=kind,
@@ -204,6 +205,7 @@ def submit_text(
         raise InvalidInput(f"segment: unknown tag {segment!r} (see prompts/taxonomy.yaml)")
     if not text.strip():
         raise InvalidInput("text: must not be empty")
+    kb = kb.for_community(community_id) if kb is not None else None
     grounder = grounder_for(sku, kb)  # one grounder judges the text, for its citations and its checks
     composed = draft_store.ComposedRevision(
         text=text,

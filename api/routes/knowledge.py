@@ -11,6 +11,7 @@ from agent.checks import run_checks
 from api.deps import CurrentUser, KnowledgeDep, SessionDep
 from api.schemas import AuditList, CheckIn, CheckOut, ErrorOut, SearchOut
 from community import audit, documents
+from community.principal import Principal
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut},
@@ -31,10 +32,7 @@ def search(
     k: int = Query(default=5, ge=1, le=50),
 ) -> dict[str, Any]:
     """Hybrid search; documents scoped to another community are never returned."""
-    if community_id:
-        user.require_community(community_id)
-    elif user.communities is not None and len(user.communities) == 1:
-        community_id = next(iter(user.communities))
+    community_id = _community_of(user, community_id)
     hits = kb.search(q, sku=sku, doc_type=doc_type, community=community_id, k=k)
     if community_id is None and user.communities is not None:
         hits = [h for h in hits if h.community in ("", *user.communities)]
@@ -43,13 +41,34 @@ def search(
 
 @router.post("/check", response_model=CheckOut)
 def check(body: CheckIn, user: CurrentUser, kb: KnowledgeDep) -> dict[str, Any]:
-    """Run every check on a text, e.g. a script a host typed by hand."""
-    return {"findings": run_checks(body.text, sku=body.sku, kb=kb)}
+    """Run every check on a text, e.g. a script a host typed by hand. Its claims are judged on the documents the
+    community sees (``community_id``, or the caller's only community): the shared ones and its own."""
+    community_id = _community_of(user, body.community_id)
+    scoped = kb.for_community(community_id) if community_id else kb
+    return {"findings": run_checks(body.text, sku=body.sku, kb=scoped)}
 
 
 @router.get("/documents", response_model=dict)
 def list_documents(session: SessionDep, user: CurrentUser, sku: str | None = None) -> dict[str, Any]:
-    return {"documents": documents.list_documents(session, sku)}
+    """The documents the caller may see: those shared by every community and those of the caller's communities."""
+    return {
+        "documents": [
+            d
+            for d in documents.list_documents(session, sku)
+            if d["community_id"] is None or user.can_see(d["community_id"])
+        ]
+    }
+
+
+def _community_of(user: Principal, wanted: str | None) -> str | None:
+    """The community a request is about: the one named (if the caller may see it), else the caller's only one;
+    None for a caller of every community (an admin) who names none."""
+    if wanted:
+        user.require_community(wanted)
+        return wanted
+    if user.communities is not None and len(user.communities) == 1:
+        return next(iter(user.communities))
+    return None
 
 
 @router.get("/audit", response_model=AuditList)
