@@ -217,7 +217,7 @@ PERCENT = re.compile(rf"百分之\s*(\d+(?:\.\d+)?|{CN_RUN})")
 TENTHS = re.compile(
     r"(?<![一二三四五六七八九十])([两二三四五六七八九])成([一二三四五六七八九])?(多)?(?=[的以左上、，。！？；\s]|$)"
 )
-HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了)|(?<=近)|(?<=约)|(?<=过))一半")
+HALF = re.compile(r"(?:(?<=占)|(?<=是)|(?<=有)|(?<=了)|(?<=近)|(?<=约)|(?<=过)|(?<=少)|(?<=低)|(?<=降)|(?<=减))一半")
 YEAR_AND_HALF = re.compile(rf"(\d+|[{CN}]+)年半")
 # 半年 is six months; 上半年, 下半年 are halves of a year (上半年卖的那批), no duration
 HALF_YEAR = re.compile(r"(?<![一二三四五六七八九十\d上下])半年")

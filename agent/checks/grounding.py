@@ -132,6 +132,8 @@ DATE_WORDS = re.compile(
 PRODUCED_EVENTS = "生产|灌装|装瓶|产蛋|加工|包装|采制|采摘|屠宰|收割"
 # what a document calls the harvest a grain's age is of (新米收割日期, 稻谷收获期)
 HARVEST = "收割|收获|秋收|^收$"
+# what a year said of honey or tea is of: the honey's taking, the tea's picking (去年的老蜜, 今年的新茶)
+HARVESTED = "取蜜|取|采摘|采制|采收|采"
 # the events a document's 生产日期 may stand for
 PRODUCED = "生产灌装装瓶产蛋下蛋加工包装分割出厂产"
 # the word a document uses for the event a host's word names (8月15号开镰 is a harvest date: 收割日期)
@@ -247,6 +249,7 @@ BATCH = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{4,6}[A-Z]?(?![A-Za-z0-9])")
 LOOSE_BATCH = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[\s\-]?(\d{4,6})([A-Za-z]?)(?![A-Za-z0-9])")
 DATE = re.compile(r"(?<!\d)(?:20\d{2}|-)-\d{1,2}-\d{1,2}(?!\d)")
 MONTH_OF_YEAR = re.compile(r"20\d{2}-\d{2}")
+DOC_MONTH = re.compile(r"(?<![\d\-])(20\d{2})-(\d{2})(?![\d\-])")
 RELATIVE_DAY = re.compile(r"(今年|明年|去年|前年)(?:的)?(\d{1,2})月(\d{1,2})[日号]")
 RELATIVE_MONTH = re.compile(r"(今年|明年|去年|前年)(?:的)?--(\d{2})(?![\d\-])")
 # a document's chunk that lists what hosts must not say states no fact
@@ -344,6 +347,15 @@ KITCHEN = re.compile(r"水|奶|煮|冲|泡|调|兑|混|掺|拌|蒸|焖|和面|�
 RATIO_PAIR = re.compile(
     r"([\u4e00-\u9fa5]{1,4})(?:和|跟|与|同|加)([\u4e00-\u9fa5]{1,4})(?:[（(]或([\u4e00-\u9fa5]{1,4})[)）])?"
     r"[^，。！？；\n]{0,14}$"
+)
+
+# a ratio said as two amounts of two things (一份燕麦配八份水, 一斤面粉配三两多水, 一杯米一杯半水, 一勺米粉配五勺水)
+AMOUNT_UNITS = {"斤": (500.0, "g"), "两": (50.0, "g"), "克": (1.0, "g"), "g": (1.0, "g"), "kg": (1000.0, "g")}
+AMOUNT_UNIT = r"(斤|两|克|g|kg|碗|杯|勺|份|量勺)"
+AMOUNT_NUMBER = r"(\d+(?:\.\d+)?|[一两二三四五六七八九十]+)"
+AMOUNTS = re.compile(
+    rf"(?<![\d.一两二三四五六七八九十]){AMOUNT_NUMBER}{AMOUNT_UNIT}(半)?([\u4e00-\u9fa5]{{1,3}}?)(?:配|兑|加|对|，|,)?"
+    rf"\s*{AMOUNT_NUMBER}{AMOUNT_UNIT}(半)?(多)?(?:的)?(水|牛奶|奶|温水|开水|温开水|热水)"
 )
 
 # how many of a thing one package holds (一盒二十四袋, 一箱12瓶, 一罐五小袋): a claim about the product's packing
@@ -640,6 +652,19 @@ APPROX_WORDS = re.compile(r"(?:约|大约|大概|差不多|估计|按照?)\s*$")
 APPROX_AFTER_WORDS = re.compile(r"\s*(?:左右|上下|的样子)")
 
 
+def _amount(number: str, half: str | None, unit: str) -> tuple[float, str] | None:
+    """An amount in one unit: 一斤 → 500 g, 三两 → 150 g, 一杯半 → 1.5 杯; None when it is no number."""
+    value = float(number) if re.fullmatch(r"\d+(?:\.\d+)?", number) else None
+    if value is None:
+        digits = cn_number(number)
+        value = float(digits) if digits is not None else None
+    if value is None:
+        return None
+    value += 0.5 if half else 0.0
+    scale, base = AMOUNT_UNITS.get(unit, (1.0, unit))
+    return value * scale, base
+
+
 def _digits_of(number: str) -> int | None:
     """24 for "24" or "二十四"; None when it is no whole number."""
     if number.isdigit():
@@ -668,7 +693,7 @@ def _clock(m: re.Match[str]) -> bool:
     return all(TIME_OF_DAY.fullmatch(p) for p in pairs)
 
 
-def _paired(host: re.Match[str], doc: re.Match[str], reverse: bool) -> bool:
+def _paired(host: tuple[str, str], doc: tuple[str, str, str | None], reverse: bool) -> bool:
     """Whether a host and a document name a ratio's two things alike (米和水 / 米和水), or in the other order with
     ``reverse`` (水和燕麦 / 燕麦片和水): one name inside the other, or the same last character."""
 
@@ -678,8 +703,8 @@ def _paired(host: re.Match[str], doc: re.Match[str], reverse: bool) -> bool:
     def thing(name: str) -> str:  # 想松软就(跟中筋粉): a preposition's 跟/和 names no first thing
         return re.sub(r"^.*(?:的|就|想|要|再|也|都|还|可以|把|用|按)", "", name)
 
-    h1, h2, d1 = thing(host.group(1)), host.group(2), thing(doc.group(1))
-    seconds = [doc.group(2), *([doc.group(3)] if doc.group(3) else [])]  # 水（或牛奶）: either
+    h1, h2, d1 = thing(host[0]), host[1], thing(doc[0])
+    seconds = [doc[1], *([doc[2]] if doc[2] else [])]  # 水（或牛奶）: either
     if reverse:
         return bool(h1 and d1) and any(same(h1, d) for d in seconds) and same(h2, d1)
     return (not h1 or not d1 or same(h1, d1)) and any(same(h2, d) for d in seconds)
@@ -956,7 +981,7 @@ class Grounder:
         if not said.unit:
             return None
         bound = said.mode in ("<", "<=", ">", ">=")
-        if not bound and said.unit in self._doc_units(pool):
+        if not bound and said.unit in self._doc_units(pool) and not self._other_spellings(said, pool):
             return None  # the same spelling: a plain look-up has already been made
         for hit in pool:
             text = self._norm[hit.chunk_id]
@@ -996,6 +1021,13 @@ class Grounder:
                 return True
             at = doc.find(wanted, at + 1)
         return False
+
+    def _other_spellings(self, said: Quantity, pool: list[Hit]) -> bool:
+        """Whether ``pool`` writes a count of the host's kind with another word too (30枚 for 30个蛋, where 150个蛋
+        is written as the host says it); measures (天 and 年, g and kg) are compared by the look-ups already made."""
+        if said.unit in DIMENSIONS:
+            return False
+        return any(u != said.unit and u and compatible(said.unit, u) for u in self._doc_units(pool))
 
     def _doc_units(self, pool: list[Hit]) -> set[str]:
         return {figure.unit for hit in pool for figure, _ in self._chunk_figures(hit)}
@@ -1164,31 +1196,63 @@ class Grounder:
                 yield hit, values[0], values[1], m.start(), m.group()
 
     def _ratio(self, text: str, match: re.Match[str]) -> Claim | None:
-        """A ratio (米和水一比一点五): supported when a current document states it for the same things, in any
-        equivalent form (2:3 is 1:1.5; 8:1 of 水和燕麦 is 1:8 of 燕麦和水) and within a range it gives; the
-        documents' ratio for them otherwise (wrong_value). A kitchen ratio the documents give none for is no
-        product fact; any other is invented. A time of day (9:00) is no ratio."""
+        """A ratio (米和水一比一点五): see :meth:`_judge_ratio`. A time of day (9:00) is no ratio."""
         said = _ratio_values(match)
         before = text[max(0, match.start() - 8) : match.start()]
         if said is None or (_clock(match) and not RATIO_CUE.search(before)):
             return None
-        sentence = self._sentence(text, match.start(), match.end())
         clause = re.split(r"[。！？；;\n]", text[: match.start()])[-1]
         host_pair = RATIO_PAIR.search(clause)
-        grams = self._host_grams(text, match.start()) | {
+        names = (host_pair.group(1), host_pair.group(2)) if host_pair else None
+        approximate = bool(APPROX_WORDS.search(before) or APPROX_AFTER_WORDS.match(text, match.end()))
+        return self._judge_ratio(text, match.start(), match.end(), said, names, approximate)
+
+    def _amounts(self, text: str, match: re.Match[str]) -> Claim | None:
+        """A ratio said as two amounts (一份燕麦配八份水, 一斤面粉配三两多水, 一杯米一杯半水): the second over the first,
+        in one unit (斤 and 两 are 500 g and 50 g; a cup is only as much as another cup)."""
+        first = _amount(match.group(1), match.group(3), match.group(2))
+        second = _amount(match.group(5), match.group(7), match.group(6))
+        if first is None or second is None or first[1] != second[1] or first[0] <= 0:
+            return None
+        # 三两多: from three liang up to four
+        step = (AMOUNT_UNITS.get(match.group(6), (1.0, ""))[0] if match.group(8) else 0.0) / first[0]
+        low = second[0] / first[0]
+        said = (low, low + step)
+        names = (match.group(4), match.group(9))
+        before = text[max(0, match.start() - 8) : match.start()]
+        approximate = bool(APPROX_WORDS.search(before) or APPROX_AFTER_WORDS.match(text, match.end()))
+        return self._judge_ratio(text, match.start(), match.end(), said, names, approximate)
+
+    def _judge_ratio(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        said: tuple[float, float],
+        names: tuple[str, str] | None,
+        approximate: bool,
+    ) -> Claim | None:
+        """A ratio, as its lowest and highest second-to-first value, of the two things ``names`` (米, 水) when the
+        host names them: supported when a current document states it for the same things, in any equivalent form
+        (2:3 is 1:1.5; 8:1 of 水和燕麦 is 1:8 of 燕麦和水) and within a range it gives; the documents' ratio for them
+        otherwise (wrong_value). A kitchen ratio the documents give none for is no product fact; any other is
+        invented."""
+        sentence = self._sentence(text, start, end)
+        clause = re.split(r"[。！？；;\n]", text[:start])[-1]
+        grams = self._host_grams(text, start) | {
             topic for pattern, topic in TOPICS if pattern.search(clause[-KEY_WINDOW:])
         }
-        approximate = bool(APPROX_WORDS.search(before) or APPROX_AFTER_WORDS.match(text, match.end()))
         on_topic: list[tuple[Hit, float, float, str]] = []
         others: list[tuple[Hit, float, float, str]] = []
         for hit, low, high, at, shown in self._ratios(self.current + self.shared):
             doc = self._norm[hit.chunk_id]
             doc_pair = RATIO_PAIR.search(re.split(r"[。！？；;\n]", doc[:at])[-1])
-            if host_pair and doc_pair:
+            if names and doc_pair:
                 # both name the two things: the same two, in either order (水和燕麦8:1 is 燕麦片和水1:8)
-                if _paired(host_pair, doc_pair, reverse=True):
+                doc_names = (doc_pair.group(1), doc_pair.group(2), doc_pair.group(3))
+                if _paired(names, doc_names, reverse=True):
                     low, high = 1 / high, 1 / low
-                elif not _paired(host_pair, doc_pair, reverse=False):
+                elif not _paired(names, doc_names, reverse=False):
                     continue
                 on_topic.append((hit, low, high, shown))
                 continue
@@ -1196,22 +1260,14 @@ class Grounder:
             (on_topic if grams & words else others).append((hit, low, high, shown))
 
         def claim(label: str, hit: Hit | None = None, expected: str | None = None) -> Claim:
-            return Claim(
-                "ratio",
-                match.group(),
-                match.start(),
-                match.end(),
-                label,
-                hit.chunk_id if hit else None,
-                expected,
-            )
+            return Claim("ratio", text[start:end], start, end, label, hit.chunk_id if hit else None, expected)
 
         def fits(low: float, high: float) -> bool:
             slack = 0.03 if approximate or low != high else 1e-9
             return low * (1 - slack) - 1e-9 <= said[0] and said[1] <= high * (1 + slack) + 1e-9
 
         # what the host's words point at decides; a ratio said of nothing in particular is held against them all
-        pool = on_topic or ([] if grams or host_pair else others)
+        pool = on_topic or ([] if grams or names else others)
         for hit, low, high, _ in pool or others:
             if fits(low, high):
                 return claim("supported", hit)
@@ -1573,6 +1629,7 @@ class Grounder:
             (dates.YEAR, self._year),
             (dates.GRAIN_AGE, self._grain_age),
             (RATIO, lambda m: self._ratio(text, m)),
+            (AMOUNTS, lambda m: self._amounts(text, m)),
             (PACKAGE_COUNT, self._package_count),
             (PRICE, self._price),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
@@ -1706,6 +1763,8 @@ class Grounder:
             return self._expiry(period, claim)
         if event is None and relative and match.group(6) and dates.GRAIN_AFTER.match(text, match.end()):
             event = HARVEST  # 去年的陈米: the year the grain was harvested
+        if event is None and relative and match.group(6) and dates.HARVESTED_AFTER.match(text, match.end()):
+            event = HARVESTED  # 去年的老蜜, 今年的新茶: the year the honey was taken, the tea picked
         # the event is the claim's own (新米, 去年的陈米: its harvest), named by no word around it
         forced = event is not None
 
@@ -1733,11 +1792,15 @@ class Grounder:
             if hit is not None:
                 return claim("supported", hit)
         stale: Hit | None = None
+        whole_year = relative and bool(match.group(6))
         for pool in (self.current, self.flagged):
             for hit in pool:
                 doc = self._norm[hit.chunk_id]
-                for day, at in self._dates_in(hit):
-                    if day.startswith("--") or not self._of_event(event, doc, at, strict=forced):
+                months = self._months_of(hit, event) if whole_year and event is not None else []
+                for day, at in self._dates_in(hit) + months:
+                    if day.startswith("--"):
+                        continue
+                    if (day, at) not in months and not self._of_event(event, doc, at, strict=forced):
                         continue
                     try:
                         inside = period.holds(Day.fromisoformat(day))
@@ -1756,6 +1819,17 @@ class Grounder:
         if current is not None:
             return claim("wrong_value", current[0], current[1])
         return None
+
+    def _months_of(self, hit: Hit, event: str) -> list[tuple[str, int]]:
+        """The months a chunk states (2025年9月取的蜜: 2025-09) of ``event``, named right after the month or in the
+        field before it, each as its middle day: a year said of the product (去年的老蜜) holds a month of that year."""
+        doc = self._norm[hit.chunk_id]
+        return [
+            (f"{m.group(1)}-{m.group(2)}-15", m.start())
+            for m in DOC_MONTH.finditer(doc)
+            if re.match(rf"\s*(?:的)?(?:{event})", doc[m.end() : m.end() + 6])
+            or self._of_event(event, doc, m.start(), strict=True)
+        ]
 
     def _month_stated(self, said: str, event: str | None) -> Hit | None:
         """A current chunk that states the month ``said`` (2026-04) as a month, not for another batch, with the

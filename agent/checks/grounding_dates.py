@@ -24,10 +24,12 @@ MONTH = re.compile(r"(?<![\d\-])(?:(20\d{2})-(\d{2})|--(\d{2}))(?![\d\-])(上旬
 # a time before the event: 3天前, 一多个月前 (canonical for 一个多月前), 6个月前 (半年前), 上个月, 这个月, 今年, 去年
 RELATIVE = re.compile(
     r"(?<![\d.])(?:(\d+|[一两二三四五六七八九十]+)\s*(多|来)?\s*(天|周|个月|年)(多)?(?:以)?前|"
-    r"((?:上个?月|这个月|本月|当月)(?:上旬|中旬|下旬|初|底|末)?|上个?(?:周|星期|礼拜)|这个?(?:周|星期|礼拜)|本周))"
+    r"((?:上个?月|这个月|本月|当月)(?:上旬|中旬|下旬|初|底|末)?|上个?(?:周|星期|礼拜)|这个?(?:周|星期|礼拜)|本周|"
+    r"大前天|前天|昨天))"
     r"|(?:(今年|去年|前年)(?:的)?(?=(?:刚|才|新)?(?:灌装|生产|采摘|采制|采收|采|产|包装|装瓶|出厂|签发|检测|检|下的|收|"
-    r"批次|批|货|(?:新|陈)?(?:米|稻谷|稻子|谷子|粮|麦子))))"
+    r"批次|批|货|(?:新|陈)?(?:米|稻谷|稻子|谷子|粮|麦子)|(?:新|老|陈)?(?:蜜|茶))))"
 )
+DAYS_BEFORE = {"昨天": 1, "前天": 2, "大前天": 3}
 # grain said by its harvest (去年的陈米, 今年的新米, 陈粮): a claim about the year it was harvested
 GRAIN_AFTER = re.compile(r"(?:的)?(?:新|陈)?(?:米|稻谷|稻子|谷子|粮|麦子)")
 # 新米 / 陈米 said of the product (这批是新米, 都是陈米): harvested within the last year, or before it
@@ -35,6 +37,8 @@ GRAIN_AGE = re.compile(r"(新|陈)(?:米|粮)")
 GRAIN_AGE_BEFORE = re.compile(
     r"(?:是|都是|就是|属于|卖的|发的|这批|这袋|这款|咱们的|咱家的|我们的|我们家的)(?:今年|当年|当季)?(?:的)?\s*$"
 )
+# a year said of the honey or the tea itself (去年的老蜜, 今年的新茶)
+HARVESTED_AFTER = re.compile(r"(?:的)?(?:新|老|陈)?(?:蜜|茶)")
 # a year said of the batch itself (去年的批次, 今年的货)
 BATCH_AFTER = re.compile(r"(?:的)?(?:批次|批|货)")
 # a year alone (保质期到2028年, 2026年灌装的, 保质期到后年): a claim only as a shelf-life end or with its event right after
@@ -117,6 +121,9 @@ def relative_period(match: re.Match[str], today: date) -> Period | None:
         year = today.year - {"今年": 0, "去年": 1, "前年": 2}[match.group(6)]
         return Period(date(year, 1, 1), min(date(year, 12, 31), today))
     if match.group(5):
+        if match.group(5) in DAYS_BEFORE:  # 昨天, 前天: that day
+            day = today - timedelta(days=DAYS_BEFORE[match.group(5)])
+            return Period(day, day)
         if match.group(5)[-1] in "周期拜":  # 上周 is the seven days before this week; 这周 this week so far
             monday = today - timedelta(days=today.weekday())
             if match.group(5).startswith("上"):

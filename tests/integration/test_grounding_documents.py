@@ -170,3 +170,30 @@ def test_counts_parts_of_months_and_odd_figures(
     all_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]
 ) -> None:
     assert labels(all_kb, sku, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sku", "text", "expected"),
+    [
+        # a ratio said as two amounts: 燕麦片和水大约1:8; 面粉和水100:65到100:70 (一斤 is 500 g, 一两 50 g)
+        ("OAT-WHOLE-1KG", "一杯燕麦八杯水。", [("一杯燕麦八杯水", "supported")]),
+        ("OAT-WHOLE-1KG", "一杯燕麦配三杯水。", [("一杯燕麦配三杯水", "wrong_value")]),
+        ("FLOUR-ORG-1KG", "一百克面粉配六十八克水。", [("一百克面粉配六十八克水", "supported")]),
+        ("FLOUR-ORG-1KG", "一斤面粉配二两水。", [("一斤面粉配二两水", "wrong_value")]),
+        # days before today (2026-11-24): the milk was made 2026-11-21
+        ("MILK-A2-1L", "大前天生产的奶。", [("大前天", "supported")]),
+        ("MILK-A2-1L", "前天刚生产的。", [("前天", "wrong_value")]),
+        ("MILK-A2-1L", "昨天到的货，记得来拿。", []),  # no event of the product's
+        # 少一半 is 50% less (the soy sauce has 30% less sodium)
+        ("SOY-LOWNA-500", "钠比普通酱油低一半。", [("一半", "wrong_value")]),
+        # 30个蛋 is the sheet's 30枚 (150个蛋 is written as hosts say it, 30枚 is not)
+        ("EGG-FREE-30", "一盒装三十个蛋。", [("三十个", "supported")]),
+        # a year said of the honey is the year it was taken: 2026年9月 on sale, the last batch 2025年9月
+        ("HONEY-WILD-500", "都是今年的新蜜。", [("今年的", "supported")]),
+        ("HONEY-WILD-500", "去年的蜜更浓。", [("去年的", "wrong_batch")]),
+    ],
+)
+def test_amount_ratios_days_before_and_count_words(
+    all_kb: KnowledgeBase, sku: str, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert labels(all_kb, sku, text) == expected
