@@ -149,3 +149,17 @@ def test_linli_check_names_a_missing_model_file_in_one_line(tmp_path: Path) -> N
     assert done.returncode != 0
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert "gone.npz: compliance model file missing" in done.stderr
+
+
+def test_a_disease_named_without_any_effect_is_no_model_finding() -> None:
+    """The tagger scores 高血压 in a member's own story as disease_claims; with no word of acting on the body or of a
+    change in its clause, the finding is dropped (a disease named is not a claim). The same clause with an effect
+    word keeps the tagger's finding where no rule speaks."""
+    text = "我妈高血压好多年了，口味一直偏淡"
+    seen = view(text)
+    assert any(s[0] == "disease_claims" for s in compliance_model.default_model().spans(seen.text))
+    assert [f for f in check_compliance(text) if f.family == "disease_claims"] == []
+    claim = "这个茶我爸喝了两个月，血压那块好多了"
+    assert [f.rule for f in check_compliance(claim) if f.family == "disease_claims"] == [
+        "model:disease_claims"
+    ]
