@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # List prices in yuan (CNY) per million tokens (input, output) as the providers published them in 2025, used only
@@ -85,6 +85,10 @@ class Settings(BaseSettings):
 
     # Key for stable PII pseudonyms; generated into LINLI_HOME/secret.key when not given.
     pseudonym_secret: SecretStr | None = None
+
+    # Retention (PIPL Art. 19): chat messages older than this many days are not imported and are deleted by
+    # `linli messages purge` (run it from cron); None = kept until purged by hand.
+    retention_days: int | None = Field(default=None, ge=1)
 
     # "Today" for validity checks; None = the real date. Lets evals and demos be reproducible.
     today: str | None = None

@@ -278,6 +278,7 @@ def chats_import(
         out.print(
             f"{file}: format {d['format']}, read {d['read']}, imported {d['imported']}, "
             f"duplicates {d['duplicates']}, skipped {d['skipped']}, members {d['members']}"
+            + (f", past retention (not stored) {d['expired']}" if d.get("expired") else "")
         )
         for e in d["errors"]:
             err.print(f"skipped: {e}")
@@ -602,6 +603,40 @@ def chains_export(
         {"chain": chain, "title": found["title"], "entries": len(found["entries"]), "out": str(dest)},
         as_json,
         lambda d: out.print(f"wrote {d['entries']} entries of #接龙 {d['title']} to {d['out']}"),
+    )
+
+
+@messages_app.command("purge")
+def messages_purge(
+    community: CommunityOpt,
+    older_than: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than", help="Days; default LINLI_RETENTION_DAYS. Messages sent before are deleted."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; change nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retention (PIPL Art. 19): delete messages older than the cut-off, with the tag evidence and 接龙 entries on
+    them and the inferred tags left without evidence; an import then leaves such old messages out. For cron."""
+    from community.retention import purge_messages
+    from settings import get_settings
+
+    days = older_than if older_than is not None else get_settings().retention_days
+    if days is None:
+        raise AppError("--older-than: give the number of days, or set LINLI_RETENTION_DAYS")
+    with session() as s:
+        data = purge_messages(s, CLI, community, older_than_days=days, dry_run=dry_run)
+    emit(
+        data,
+        as_json,
+        lambda d: out.print(
+            f"{'would delete' if d['dry_run'] else 'deleted'} {d['messages_deleted']} messages sent before "
+            f"{d['cutoff']} ({d['evidence_deleted']} evidence links, {d['chain_entries_deleted']} 接龙 entries; "
+            f"{d['tags_dropped']} inferred tags left without evidence"
+            f"{' would go' if d['dry_run'] else ' removed'}; {d['members_touched']} members to tag again)"
+        ),
     )
 
 

@@ -36,6 +36,8 @@ class Community(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # messages sent before this were purged (`linli messages purge`): an import leaves them out
+    purged_before: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class ChatGroup(Base):

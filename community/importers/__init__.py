@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,7 +33,9 @@ from community.importers.formats import (
 from community.models import ChainEntry, ChatGroup, ConsentEvent, Member, Message
 from community.principal import Principal
 from community.privacy import Pseudonymizer
+from community.retention import import_cutoff
 from community.users import get_community
+from settings import get_settings
 
 __all__ = ["FORMATS", "ImportFailed", "import_file", "sniff"]
 
@@ -80,6 +82,8 @@ class _Run:
     consents: list[tuple[str, str, str]] = field(default_factory=list)
     imported: int = 0
     duplicates: int = 0
+    cutoff: datetime | None = None  # messages sent before it are past retention: not stored
+    expired: int = 0
 
     def group_id(self, message: ParsedMessage) -> int:
         if message.group_id not in self.groups:
@@ -135,6 +139,9 @@ class _Run:
             return
         keyed: dict[str, ParsedMessage] = {}
         for message in batch:
+            if self.cutoff is not None and message.sent_at < self.cutoff:
+                self.expired += 1
+                continue
             key = message.source_msg_id or content_id(self.community_id, message)
             if key in keyed:
                 self.duplicates += 1
@@ -305,6 +312,7 @@ def import_file(
     progress = Progress()
     total_bytes = path.stat().st_size
     run = _Run(session, community_id, Pseudonymizer(secret))
+    run.cutoff = import_cutoff(session, community_id, get_settings().retention_days)
     errors: list[str] = []
     error_count = read = 0
     senders: set[str] = set()
@@ -338,6 +346,7 @@ def import_file(
         "read": read,
         "imported": run.imported,
         "duplicates": run.duplicates,
+        "expired": run.expired,
         "skipped": error_count,
         "members": len(senders - {SYSTEM_SENDER}),
         "errors": errors,

@@ -96,6 +96,7 @@ def test_the_loop_on_the_command_line(run, tmp_path: Path) -> None:  # type: ign
         "read": 2,
         "imported": 2,
         "duplicates": 0,
+        "expired": 0,
         "skipped": 0,
         "members": 2,
         "errors": [],

@@ -50,6 +50,7 @@ def test_text_paste_is_parsed_pseudonymised_and_idempotent(tmp_path: Path, commu
         "read": 5,
         "imported": 5,
         "duplicates": 0,
+        "expired": 0,
         "skipped": 0,
         "members": 3,
         "errors": [],
