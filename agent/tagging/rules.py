@@ -428,17 +428,19 @@ def own_words(messages: Sequence[tuple[int, str]], tax: Taxonomy) -> list[tuple[
     host (see ``HOST``) only the messages where they speak of themselves or their family. Injected lines pass
     unchanged (the rules block them, and still read whom they name)."""
     cleaned = []
+    injected = set()
     for message_id, text in messages:
         if not text or looks_like_injection(text):
+            injected.add(message_id)
             cleaned.append((message_id, text))
             continue
-        cleaned.append((message_id, QUOTE.sub(" ", text) if QUOTE.search(text) else text))
-    copies = {mid for mid, text in cleaned if text and not looks_like_injection(text) and _copy(text, tax)}
+        cleaned.append((message_id, QUOTE.sub(" ", text) if "：" in text or ":" in text else text))
+    copies = {mid for mid, text in cleaned if mid not in injected and _copy(text, tax)}
     host = len(copies) >= 2 or any(HOST.search(text or "") for _, text in cleaned)
     return [
         (mid, text)
         for mid, text in cleaned
-        if mid not in copies and (not host or not text or looks_like_injection(text) or _first_person(text))
+        if mid not in copies and (not host or mid in injected or _first_person(text))
     ]
 
 
