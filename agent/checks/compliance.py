@@ -484,6 +484,8 @@ def model_findings(
             continue
         if family_name in NEEDS_EFFECT and not _effect_in_clause(seen.text, start, end):
             continue
+        if family_name in NEEDS_SOURCE and not _effect_in_clause(seen.text, start, end, SOURCE_CUE):
+            continue
         basis = f"（依据：{family.legal_basis}）" if family.legal_basis else ""
         out.append(
             Finding(
@@ -515,11 +517,23 @@ EFFECT_CUE = re.compile(
 )
 
 
-def _effect_in_clause(text: str, start: int, end: int) -> bool:
-    """True when the clause around text[start:end] holds a word of acting on the body or of a change in it."""
+# An endorsement borrows someone's authority (广告法第九条、第十六条): a span tagger finding of endorsements stands only
+# where its clause names a source of authority (a person or body of the rule file's kind, a state medium, a state
+# supply mark). 团长推荐的没错 (the group's own leader) and 大家给推荐推荐 borrow none; found on the same non-eval text.
+NEEDS_SOURCE = frozenset({"endorsements"})
+SOURCE_CUE = re.compile(
+    r"医|大夫|专家|教授|院士|博士|营养|中医|药师|护士|科学|协会|学会|卫健|疾控|卫生|监管|领导|首长|干部|主席|总理|部长|"
+    r"明星|艺人|网红|名人|主持|冠军|运动员|国家队|航天|宇航|劳模|代表|委员|央视|卫视|电视|台|报|新闻|国宴|国家|政府|机关|部委|"
+    r"部队|军|武警|使馆|外交|国宾|特供|专供|御用|贡|指定|认证|认可|推荐官|农科院|科学院|研究|实验室|月嫂|教练|患者|病友"
+)
+
+
+def _effect_in_clause(text: str, start: int, end: int, cue: re.Pattern[str] = EFFECT_CUE) -> bool:
+    """True when the clause around text[start:end] holds a word of ``cue`` (default: of acting on the body or of a
+    change in it)."""
     lo = max((m.end() for m in CLAUSE_END.finditer(text, 0, start)), default=0)
     stop = CLAUSE_END.search(text, end)
-    return bool(EFFECT_CUE.search(text, lo, stop.start() if stop else len(text)))
+    return bool(cue.search(text, lo, stop.start() if stop else len(text)))
 
 
 def _outside_allowed(text: str, start: int, end: int, family: Family) -> list[tuple[int, int]]:
