@@ -835,6 +835,44 @@ def _print_draft(d: dict) -> None:
         out.print(f"  [{f['severity']}] 「{f['text']}」 {f['message']}", markup=False)
 
 
+@drafts_app.command("suggest")
+def drafts_suggest(
+    community: CommunityOpt,
+    event: Annotated[str | None, typer.Option(help="What the pushes announce, e.g. 周四晚8点直播.")] = None,
+    min_members: Annotated[int, typer.Option(help="A segment needs at least this many members.")] = 3,
+    limit: Annotated[int, typer.Option(help="At most this many drafts (1-20).")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draft pushes for the segments worth one: enough members who may receive it, and a product whose documents
+    have facts for the segment's lawful angle. They wait for review like any draft; nothing is sent."""
+    from agent.drafting.suggest import suggest_pushes
+    from knowledge.index import get_knowledge_base
+
+    with session() as s:
+        data = suggest_pushes(
+            s, CLI, get_knowledge_base(), community, event=event, min_members=min_members, limit=limit
+        )
+    emit(
+        data,
+        as_json,
+        lambda d: table(
+            f"suggested pushes in {community} ({len(d['suggested'])}, waiting for review)",
+            ["draft", "sku", "segment", "members", "facts", "block"],
+            [
+                [
+                    x["draft_id"],
+                    x["sku"],
+                    x["segment"],
+                    x["members"],
+                    "、".join(x["facts"]),
+                    x["blocking_findings"],
+                ]
+                for x in d["suggested"]
+            ],
+        ),
+    )
+
+
 @drafts_app.command("create")
 def drafts_create(
     kind: Annotated[str, typer.Option(help="script | chain | push")],

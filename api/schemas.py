@@ -227,6 +227,14 @@ class Reject(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class SuggestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    community_id: str = Field(min_length=1, max_length=64)
+    event: str | None = Field(default=None, max_length=300)
+    min_members: int = Field(default=3, ge=1)
+    limit: int = Field(default=5, ge=1, le=20)
+
+
 class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(max_length=50_000)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ValidationError
 
 from agent.drafting import create_draft, submit_text
+from agent.drafting.suggest import suggest_pushes
 from api import services
 from api.deps import CurrentUser, KnowledgeDep, SessionDep
 from api.schemas import (
@@ -28,6 +29,7 @@ from api.schemas import (
     ReviseIn,
     RevisionIn,
     ScheduleIn,
+    SuggestIn,
 )
 from community import drafts, outbox, review
 
@@ -94,6 +96,12 @@ def get_drafts(
         offset=offset,
     )
     return validated(DraftList, page)
+
+
+@router.post("/suggest", response_model=dict, status_code=201)
+def suggest(body: SuggestIn, session: SessionDep, user: CurrentUser, kb: KnowledgeDep) -> dict[str, Any]:
+    """Draft pushes for the segments worth one (operators): each waits for review like any draft."""
+    return suggest_pushes(session, user, kb, body.community_id, **body.model_dump(exclude={"community_id"}))
 
 
 @router.post("/approve-batch", response_model=BatchOut)

@@ -332,6 +332,48 @@ def approve_selected(
     return render(request, "batch.html", user, result=result)
 
 
+@router.post("/inbox/suggest", response_class=HTMLResponse)
+def suggest_pushes_page(
+    request: Request,
+    session: PageSession,
+    user: FormUser,
+    kb: KnowledgeDep,
+    community_id: Annotated[str, Form()] = "",
+    event: Annotated[str, Form()] = "",
+    min_members: Annotated[int, Form()] = 3,
+) -> Response:
+    """Suggested pushes for the segments worth one, drafted into the inbox (nothing is sent)."""
+    from agent.drafting.suggest import suggest_pushes
+
+    community = pick_community(session, user.principal, community_id or None)
+    result = suggest_pushes(
+        session, user.principal, kb, community, event=event.strip() or None, min_members=min_members
+    )
+    return render(
+        request,
+        "suggested.html",
+        user,
+        result=result,
+        tag_names=_tag_names(),
+        products=_product_titles(session),
+        WHY={
+            "too_few_members": "人数不足",
+            "no_product_for_angle": "没有商品的资料写明这一人群可以核实的事实",
+            "no_product_stands_out": "几款商品都合适，成员的接龙记录分不出哪款更相关",
+            "push_open_or_sent": "已有同类推送在审核、待发或本周已发",
+            "limit_reached": "已达本次上限",
+        },
+    )
+
+
+def _product_titles(session: Session) -> dict[str, str]:
+    return {
+        d["sku"]: d["title"].removesuffix("产品资料").strip()
+        for d in documents.list_documents(session)
+        if d["doc_type"] == "product"
+    }
+
+
 # ---- one draft ---------------------------------------------------------------------------------------------
 
 
