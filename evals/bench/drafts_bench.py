@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +21,13 @@ SKUS = ["OIL-EVOO-500", "SOY-LOWNA-500", "FLOUR-ORG-1KG", "RICE-INF-225", "OAT-W
 
 
 def main() -> None:
-    if "--compliance-only" in sys.argv[1:]:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--compliance-only", action="store_true", help="the compliance throughput alone")
+    if parser.parse_args().compliance_only:
         print(json.dumps(compliance_throughput(), indent=2))
         return
     from agent.drafting import compose_draft

@@ -40,7 +40,26 @@ def load() -> str:
     return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
+USAGE = """Runs every benchmark (about 10 minutes on 2 cores) and writes evals/bench/report.md.
+
+Each benchmark also runs alone, printing its JSON:
+  python -m evals.bench.import_bench --messages 100000 --repeat 1
+  python -m evals.bench.retrieval_bench --sizes 5000
+  python -m evals.bench.tagging_bench --members 2000 --per-member 50
+  python -m evals.bench.drafts_bench [--compliance-only]
+  python -m evals.bench.review_bench
+Smaller runs: LINLI_BENCH_MESSAGES, LINLI_BENCH_REPEAT, LINLI_BENCH_CHUNKS, LINLI_BENCH_DRAFTS,
+LINLI_BENCH_REVIEW_REQUESTS; LINLI_BENCH_DATABASE=postgresql runs the review benchmark on PostgreSQL."""
+
+
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(
+        prog="python -m evals.bench.run",
+        description=USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).parse_args()  # no options: --help explains, anything else is refused before ten minutes of work
     load_before = load()
     messages = os.environ.get("LINLI_BENCH_MESSAGES", "1000000")
     repeat = os.environ.get("LINLI_BENCH_REPEAT", "3")
