@@ -87,8 +87,10 @@ class Settings(BaseSettings):
     pseudonym_secret: SecretStr | None = None
 
     # Retention (PIPL Art. 19): chat messages older than this many days are not imported and are deleted by
-    # `linli messages purge` (run it from cron); None = kept until purged by hand.
+    # `linli serve` (see retention_interval_s) or `linli messages purge`; None = kept until purged by hand.
     retention_days: int | None = Field(default=None, ge=1)
+    # with retention_days set, `linli serve` purges every this many seconds itself (0 = off: use cron)
+    retention_interval_s: float = Field(default=21600.0, ge=0)
 
     # "Today" for validity checks; None = the real date. Lets evals and demos be reproducible.
     today: str | None = None

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api import web
 from api.routes import drafts, knowledge, members
-from community import outbox
+from community import outbox, retention
 from community.db import require_schema
 from community.errors import AppError
 from knowledge.index import KnowledgeBase, get_knowledge_base
@@ -45,9 +45,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     interval = get_settings().outbox_worker_interval_s
     worker = outbox.Worker(interval).start() if interval > 0 and get_settings().outbox_channels else None
     app.state.outbox_worker = worker
+    days, every = get_settings().retention_days, get_settings().retention_interval_s
+    keeper = retention.Worker(days, every).start() if days and every > 0 else None
+    app.state.retention_worker = keeper
     yield
     if worker is not None:
         worker.stop()
+    if keeper is not None:
+        keeper.stop()
 
 
 def create_app(kb: KnowledgeBase | None = None) -> FastAPI:

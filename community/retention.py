@@ -3,6 +3,8 @@ than a cut-off are deleted with what stands on them, and an import leaves them o
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +15,10 @@ from community import audit
 from community.errors import Forbidden, InvalidInput
 from community.models import ChainEntry, Community, Member, Message, TagAssertion, TagEvidence, utcnow
 from community.principal import Principal
-from community.users import get_community
+from community.users import get_community, list_communities
+
+# who a scheduled purge is in the audit log
+RETENTION = Principal(user_id=None, name="retention", role="admin", communities=None)
 
 
 def import_cutoff(session: Session, community_id: str, retention_days: int | None) -> datetime | None:
@@ -31,12 +36,14 @@ def purge_messages(
     *,
     older_than_days: int,
     dry_run: bool = False,
+    audit_empty: bool = True,
 ) -> dict[str, Any]:
     """Delete a community's messages sent more than ``older_than_days`` ago, the tag evidence and 接龙 entries
     that stand on them, and every inferred tag left with no evidence (an operator's confirmed label stays: it is
     the operator's, not inferred from the messages). Members who lost evidence are tagged again at the next
     ``linli tags infer``. The cut-off is recorded so that re-importing an old export brings nothing back.
-    ``dry_run`` counts without changing anything. Admins only (the command line is one)."""
+    ``dry_run`` counts without changing anything; ``audit_empty=False`` (the scheduled purge) leaves a purge
+    that deleted nothing out of the audit log. Admins only (the command line is one)."""
     if actor.role != "admin":
         raise Forbidden(f"role {actor.role!r} may not purge messages; an admin must")
     if older_than_days < 1:
@@ -95,6 +102,8 @@ def purge_messages(
     result["tags_dropped"] = len(dropped)
     if community.purged_before is None or community.purged_before < cutoff:
         community.purged_before = cutoff
+    if not audit_empty and not (messages or dropped):
+        return result
     audit.record(
         session,
         actor,
@@ -127,3 +136,50 @@ def _orphaned_tags(session: Session, community_id: str, cutoff: datetime) -> int
         )
         or 0
     )
+
+
+class Worker:
+    """The in-process retention worker of `linli serve` when ``LINLI_RETENTION_DAYS`` is set: every community
+    purged of messages older than that, at start and then every ``interval`` seconds
+    (``LINLI_RETENTION_INTERVAL_S``, 6 hours), on a daemon thread, audited as ``retention``. Two workers (two
+    server processes, or one next to a cron job) are safe: a purge deletes what is old and records the cut-off."""
+
+    def __init__(self, days: int, interval: float) -> None:
+        self.days = days
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="linli-retention", daemon=True)
+        self.last: list[dict[str, Any]] | None = None
+        self.error: str | None = None
+
+    def start(self) -> Worker:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=30)
+
+    def run_once(self) -> list[dict[str, Any]]:
+        from community.db import session_scope
+
+        with session_scope() as s:
+            ids = [c["id"] for c in list_communities(s)]
+        done = []
+        for community_id in ids:
+            with session_scope() as s:  # one community at a time: a failure leaves the others purged
+                done.append(
+                    purge_messages(s, RETENTION, community_id, older_than_days=self.days, audit_empty=False)
+                )
+        return done
+
+    def _loop(self) -> None:
+        delay = 0.0
+        while not self.stopped.wait(delay):
+            delay = self.interval
+            try:
+                self.last = self.run_once()
+                self.error = None
+            except Exception as exc:  # noqa: BLE001 - one bad round (database busy, …) must not end the worker
+                self.error = f"{type(exc).__name__}: {exc}"
+                logging.getLogger("linli.retention").exception("retention round failed")

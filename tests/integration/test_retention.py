@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from agent.tagging import infer_community
+from api.app import create_app
 from api.services import label_tag, set_health_consent
 from community import db
 from community.errors import Forbidden
@@ -19,6 +22,7 @@ from community.members import find_members, list_members
 from community.models import AuditEvent, ChainEntry, Message, utcnow
 from community.principal import CLI, Principal
 from community.retention import purge_messages
+from knowledge.index import KnowledgeBase
 from settings import reset_settings
 from tests.conftest import linli
 
@@ -126,3 +130,28 @@ def test_only_an_admin_purges_and_the_cli_reports(tmp_path: Path, community: str
     real = linli("messages", "purge", "-c", community, "--older-than", "365")
     assert real.returncode == 0 and "deleted 3 messages" in real.stdout
     assert count(Message, community) == 1
+
+
+def test_the_server_purges_by_itself_when_retention_is_set(
+    tmp_path: Path, community: str, monkeypatch: pytest.MonkeyPatch, kb: KnowledgeBase
+) -> None:
+    setup(tmp_path, community)  # imported before the setting: three old lines are stored
+    monkeypatch.setenv("LINLI_RETENTION_DAYS", "365")
+    monkeypatch.setenv("LINLI_RETENTION_INTERVAL_S", "0.2")
+    reset_settings()
+    with TestClient(create_app(kb)) as client:
+        worker = client.app.state.retention_worker  # type: ignore[attr-defined]
+        assert worker is not None
+        deadline = time.monotonic() + 30
+        while count(Message, community) > 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a few more rounds, each finding nothing to delete
+    assert count(Message, community) == 1 and worker.error is None
+    with db.session_scope() as s:
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "messages.purge")))
+    # one purge per community that had something old; the empty rounds after it are not audited
+    assert len(events) == 1 and events[0].actor == "retention" and events[0].detail["messages_deleted"] == 3
+    monkeypatch.setenv("LINLI_RETENTION_INTERVAL_S", "0")
+    reset_settings()
+    with TestClient(create_app(kb)) as client:
+        assert client.app.state.retention_worker is None  # type: ignore[attr-defined]
