@@ -32,6 +32,8 @@ operator token, and <code>linli users add</code> makes more.</p>
 <li><code>GET /api/drafts/{id}</code> — a draft's sentences, the chunk each claim cites, its findings</li>
 <li><code>POST /api/drafts/{id}/approve</code> <code>{"revision": n}</code> — operators only</li>
 <li><code>GET /api/communities/{id}/members</code>, <code>GET /api/members/{id}</code> — tags with the messages behind them</li>
+<li><code>GET /api/communities/{id}/segments</code>, <code>POST /api/drafts/suggest</code> — segment sizes and suggested pushes</li>
+<li><code>GET /api/communities/{id}/chains</code> — 接龙 entries and totals</li>
 <li><code>GET /api/search?q=…</code>, <code>POST /api/check</code>, <code>GET /api/audit</code></li>
 </ul></body></html>
 """
