@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,6 +39,7 @@ from community.drafts import content_hash, delivery_dict, draft_document, get_dr
 from community.errors import Conflict, InvalidInput
 from community.models import Delivery, Draft, utcnow
 from community.principal import Principal
+from community.workers import PeriodicWorker
 from settings import OutboxChannel, Settings, get_settings
 
 DELIVERABLE = ("push", "chain")
@@ -705,31 +704,15 @@ def _process(delivery_id: int, settings: Settings, now: datetime, http: httpx.Cl
     return _record(delivery_id, outcome, settings, now)
 
 
-class Worker:
+class Worker(PeriodicWorker):
     """The in-process outbox worker of `linli serve`: ``run_due`` every ``interval`` seconds on a daemon thread
     (``LINLI_OUTBOX_WORKER_INTERVAL_S``; 0 = off, deliver with `linli outbox run` from cron instead). Running it
     next to a cron job is safe: deliveries are claimed, never sent twice."""
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="linli-outbox", daemon=True)
-        self.last: dict[str, Any] | None = None
-        self.error: str | None = None
+    name = "linli-outbox"
 
-    def start(self) -> Worker:
-        self.thread.start()
-        return self
+    def round(self) -> dict[str, Any]:
+        return run_due()
 
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=self.interval + get_settings().outbox_timeout_s + 5)
-
-    def _loop(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                self.last = run_due()
-                self.error = None
-            except Exception as exc:  # noqa: BLE001 - one bad round (database busy, …) must not end the worker
-                self.error = f"{type(exc).__name__}: {exc}"
-                logging.getLogger("linli.outbox").exception("outbox round failed")
+    def stop_timeout(self) -> float:
+        return self.interval + get_settings().outbox_timeout_s + 5

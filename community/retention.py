@@ -3,8 +3,6 @@ than a cut-off are deleted with what stands on them, and an import leaves them o
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +14,7 @@ from community.errors import Forbidden, InvalidInput
 from community.models import ChainEntry, Community, Member, Message, TagAssertion, TagEvidence, utcnow
 from community.principal import Principal
 from community.users import get_community, list_communities
+from community.workers import PeriodicWorker
 
 # who a scheduled purge is in the audit log
 RETENTION = Principal(user_id=None, name="retention", role="admin", communities=None)
@@ -138,29 +137,22 @@ def _orphaned_tags(session: Session, community_id: str, cutoff: datetime) -> int
     )
 
 
-class Worker:
+class Worker(PeriodicWorker):
     """The in-process retention worker of `linli serve` when ``LINLI_RETENTION_DAYS`` is set: every community
     purged of messages older than that, at start and then every ``interval`` seconds
     (``LINLI_RETENTION_INTERVAL_S``, 6 hours), on a daemon thread, audited as ``retention``. Two workers (two
     server processes, or one next to a cron job) are safe: a purge deletes what is old and records the cut-off."""
 
+    name = "linli-retention"
+
     def __init__(self, days: int, interval: float) -> None:
+        super().__init__(interval, first_delay=0.0)
         self.days = days
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="linli-retention", daemon=True)
-        self.last: list[dict[str, Any]] | None = None
-        self.error: str | None = None
 
-    def start(self) -> Worker:
-        self.thread.start()
-        return self
+    def stop_timeout(self) -> float:
+        return 30.0
 
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=30)
-
-    def run_once(self) -> list[dict[str, Any]]:
+    def round(self) -> list[dict[str, Any]]:
         from community.db import session_scope
 
         with session_scope() as s:
@@ -172,14 +164,3 @@ class Worker:
                     purge_messages(s, RETENTION, community_id, older_than_days=self.days, audit_empty=False)
                 )
         return done
-
-    def _loop(self) -> None:
-        delay = 0.0
-        while not self.stopped.wait(delay):
-            delay = self.interval
-            try:
-                self.last = self.run_once()
-                self.error = None
-            except Exception as exc:  # noqa: BLE001 - one bad round (database busy, …) must not end the worker
-                self.error = f"{type(exc).__name__}: {exc}"
-                logging.getLogger("linli.retention").exception("retention round failed")
