@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import web
 from api.routes import drafts, knowledge, members
+from api.web import session as web_session
 from community import outbox, retention
 from community.db import require_schema
 from community.errors import AppError
@@ -94,9 +95,15 @@ def create_app(kb: KnowledgeBase | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-    def index() -> str:
-        """Where the demo's printed URL lands: what is here, the login link and how to call the API."""
-        return INDEX_PAGE
+    def index(request: Request) -> Response:
+        """Where the demo's printed URL lands: what is here, the login link and how to call the API.
+
+        A browser that is already logged in goes on to the review inbox (the inbox itself checks the token again
+        and sends a revoked or logged-out session to the login page)."""
+        current = web_session.read(request)
+        if current is not None and current.token_hash is not None:
+            return RedirectResponse("/inbox", status_code=303)
+        return HTMLResponse(INDEX_PAGE)
 
     web.install(app)
     app.include_router(drafts.router)

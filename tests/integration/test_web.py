@@ -89,6 +89,16 @@ def test_root_links_to_login_and_pages_need_a_session(app: TestClient) -> None:
     assert '<meta name="viewport"' in page.text and "访问令牌" in page.text
 
 
+def test_the_root_page_sends_a_logged_in_browser_to_the_inbox(world: dict[str, Any], app: TestClient) -> None:
+    assert app.get("/", follow_redirects=False).status_code == 200  # logged out: the index page
+    csrf = login(app, world["tokens"]["operator"])
+    response = app.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/inbox"
+    app.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    page = app.get("/", follow_redirects=False)
+    assert page.status_code == 200 and 'href="/login"' in page.text
+
+
 def test_login_sets_an_httponly_lax_cookie_secure_only_over_https(
     world: dict[str, Any], app: TestClient
 ) -> None:
