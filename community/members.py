@@ -133,7 +133,7 @@ def member_tags(session: Session, member_id: int) -> list[dict[str, Any]]:
 
 def list_members(session: Session, actor: Principal, community_id: str) -> list[dict[str, Any]]:
     """Every listed member of a community (aliases left by a merge and the system sender are not listed)."""
-    return find_members(session, actor, community_id)["members"]
+    return find_members(session, actor, community_id, with_counts=False)["members"]
 
 
 def find_members(
@@ -147,11 +147,13 @@ def find_members(
     limit: int | None = None,
     offset: int = 0,
     known_tags: frozenset[str] | None = None,
+    with_counts: bool = True,
 ) -> dict[str, Any]:
     """Members of a community, filtered and paged: ``tag`` (holding it, not rejected), ``consent`` (the current
     health consent: granted, refused or unknown), ``search`` (part of the name or the export's id). Returns the page
     of members (each as :func:`member_summary` has it), how many match (``total``), and per tag how many listed
-    members hold it (``tag_counts``, over the whole community, so a filter never hides the other segments).
+    members hold it (``tag_counts``, over the whole community, so a filter never hides the other segments; left
+    empty, and not queried, with ``with_counts=False``).
 
     Reads in a fixed number of queries whatever the community's size: one for the ids, one each for the page's
     consents, tags and evidence."""
@@ -188,11 +190,15 @@ def find_members(
         current = consents_of(session, community_id)
         ids = [i for i in ids if current.get(i, "unknown") == consent]
     page = ids[offset : None if limit is None else offset + limit]
-    counts = session.execute(
-        select(TagAssertion.tag, func.count(func.distinct(TagAssertion.member_id)))
-        .join(Member, Member.id == TagAssertion.member_id)
-        .where(*listed, TagAssertion.status != "rejected")
-        .group_by(TagAssertion.tag)
+    counts = (
+        session.execute(
+            select(TagAssertion.tag, func.count(func.distinct(TagAssertion.member_id)))
+            .join(Member, Member.id == TagAssertion.member_id)
+            .where(*listed, TagAssertion.status != "rejected")
+            .group_by(TagAssertion.tag)
+        ).all()
+        if with_counts
+        else ()
     )
     return {
         "members": summaries(session, page),

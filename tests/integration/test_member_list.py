@@ -121,6 +121,28 @@ def test_a_page_reads_in_the_same_few_queries_whatever_its_size(tmp_path: Path, 
     assert counts[0] == counts[1], counts
 
 
+def test_list_members_skips_the_tag_count_query(tmp_path: Path, community: str) -> None:
+    setup(tmp_path, community)
+    seen: dict[bool, list[str]] = {True: [], False: []}
+    with db.session_scope() as s:
+        engine = s.get_bind()
+        found = {}
+        for with_counts in (True, False):
+
+            def count(*args: Any, into: list[str] = seen[with_counts]) -> None:
+                into.append(str(args[2]))
+
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                found[with_counts] = find_members(s, CLI, community, with_counts=with_counts)
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+        assert list_members(s, CLI, community) == found[False]["members"] == found[True]["members"]
+    assert found[False]["tag_counts"] == {} and found[True]["tag_counts"]["baking"] == 3
+    assert len(seen[False]) == len(seen[True]) - 1
+    assert not any("GROUP BY" in q for q in seen[False]) and any("GROUP BY" in q for q in seen[True])
+
+
 def test_segment_sizes_agree_with_the_audience(tmp_path: Path, community: str) -> None:
     ids = setup(tmp_path, community)
     tax = taxonomy()
