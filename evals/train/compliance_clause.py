@@ -147,15 +147,17 @@ def classifier(
     meta: dict[str, Any],
 ) -> ClauseClassifier:
     weights, vocabulary, _ = fitted
-    return ClauseClassifier(
+    return compliance_clause.from_meta(
         weights,
         vocabulary,
-        families,
-        thresholds,
-        meta,
-        settings.context,
-        settings.whole_clause,
-        settings.defer_any,
+        {
+            **meta,
+            "families": list(families),
+            "thresholds": list(thresholds),
+            "context": settings.context,
+            "whole_clause": settings.whole_clause,
+            "defer_any": settings.defer_any,
+        },
     )
 
 
