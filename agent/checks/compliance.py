@@ -21,7 +21,7 @@ from agent.checks import compliance_clause, compliance_model
 from agent.checks.automaton import Automaton
 from agent.checks.compliance_clause import ClauseClassifier
 from agent.checks.compliance_model import SpanTagger
-from agent.checks.normalise import View, view
+from agent.checks.normalise import CLAUSE_END_MARKS, View, view
 from prompts import PROMPTS_DIR
 
 SEVERITIES = ("block", "warn", "info")
@@ -161,7 +161,7 @@ def rules(directory: str | None = None) -> tuple[Rule, ...]:
     return tuple(out)
 
 
-CLAUSE_END = re.compile(r"[，,。！!？?；;：:\n]")
+CLAUSE_END = re.compile(f"[{re.escape(CLAUSE_END_MARKS)}]")
 DENIAL_REACH = 10  # characters before a hit, within its clause, in which a denial cue counts
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from agent.checks.automaton import Automaton
+from agent.checks.normalise import CLAUSE_END_MARKS
 from community.errors import AppError
 from prompts import PROMPTS_DIR
 
@@ -73,7 +74,7 @@ _LEXICON_SALTS = np.array(
     [(0x3C6EF372FE94F82B * (k + 11)) & 0xFFFFFFFFFFFFFFFF for k in range(len(LEXICON_OFFSETS) + 2)],
     dtype=np.uint64,
 )
-_CLAUSE_MARKS = frozenset("，,。！!？?；;：:\n")
+_CLAUSE_MARKS = frozenset(CLAUSE_END_MARKS)
 
 Lexicon = tuple[tuple[str, tuple[str, ...]], ...]  # (class name, its terms), in file order
 

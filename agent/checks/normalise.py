@@ -43,6 +43,9 @@ PINYIN = {
     "jue": "绝",
 }
 SEPARATORS = frozenset(" \t\u3000*·-_.~、|/\\＊•")
+# What ends a clause in the normalised view: the rules' clause windows (compliance.CLAUSE_END) and the span
+# tagger's clause features (compliance_model) cut at the same marks.
+CLAUSE_END_MARKS = "，,。！!？?；;：:\n"
 
 
 def _cjk(ch: str) -> bool:
