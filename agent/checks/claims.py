@@ -234,6 +234,8 @@ JIN_AND_HALF = re.compile(rf"(\d+|[{CN}]+)斤半")
 # colloquial counts and the week said as 礼拜/星期 (仨月 is three months; 三月 is March)
 COLLOQUIAL = re.compile(r"([俩仨])(个)?(?=月|小时|天|周|年|礼拜|星期|斤|公斤|克)")
 WEEK = re.compile(r"(?<=[一二两三四五六七八九十\d])个?(?:礼拜|星期)")
+# the hour said as 钟头 (两个钟头, 半个钟头, 一个多钟头) is the documents' 小时
+HOURS_SPOKEN = re.compile(r"(?<=[个一二两三四五六七八九十百\d半俩仨几多])钟头")
 TEN_THOUSAND = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)万(?=[\u4e00-\u9fa5a-zA-Z%])")
 CN_FIGURE = re.compile(rf"(?<!第)({CN_RUN})(?=(多|余|来)?\s*({SPOKEN_UNIT}))")
 CN_BARE = re.compile(rf"(?<![第{CN}])({CN_RUN})(?![{CN}几])")
@@ -310,6 +312,7 @@ def canonical(text: str, spoken: bool = True) -> Canonical:
         lambda m: f"{int(_digits(m.group(1)) or 0) * 12 + 6}个月" if _digits(m.group(1)) else None,
     )
     c = _rewrite(c, HALF_YEAR, lambda m: "6个月")
+    c = _rewrite(c, HOURS_SPOKEN, lambda m: "小时")
     c = _rewrite(c, HALF_HOUR, lambda m: "30min")
     c = _rewrite(c, HALF_MONTH, lambda m: "15天")
     c = _rewrite(c, HALF_JIN, lambda m: "250g")

@@ -155,13 +155,18 @@ REFERENCE_PRICE = re.compile(
     r"原价|专柜价?|市场价|日常价|划线价|门店价|超市|商场|别家|外面|官方价|零售价|平时|实体店|线下"
 )
 # a figure with no unit, said of a measured item (哈夫单位81, GI值40, 品尝评分值91)
-BARE = re.compile(r"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)(?![\d.]|\s*[%％A-Za-z\u4e00-\u9fa5/(（])")
+# (每毫升菌落才3400个: a count said with 个 at the clause's end is a bare figure of the item named before it)
+BARE = re.compile(
+    r"(?<![\d.A-Za-z])(\d+(?:\.\d+)?)(?:个(?=[，,。；;！？\s]|$))?(?![\d.个]|\s*[%％A-Za-z\u4e00-\u9fa5/(（])"
+)
 MEASURE_WORD = re.compile(r"(?:值|指数|单位|评分|得分|分值)(?:只有|是|为|达到|约|高达|才|有)?$")
 # words between an item's name and its figure (出粉率只有50%, 保质期是18个月)
 FILLER = re.compile(
     r"(?:只有|仅有|才|是|为|达到|高达|约|大约|大概|差不多|有|在|控制在|不超过|不到|不足|低于|高于|超过|不少于|不低于|"
     r"左右|足足|实测|测了|测出来|测出|测得|检测|检出来|检出|检了|一共|总共|了|就|也|都|能|可以)+$"
 )
+# an item's name ending in a word for its total or content (游离氨基酸总量, 菌落总数, 直链淀粉含量)
+ITEM_TOTAL = re.compile(r"^(.{2,}?)(?:总量|总数|含量)$")
 # words that name no item of their own (检测值只有0.14 says nothing about which item)
 GENERIC_LABELS = {"检测值", "测值", "实测值", "含量", "数值", "结果", "检测结果", "指标", "数据", "检测"}
 # words that deny what follows them (没有有机认证, 不是狮峰的茶, 不以“有机”名义)
@@ -259,6 +264,12 @@ CERTIFICATION = re.compile(
     r"绿色食品(认证)?|绿色认证|地理标志(产品|保护)?|地标产品|SGS|HACCP|ISO ?\d{4,5}(认证)?|[A-Z]{2,6}认证|检疫合格证明|"
     r"无公害(农产品)?认证|有机(?![会物质肥酸磷机码])[\u4e00-\u9fa5]{1,2}|"
     r"(?:清真|出口|原产地|质量|生态|非转基因|雨林联盟|公平贸易|富硒)认证|免检产品|国家免检)"
+)
+# an award or a title a product is said to hold (金奖, 一等奖, 名牌产品, 驰名商标, 老字号): a claim like any other, true
+# only where a document of the sku says it
+AWARD = re.compile(
+    r"[金银铜]奖|金牌|大奖|[一二三特]等奖|优秀奖|优质奖|获奖|得奖|奖项|名牌产品|名牌|驰名商标|著名商标|(?:中华)?老字号|"
+    r"(?:博览会|大赛|评比|评选)[\u4e00-\u9fa5]{0,2}?(?:冠军|第一名|状元)"
 )
 # what a certificate calls a loosely named certification (地标产品 is 地理标志)
 CERT_STEMS = (("有机", "有机"), ("地标", "地理标志"), ("地理标志", "地理标志"), ("检疫", "检疫"))
@@ -370,7 +381,7 @@ AFTER_SALES = re.compile(r"退|换货|赔|售后|取货|签收|自提|破损|坏
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # measurement | ratio | count | price | batch | date | certification | place | code
+    kind: str  # measurement | ratio | count | price | batch | date | certification | award | place | code
     text: str
     start: int
     end: int
@@ -740,6 +751,8 @@ class Grounder:
         self._judged: dict[str, tuple[Claim, ...]] = {}  # text → its claims (see ``claims``)
         names = {re.sub(r"[（(].*?[)）]", "", f.key).strip() for h in hits for f in h.facts}
         names |= {part for n in names for part in n.split() if len(part) >= 2}
+        # the name without the 总量/总数/含量 hosts leave off (游离氨基酸 of 游离氨基酸总量, 菌落 of 菌落总数)
+        names |= {m.group(1) for n in list(names) for m in [ITEM_TOTAL.match(n)] if m}
         # the name before a qualifier: 油酸 of "油酸（C18:1）占总脂肪酸"
         names |= {
             head
@@ -1634,6 +1647,7 @@ class Grounder:
             (PRICE, self._price),
             (MEASUREMENT, lambda m: self._measurement(text, m)),
             (CERTIFICATION, self._certification),
+            (AWARD, self._award),
             (CODE, self._code),
             (PLACE, self._place),
             (places.SUFFIXED, self._origin),
@@ -2040,6 +2054,16 @@ class Grounder:
             label = "expired" if "expired" in owner.flags else "wrong_batch"
             return Claim("code", code, match.start(), match.end(), label, owner.chunk_id)
         return self._label(code, "code", match.start(), match.end())
+
+    def _award(self, match: re.Match[str]) -> Claim | None:
+        """An award or title (拿过金奖, 名牌产品) stands only where a document of this sku names it; one the sentence
+        denies (没拿过什么金奖, 不是什么老字号) is no claim."""
+        if DENIED.search(match.string[max(0, match.start() - 8) : match.start()]) or re.search(
+            r"(?:没|不是|不敢说|别说|不要说|不能说)[\u4e00-\u9fa5]{0,6}$",
+            match.string[max(0, match.start() - 8) : match.start()],
+        ):
+            return None
+        return self._label(match.group(), "award", match.start(), match.end())
 
     def _certification(self, match: re.Match[str]) -> Claim | None:
         """A certification is supported only by a certificate (or report) of this sku that is valid today; one the

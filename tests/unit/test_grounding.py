@@ -60,6 +60,9 @@ def test_words_that_are_no_numbers(word: str) -> None:
         ("一袋一斤多", "一袋1斤多"),  # a pound and a bit is a figure
         ("焖个半小时", "焖个30min"),  # 个 of the verb; 一个半小时 is no half hour
         ("二十几户蜂农", "20多户蜂农"),  # twenty-odd
+        ("两个钟头之内", "2小时之内"),  # 钟头 is the hour
+        ("半个钟头", "30min"),
+        ("排酸七十二个钟头", "排酸72小时"),
     ],
 )
 def test_host_speech_in_the_documents_spelling(host: str, documents: str) -> None:
