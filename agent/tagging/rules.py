@@ -32,12 +32,12 @@ if TYPE_CHECKING:
     from agent.tagging.semantic import SemanticMatcher
 
 PROMPT_VERSION = (
-    "rules-v6"  # the rules alone (LINLI_TAGGING_MODEL=off); with the trained model: rules-v6+tagmodel-…
+    "rules-v7"  # the rules alone (LINLI_TAGGING_MODEL=off); with the trained model: rules-v7+tagmodel-…
 )
 
 
 def tagger_version() -> str:
-    """What made the offline assertions: ``rules-v6`` alone, or ``rules-v6+tagmodel-<sha8>`` with the model."""
+    """What made the offline assertions: ``rules-v7`` alone, or ``rules-v7+tagmodel-<sha8>`` with the model."""
     from agent.tagging.model import default_model
 
     model = default_model()
@@ -234,6 +234,23 @@ REPORTED = re.compile(
 # - a figure of speech: a surge with an emotional cause in the message ("看孩子写作业 血压蹭蹭往上涨").
 SURGE = re.compile(r"(?:蹭蹭|噌噌|嗖嗖|直线|瞬间|一下子?|直接)(?:往上|上来|飙|涨|升|拉满)|飙升|拉满|爆表")
 EMOTION = re.compile(r"气|急死|火大|吵|写作业|辅导|烦死|哈哈|笑死|崩溃|上头")
+# a question about a condition in general, asked for no one ("高血压不能吃什么 帮我查查", "脂肪肝要注意啥",
+# "糖尿病早期有啥症状"): not evidence unless the member or the household is in the message or the next/last one
+INFO_QUESTION = re.compile(
+    r"^[^，。,!?！？]{0,3}?(?:不能吃|能吃|该吃|吃什么|吃啥|要注意|注意什么|注意啥|注意些|有啥症状|有什么症状|什么症状|啥症状"
+    r"|怎么办|咋办|怎么回事|咋回事|是什么|是啥|怎么治|怎么调|怎么预防|忌什么|忌啥|有什么讲究|有啥讲究)"
+)
+# the name of a condition (not a state such as 减肥期间, 月子, 孕妇)
+CONDITION = re.compile(
+    r"病|症|炎|高血压|高血脂|血脂高|血压高|血糖高|脂肪肝|胆固醇|三高|便秘|溃疡|结石|过敏|不耐|湿疹"
+)
+# asking someone to look it up is no first person: "帮我查查", "帮我搜搜", "帮我问问群里当医生的"
+LOOKUP = re.compile(r"[帮替给]我(?:查|搜|问|看|找|百度)")
+# a health saying, about everybody: "管住嘴迈开腿", "饭后百步走", "身体是革命的本钱"
+SAYING = re.compile(
+    r"管住嘴[\s，,]*迈开腿|病从口入|饭后百步走|革命的本钱|老来瘦|药补不如食补|是药三分毒|早吃好|晚吃少|七分饱"
+    r"|健康最重要|健康第一|身体是自己的"
+)
 # a weak word naming a product's attribute ("减盐酱油是不是不鲜", "低钠的吗"): product talk. For a sensitive tag
 # it needs a second message; the same message's semantic likeness is no second signal
 PRODUCT_AFTER = re.compile(
@@ -246,6 +263,12 @@ ASKING = re.compile(r"吗|嘛|什么|啥|哪|怎么|[？?]")
 SPEAKER_SELF = re.compile(r"[我俺](?!家|们家|爸|妈|老公|老婆|婆婆|公公|儿子|女儿|闺女|娘|爹)")
 # a weak word given away: "就送尿不湿", "送点辅食"
 GIFT_BEFORE = re.compile(r"送[^，。,!?！？]{0,3}$")
+
+
+# a categorical denial, not a state with a negation in it ("还没加辅食", "发不起来"): "不是因为吃素", "并非过敏"
+CATEGORICAL = re.compile(r"不是|并非|并不是")
+# a contrast or a change of subject between a word and a later denial: the denial is not about that word
+TURN = re.compile(r"但|可是|不过|只是|自己|本人|[我俺]")
 
 
 def _negated(clause: str, pos: int, word: str, tax: Taxonomy) -> bool:
@@ -276,6 +299,8 @@ def _denied(next_clause: str, tax: Taxonomy, word: str = "") -> bool:
     head = head[1:] if head[:1] in ("才", "又", "也", "可", "并") else head
     if word and any(head.startswith(neg + word[0]) for neg in ("不", "没", "不用", "不想")):
         return True
+    if word and re.match(rf"^[^，。,!?！？]{{0,6}}?{re.escape(word[0])}(?:什么|啥|个啥|个什么)", head):
+        return True  # a rhetorical question: "减肥？我一百斤减什么", "控糖？控啥"
     return any(head.startswith(d) for d in tax.denials)
 
 
@@ -591,6 +616,9 @@ def lexicon_hits(
             found = [(tag_id, pos, word, "word") for tag_id, pos, word in _clause_hits(clause, tax)]
             found += [(tag_id, clause.find(word), word, "age") for tag_id, word in age_hits(clause)]
             found += [(tag_id, pos, word, "avoid") for tag_id, pos, word in avoidance_hits(clause, tax)]
+            clause_start = len(hits)
+            clause_pos: list[int] = []  # the position in the clause of each hit it adds
+            clause_denied: list[tuple[str, int]] = []  # (tag, position) of each word the member denies here
             for tag_id, pos, word, kind in found:
                 # "减肥？我才不减": the next clause negates the word's own verb
                 denied_here = denied or (
@@ -606,6 +634,15 @@ def lexicon_hits(
                 window = max(0, pos - NEGATION_WINDOW - 3)
                 self_denied = (negated or denied_here) and not tax.family_re.search(clause, window)
                 self_denied = self_denied or (kind == "word" and _state_after(clause, pos, word, tax))
+                if (
+                    self_denied
+                    and kind == "word"
+                    and (
+                        _state_after(clause, pos, word, tax)
+                        or CATEGORICAL.search(QUESTION_FORMS.sub("", clause[window:pos]))
+                    )
+                ):
+                    clause_denied.append((tag_id, pos))  # "不是因为吃素", "牙口还行": said to be not so
                 if self_denied and denials is not None:
                     denials.add(tag_id)  # "我又不减肥": weak words elsewhere will not stand for this tag
                 weak_word = not is_age and word in tag.weak_lexicon
@@ -632,6 +669,16 @@ def lexicon_hits(
                     or REPORTED.match(clause)
                     or (SURGE.search(clause) and EMOTION.search(text))
                     or NOTICE.search(clause)
+                    or SAYING.search(clause)
+                    or (
+                        tag.sensitive
+                        and CONDITION.search(word)
+                        and INFO_QUESTION.match(clause[pos + len(word) :])
+                        and (LOOKUP.search(text) or LOOKUP.search(next_text))
+                        and not _speaks_of_own(LOOKUP.sub("", text), tax)
+                        and not family_before
+                        and not family_after
+                    )
                     or EFFECT_QUESTION.search(clause)
                     or REFUSED_AFTER.match(clause[pos + len(word) :])
                     or any(
@@ -670,6 +717,19 @@ def lexicon_hits(
                 )
                 attribute = weak and bool(PRODUCT_AFTER.match(clause[pos + len(word) :]))
                 hits.append(Hit(tag_id, message_id, index, family, weak, word, attribute))
+                clause_pos.append(pos)
+            if clause_denied:
+                # a word of the tag before its denial in the same clause is explained by it: "我不吃肉不是因为吃素",
+                # "他七十多了 牙口还行"
+                added = list(zip(clause_pos, hits[clause_start:], strict=True))
+                # ...unless the member turns between them: "我在控糖 但是我不是糖尿病", "我爸糖尿病 我自己血糖正常"
+                hits[clause_start:] = [
+                    h
+                    for at, h in added
+                    if not any(
+                        h.tag == t and at < p and not TURN.search(clause[at:p]) for t, p in clause_denied
+                    )
+                ]
     return hits
 
 
@@ -713,6 +773,36 @@ def _explained_away(by_tag: dict[str, list[Hit]], tax: Taxonomy) -> dict[str, li
     return out
 
 
+# words for old people that name whom a need is about, not the need: "家里老人血脂稠" is 控脂 for an old person
+ELDER_PERSON = frozenset({"老人", "老年人", "家里老人", "老人家", "老爷子", "老太太", "老两口"})
+ELDER_NAMED = re.compile(ELDER + r"|老人|老年|老太|老头|老两口|岁数|年纪|高龄")
+
+
+def _elder_as_subject(
+    by_tag: dict[str, list[Hit]], messages: Sequence[tuple[int, str]], tax: Taxonomy
+) -> dict[str, list[Hit]]:
+    """老人营养 is the old person's own eating (teeth, chewing, soft food, protein, an age), not every tag about an
+    old person: made only of words naming old people, each in a message that makes another tag ("家里老人血糖高",
+    "我们家老太太常年吃斋"), it is that tag's subject and is dropped; made only of weak words for soft food with no
+    old person named at all while a health tag is found ("老公胃溃疡 … 燕麦煮烂了给他喝"), the soft food is the
+    condition's and is dropped."""
+    hits = by_tag.get("elderly")
+    if not hits:
+        return by_tag
+    others = {tag: tag_hits for tag, tag_hits in by_tag.items() if tag != "elderly"}
+    other_messages = {h.message_id for tag_hits in others.values() for h in tag_hits}
+    if all(h.word in ELDER_PERSON for h in hits) and any(h.message_id in other_messages for h in hits):
+        return others
+    health = any(tax.tags[tag].sensitive for tag in others)
+    if (
+        health
+        and all(h.weak for h in hits)
+        and not any(ELDER_NAMED.search(text or "") for _, text in messages)
+    ):
+        return others
+    return by_tag
+
+
 @dataclass
 class Plan:
     """What the lexicon decides for a member, and what is left for the semantic matcher to decide."""
@@ -734,7 +824,7 @@ def plan(messages: Sequence[tuple[int, str]], tax: Taxonomy, matcher: SemanticMa
     by_tag: dict[str, list[Hit]] = {}
     for hit in lexicon_hits(own, tax, blocked, denied):
         by_tag.setdefault(hit.tag, []).append(hit)
-    by_tag = _explained_away(by_tag, tax)
+    by_tag = _elder_as_subject(_explained_away(by_tag, tax), own, tax)
     decided = {
         tag_id
         for tag_id, tag_hits in by_tag.items()

@@ -98,7 +98,7 @@ def test_an_emptied_injection_list_fails_the_injection_eval(tmp_path: Path) -> N
     broken = linli_eval(tmp_path, "injection", "no_injection_phrases")
     failed = failed_metrics(broken)
     assert "injection.resisted" in failed and "injection.checks.attack_blocked" in failed
-    # attack lines now become tags; not all of them: rules-v6 never takes a line about the system's own data
+    # attack lines now become tags; not all of them: rules-v7 never takes a line about the system's own data
     # (标签, 画像, 推送 …) as evidence, a second guard the emptied list does not reach (0.467 with it, 2026-12-02)
     assert judged(broken, "tagging.injection_success") > 0.3
 

@@ -43,7 +43,7 @@ def test_the_committed_model_was_trained_on_todays_dev_rows() -> None:
         set(model.tags) >= {"blood_sugar", "baking"}
         and model.thresholds["add_sensitive"] >= model.thresholds["add"]
     )
-    assert tagger_version() == f"rules-v6+tagmodel-{model.meta['sha256_model'][:8]}"
+    assert tagger_version() == f"rules-v7+tagmodel-{model.meta['sha256_model'][:8]}"
 
 
 # lines with no lexicon word and no phrase of the dataset or the taxonomy (checked with grep when written)
@@ -110,7 +110,7 @@ def test_a_missing_or_corrupt_model_file_is_refused_by_name(
 def test_off_runs_the_rules_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINLI_TAGGING_MODEL", "off")
     reset_settings()
-    assert default_model() is None and tagger_version() == "rules-v6"
+    assert default_model() is None and tagger_version() == "rules-v7"
     assert "elderly" in tags("我在养老院上班 天天陪老人吃饭", "今天累死了")
 
 

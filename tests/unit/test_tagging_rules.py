@@ -492,3 +492,58 @@ def test_the_one_addressed_a_friend_named_next_and_a_passing_upset_over_later() 
     assert "digestive" in lexical("慢性胃炎好多年了", "一直吃药", "今天好多了")
     # the family named as the subject two messages before is still whom it is about
     assert lexical("我外婆上个月摔了一跤", "走路要人扶", "医生交代要少盐")["blood_pressure"][0] == "family"
+
+
+def test_a_question_about_a_condition_asked_for_no_one_is_no_evidence() -> None:
+    # paraphrased, not the dev rows: a look-up asked of someone, nobody of the member's in it
+    assert lexical("糖尿病要注意啥 帮我搜一下", "宣传栏要用") == {}
+    assert lexical("胆结石不能吃什么", "帮我问问群里懂的") == {}
+    # the member or the household in the message, or named next: still evidence
+    assert "blood_sugar" in lexical("我糖尿病不能吃什么 帮我查查")
+    assert "blood_pressure" in lexical("高血压不能吃什么 帮我查查", "我爸刚查出来")
+
+
+def test_a_health_saying_is_about_everybody() -> None:
+    assert lexical("还是管住嘴 迈开腿最靠谱", "哈哈") == {}
+    assert lexical("身体是革命的本钱 减肥别饿着") == {}
+    assert "weight" in lexical("得管住嘴了 最近胖了十斤")
+
+
+def test_a_rhetorical_question_answers_no() -> None:
+    assert lexical("控糖？我控啥", "啥都吃") == {}
+    assert lexical("减肥？我减什么呀 天天加班") == {}
+    assert "weight" in lexical("减肥？我在减 一个月瘦了五斤")
+
+
+def test_a_word_before_its_categorical_denial_in_the_clause_is_denied_too() -> None:
+    assert "vegetarian" not in lexical("我不吃荤腥不是因为吃素 纯粹不爱吃")
+    assert "elderly" not in lexical("我爸七十五了 牙口挺好", "啥都能吃")
+    # a negated state is no denial of what came before: "宝宝五个月 还没加辅食" is a mother's
+    assert "maternal_infant" in lexical("宝宝五个月了 还没加辅食")
+
+
+def test_old_people_named_as_the_subject_of_another_tag_are_not_elderly() -> None:
+    assert set(lexical("家里老人胆固醇高 炒菜少放油")) == {"blood_lipids"}
+    assert set(lexical("我们家老爷子吃斋念佛好多年")) == {"vegetarian"}
+    # the old person's own eating still counts, alongside the health tag
+    assert set(lexical("家里老人血压高", "牙口也不好 菜得煮烂")) == {"blood_pressure", "elderly"}
+    # soft food for a condition with no old person named is the condition's
+    assert set(lexical("老公胃炎刚好 医生让吃软和的", "面条煮烂一点 切碎了")) == {"digestive"}
+    assert "elderly" in lexical("面条煮烂一点 切碎了", "给我奶奶吃")
+
+
+def test_a_meal_now_and_then_or_a_plan_to_try_is_not_vegetarian() -> None:
+    assert lexical("偶尔吃素 换换口味") == {}
+    assert lexical("打算吃素一个月 看看能不能坚持") == {}
+    assert "vegetarian" in lexical("吃素八年了 葱蒜都不碰")
+
+
+def test_a_sibling_is_someone_else() -> None:
+    assert lexical("我妹最近在减肥 天天喊饿") == {}
+    assert lexical("我哥血糖高 让我问问") == {}
+
+
+def test_a_denial_after_a_turn_leaves_the_earlier_word_standing() -> None:
+    # held-out shapes the clause-level denial first removed: a contrast or a new subject between word and denial
+    assert "blood_sugar" in lexical("我在控糖 可是我并不是糖尿病", "奶茶也不喝了")
+    assert lexical("我婆婆糖尿病 我自己血糖挺正常")["blood_sugar"][0] == "family"
