@@ -271,6 +271,8 @@ AWARD = re.compile(
     r"[金银铜]奖|金牌|大奖|[一二三特]等奖|优秀奖|优质奖|获奖|得奖|奖项|名牌产品|名牌|驰名商标|著名商标|(?:中华)?老字号|"
     r"(?:博览会|大赛|评比|评选)[\u4e00-\u9fa5]{0,2}?(?:冠军|第一名|状元)"
 )
+# a denial a few words before the award, which DENIED (right before it) does not reach: "没拿过什么金奖"
+AWARD_DENIED = re.compile(r"(?:没|不是|不敢说|别说|不要说|不能说)[\u4e00-\u9fa5]{0,6}$")
 # what a certificate calls a loosely named certification (地标产品 is 地理标志)
 CERT_STEMS = (("有机", "有机"), ("地标", "地理标志"), ("地理标志", "地理标志"), ("检疫", "检疫"))
 CODE = re.compile(
@@ -2058,10 +2060,8 @@ class Grounder:
     def _award(self, match: re.Match[str]) -> Claim | None:
         """An award or title (拿过金奖, 名牌产品) stands only where a document of this sku names it; one the sentence
         denies (没拿过什么金奖, 不是什么老字号) is no claim."""
-        if DENIED.search(match.string[max(0, match.start() - 8) : match.start()]) or re.search(
-            r"(?:没|不是|不敢说|别说|不要说|不能说)[\u4e00-\u9fa5]{0,6}$",
-            match.string[max(0, match.start() - 8) : match.start()],
-        ):
+        before = match.string[max(0, match.start() - 8) : match.start()]
+        if DENIED.search(before) or AWARD_DENIED.search(before):
             return None
         return self._label(match.group(), "award", match.start(), match.end())
 

@@ -633,14 +633,12 @@ def lexicon_hits(
                 # whom the word is about; "老公血脂高 死活不忌口": named well before, the negation is theirs
                 window = max(0, pos - NEGATION_WINDOW - 3)
                 self_denied = (negated or denied_here) and not tax.family_re.search(clause, window)
-                self_denied = self_denied or (kind == "word" and _state_after(clause, pos, word, tax))
+                state_after = kind == "word" and _state_after(clause, pos, word, tax)
+                self_denied = self_denied or state_after
                 if (
                     self_denied
                     and kind == "word"
-                    and (
-                        _state_after(clause, pos, word, tax)
-                        or CATEGORICAL.search(QUESTION_FORMS.sub("", clause[window:pos]))
-                    )
+                    and (state_after or CATEGORICAL.search(QUESTION_FORMS.sub("", clause[window:pos])))
                 ):
                     clause_denied.append((tag_id, pos))  # "不是因为吃素", "牙口还行": said to be not so
                 if self_denied and denials is not None:
