@@ -87,7 +87,7 @@ def test_a_product_attribute_needs_a_second_message_for_a_sensitive_tag() -> Non
 def test_semantic_evidence_alone_needs_two_messages_for_a_sensitive_tag() -> None:
     one = FixedMatcher({0: {"digestive": 0.4}})
     two = FixedMatcher({0: {"digestive": 0.4}, 1: {"digestive": 0.3}})
-    texts = [(0, "这几天肚子咕咕叫 一阵一阵的胀"), (1, "一天上好几趟厕所 肚子咕噜")]  # no lexicon word
+    texts = [(0, "这几天肚子咕咕叫 一阵一阵的胀"), (1, "一天上好几趟厕所 肚子咕咕响")]  # no lexicon word
     assert tag_messages(texts, semantic=one) == []
     assert tag_messages(texts, semantic=two)[0].evidence == [0, 1]
     baking = FixedMatcher({0: {"baking": 0.4}})  # not sensitive: one message will do
